@@ -1,0 +1,113 @@
+#include "core/machine.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <new>
+
+namespace rwd::core {
+
+namespace {
+
+// Input is polled at least this often (in guest instructions) while the guest
+// runs: about a millisecond of virtual time, so typing feels immediate while
+// the cost stays negligible.
+constexpr uint64_t kInputPollInsns = 1u << 20;
+
+uint8_t* allocate_ram(uint64_t size) {
+  // Anonymous zero pages: untouched guest RAM costs no host memory.
+  void* p = mmap(nullptr, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<uint8_t*>(p);
+}
+
+}  // namespace
+
+Machine::Machine(uint64_t ram_size)
+    : ram_size_(ram_size),
+      ram_(allocate_ram(ram_size)),
+      memory_("memory", ~0ull),
+      io_("io", 0x10000),
+      clock_(&unbound_icount_) {}
+
+Machine::~Machine() {
+  cpu_pins_.vcpu = nullptr;
+  vcpu_.reset();
+  munmap(ram_, ram_size_ ? ram_size_ : 1);
+}
+
+void Machine::attach_vcpu(std::unique_ptr<Vcpu> vcpu) {
+  vcpu_ = std::move(vcpu);
+  cpu_pins_.vcpu = vcpu_.get();
+  clock_.bind_icount(&vcpu_->state().icount);
+  if (cpu_pins_.intr) vcpu_->set_irq(kCpuPinIntr, true);
+}
+
+void Machine::CpuPins::set_irq(unsigned pin, bool level) {
+  if (pin == kCpuPinIntr) intr = level;
+  if (vcpu) vcpu->set_irq(pin, level);
+}
+
+bool Machine::cpu_has_pending_wakeup() const {
+  return cpu_pins_.intr && (vcpu_->state().rflags & rflags::kIf);
+}
+
+CpuEnvironment Machine::cpu_environment() {
+  return CpuEnvironment{&memory_, &io_, interrupt_controller_, &run_control_};
+}
+
+RunOutcome Machine::run() {
+  Vcpu& cpu = *vcpu_;
+  X86CpuState& state = cpu.state();
+  uint64_t next_poll = state.icount + kInputPollInsns;
+  bool input_alive = true;
+
+  while (!run_control_.stop_requested()) {
+    timers_.run_expired(clock_.now_ns());
+    if (run_control_.stop_requested()) break;
+
+    uint64_t deadline = timers_.next_deadline_ns();
+    uint64_t budget = std::min(clock_.insns_until(deadline), next_poll - state.icount);
+    VcpuExit exit = cpu.run(state.icount + std::max<uint64_t>(budget, 1));
+    if (exit == VcpuExit::kStopRequested) break;
+
+    if (exit == VcpuExit::kHalted) {
+      bool can_wake = (state.rflags & rflags::kIf) != 0;
+      if (!can_wake) {
+        run_control_.request_shutdown("guest halted with interrupts disabled: nothing can wake it");
+        break;
+      }
+      if (deadline == TimerQueue::kNever) {
+        // Only outside input can wake the guest now: wait for it.
+        input_alive = poll_inputs_ && poll_inputs_(state.icount, kWaitForever);
+        if (!input_alive && !cpu_has_pending_wakeup()) {
+          run_control_.request_shutdown("guest halted waiting for an interrupt that can never come (no timer armed, no input)");
+          break;
+        }
+        continue;
+      }
+      // Pace an idle guest against real time only while input may arrive, so an
+      // interactive guest does not race through its timeouts; then skip to the
+      // deadline (deterministic: it depends on guest state alone).
+      if (poll_inputs_ && input_alive) input_alive = poll_inputs_(state.icount, deadline - clock_.now_ns());
+      if (!cpu_has_pending_wakeup()) clock_.skip_idle_to(deadline);
+      next_poll = state.icount + kInputPollInsns;
+      continue;
+    }
+
+    if (state.icount >= next_poll) {
+      if (poll_inputs_ && input_alive) input_alive = poll_inputs_(state.icount, 0);
+      next_poll = state.icount + kInputPollInsns;
+    }
+  }
+
+  RunOutcome outcome;
+  outcome.reason = run_control_.reason();
+  outcome.exit_status = run_control_.exit_status();
+  outcome.detail = run_control_.detail();
+  outcome.icount = state.icount;
+  return outcome;
+}
+
+}  // namespace rwd::core

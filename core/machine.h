@@ -1,0 +1,86 @@
+// A machine: guest RAM, the memory and port-I/O address spaces, the virtual
+// clock and timer queue, the vCPU, and the main loop that drives them. The
+// board (hw/) populates it with devices; an accelerator supplies the vCPU.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/memory.h"
+#include "core/run_control.h"
+#include "core/timer_queue.h"
+#include "core/vcpu.h"
+#include "core/virtual_clock.h"
+
+namespace rwd::core {
+
+struct RunOutcome {
+  StopReason reason = StopReason::kNone;
+  int exit_status = 0;
+  std::string detail;
+  uint64_t icount = 0;
+};
+
+class Machine {
+ public:
+  explicit Machine(uint64_t ram_size);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // Guest RAM as one host block; the board decides where it appears in memory().
+  uint8_t* ram() { return ram_; }
+  uint64_t ram_size() const { return ram_size_; }
+  AddressSpace& memory() { return memory_; }
+  AddressSpace& io() { return io_; }
+  VirtualClock& clock() { return clock_; }
+  TimerQueue& timers() { return timers_; }
+  RunControl& run_control() { return run_control_; }
+
+  void attach_vcpu(std::unique_ptr<Vcpu> vcpu);
+  Vcpu& vcpu() { return *vcpu_; }
+  bool has_vcpu() const { return vcpu_ != nullptr; }
+  // Where the vCPU plugs in; valid once the board has installed its
+  // interrupt controller with set_interrupt_controller().
+  CpuEnvironment cpu_environment();
+  void set_interrupt_controller(InterruptController* controller) { interrupt_controller_ = controller; }
+
+  // The vCPU's interrupt pins as the board sees them: the board wires the
+  // interrupt controller's output here; levels are remembered (so the main loop
+  // knows whether a halted vCPU will wake) and forwarded to the vCPU.
+  IrqSink& cpu_pins() { return cpu_pins_; }
+
+  // Called between instructions to let outside input in (console bytes, user
+  // requests), waiting up to max_wait_ns of host time for some to arrive when
+  // the guest is idle; returns false when no input can ever arrive again.
+  static constexpr uint64_t kWaitForever = ~0ull;
+  using InputPoller = std::function<bool(uint64_t icount, uint64_t max_wait_ns)>;
+  void set_input_poller(InputPoller poller) { poll_inputs_ = std::move(poller); }
+
+  // Run until the guest exits, shuts down or resets, or the user quits.
+  RunOutcome run();
+
+ private:
+  uint64_t ram_size_;
+  uint8_t* ram_;
+  AddressSpace memory_;
+  AddressSpace io_;
+  uint64_t unbound_icount_ = 0;
+  VirtualClock clock_;
+  TimerQueue timers_;
+  RunControl run_control_;
+  InterruptController* interrupt_controller_ = nullptr;
+  class CpuPins : public IrqSink {
+   public:
+    void set_irq(unsigned pin, bool level) override;
+    Vcpu* vcpu = nullptr;
+    bool intr = false;
+  } cpu_pins_;
+  bool cpu_has_pending_wakeup() const;
+  std::unique_ptr<Vcpu> vcpu_;
+  InputPoller poll_inputs_;
+};
+
+}  // namespace rwd::core

@@ -1,0 +1,227 @@
+#include "core/memory.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace rwd::core {
+
+namespace {
+
+uint64_t all_ones(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
+
+uint64_t load_le(const uint8_t* p, unsigned size) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, size);  // x86 hosts are little-endian, like the guest
+  return v;
+}
+
+void store_le(uint8_t* p, uint64_t v, unsigned size) { std::memcpy(p, &v, size); }
+
+}  // namespace
+
+AddressSpace::AddressSpace(std::string name, uint64_t size) : name_(std::move(name)), size_(size) {}
+
+void AddressSpace::add_ram(std::string name, uint64_t base, uint64_t size, uint8_t* host, int priority) {
+  auto r = std::make_unique<Region>();
+  r->name = std::move(name);
+  r->base = base;
+  r->size = size;
+  r->priority = priority;
+  r->ram = host;
+  regions_.push_back(std::move(r));
+  rebuild_flat_view();
+}
+
+void AddressSpace::add_io(std::string name, uint64_t base, uint64_t size, RegionOps* ops,
+                          AccessRules rules, int priority) {
+  auto r = std::make_unique<Region>();
+  r->name = std::move(name);
+  r->base = base;
+  r->size = size;
+  r->priority = priority;
+  r->ops = ops;
+  r->rules = rules;
+  regions_.push_back(std::move(r));
+  rebuild_flat_view();
+}
+
+void AddressSpace::remove(const std::string& name) {
+  std::erase_if(regions_, [&](const auto& r) { return r->name == name; });
+  rebuild_flat_view();
+}
+
+// Paint regions in increasing priority (later equal-priority regions win, as
+// they were added later) onto the list of disjoint ranges.
+void AddressSpace::rebuild_flat_view() {
+  std::vector<const Region*> order;
+  for (const auto& r : regions_)
+    if (r->size) order.push_back(r.get());
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Region* a, const Region* b) { return a->priority < b->priority; });
+  std::vector<FlatRange> flat;
+  for (const Region* r : order) {
+    uint64_t start = r->base;
+    uint64_t last = r->base + (r->size - 1);
+    std::vector<FlatRange> next;
+    for (const FlatRange& f : flat) {
+      if (f.last < start || f.start > last) {
+        next.push_back(f);
+        continue;
+      }
+      if (f.start < start) next.push_back({f.start, start - 1, f.region, f.region_offset});
+      if (f.last > last)
+        next.push_back({last + 1, f.last, f.region, f.region_offset + (last + 1 - f.start)});
+    }
+    next.push_back({start, last, r, 0});
+    std::sort(next.begin(), next.end(),
+              [](const FlatRange& a, const FlatRange& b) { return a.start < b.start; });
+    flat = std::move(next);
+  }
+  flat_ = std::move(flat);
+}
+
+const FlatRange* AddressSpace::lookup(uint64_t addr) const {
+  auto it = std::upper_bound(flat_.begin(), flat_.end(), addr,
+                             [](uint64_t a, const FlatRange& f) { return a < f.start; });
+  if (it == flat_.begin()) return nullptr;
+  --it;
+  return addr <= it->last ? &*it : nullptr;
+}
+
+bool AddressSpace::overlaps_mapping(uint64_t addr, unsigned size) const {
+  for (unsigned i = 0; i < size; ++i)
+    if (lookup(addr + i)) return true;
+  return false;
+}
+
+uint8_t* AddressSpace::ram_pointer(uint64_t addr, uint64_t len) const {
+  const FlatRange* f = lookup(addr);
+  if (!f || !f->region->ram || len == 0) return nullptr;
+  if (len - 1 > f->last - addr) return nullptr;
+  return f->region->ram + f->region_offset + (addr - f->start);
+}
+
+uint64_t AddressSpace::read(uint64_t addr, unsigned size) {
+  const FlatRange* f = lookup(addr);
+  if (f && size - 1 <= f->last - addr) {
+    if (f->region->ram) return load_le(f->region->ram + f->region_offset + (addr - f->start), size);
+    return dispatch_read(*f, addr, size);
+  }
+  if (!f && !overlaps_mapping(addr, size)) {
+    // Entirely unmapped: bus float.
+    ++stats_.unassigned_reads;
+    return all_ones(size);
+  }
+  // Straddles a range boundary: assemble byte by byte, each byte by its own rules.
+  uint64_t v = 0;
+  for (unsigned i = 0; i < size; ++i) v |= read(addr + i, 1) << (8 * i);
+  return v;
+}
+
+void AddressSpace::write(uint64_t addr, uint64_t value, unsigned size) {
+  const FlatRange* f = lookup(addr);
+  if (f && size - 1 <= f->last - addr) {
+    if (f->region->ram) {
+      store_le(f->region->ram + f->region_offset + (addr - f->start), value, size);
+      return;
+    }
+    dispatch_write(*f, addr, value, size);
+    return;
+  }
+  if (!f && !overlaps_mapping(addr, size)) {
+    ++stats_.unassigned_writes;
+    return;
+  }
+  for (unsigned i = 0; i < size; ++i) write(addr + i, (value >> (8 * i)) & 0xff, 1);
+}
+
+uint64_t AddressSpace::dispatch_read(const FlatRange& f, uint64_t addr, unsigned size) {
+  const AccessRules& rules = f.region->rules;
+  uint64_t offset = f.region_offset + (addr - f.start);
+  if (size < rules.valid_min || size > rules.valid_max ||
+      (!rules.unaligned_ok && (offset & (size - 1)))) {
+    ++stats_.refused_reads;
+    return all_ones(size);
+  }
+  RegionOps* ops = f.region->ops;
+  if (size < rules.impl_min) {
+    unsigned wide = rules.impl_min;
+    uint64_t aligned = offset & ~uint64_t(wide - 1);
+    uint64_t v = ops->read(aligned, wide);
+    return (v >> (8 * (offset - aligned))) & all_ones(size);
+  }
+  if (size > rules.impl_max) {
+    uint64_t v = 0;
+    for (unsigned done = 0; done < size; done += rules.impl_max)
+      v |= (ops->read(offset + done, rules.impl_max) & all_ones(rules.impl_max)) << (8 * done);
+    return v;
+  }
+  return ops->read(offset, size) & all_ones(size);
+}
+
+void AddressSpace::dispatch_write(const FlatRange& f, uint64_t addr, uint64_t value, unsigned size) {
+  const AccessRules& rules = f.region->rules;
+  uint64_t offset = f.region_offset + (addr - f.start);
+  if (size < rules.valid_min || size > rules.valid_max ||
+      (!rules.unaligned_ok && (offset & (size - 1)))) {
+    ++stats_.refused_writes;
+    return;
+  }
+  RegionOps* ops = f.region->ops;
+  value &= all_ones(size);
+  if (size < rules.impl_min) {
+    // Read-modify-write of the narrowest access the device implements.
+    unsigned wide = rules.impl_min;
+    uint64_t aligned = offset & ~uint64_t(wide - 1);
+    unsigned shift = 8 * (offset - aligned);
+    uint64_t old = ops->read(aligned, wide);
+    uint64_t merged = (old & ~(all_ones(size) << shift)) | (value << shift);
+    ops->write(aligned, merged, wide);
+    return;
+  }
+  if (size > rules.impl_max) {
+    for (unsigned done = 0; done < size; done += rules.impl_max)
+      ops->write(offset + done, (value >> (8 * done)) & all_ones(rules.impl_max), rules.impl_max);
+    return;
+  }
+  ops->write(offset, value, size);
+}
+
+void AddressSpace::read_bytes(uint64_t addr, void* dst, uint64_t len) {
+  auto* out = static_cast<uint8_t*>(dst);
+  while (len) {
+    const FlatRange* f = lookup(addr);
+    if (f && f->region->ram) {
+      uint64_t chunk = std::min<uint64_t>(len, f->last - addr + 1);
+      if (chunk == 0) chunk = len;  // range reaching 2^64-1 with len overflow
+      std::memcpy(out, f->region->ram + f->region_offset + (addr - f->start), chunk);
+      out += chunk;
+      addr += chunk;
+      len -= chunk;
+    } else {
+      *out++ = static_cast<uint8_t>(read(addr++, 1));
+      --len;
+    }
+  }
+}
+
+void AddressSpace::write_bytes(uint64_t addr, const void* src, uint64_t len) {
+  auto* in = static_cast<const uint8_t*>(src);
+  while (len) {
+    const FlatRange* f = lookup(addr);
+    if (f && f->region->ram) {
+      uint64_t chunk = std::min<uint64_t>(len, f->last - addr + 1);
+      if (chunk == 0) chunk = len;
+      std::memcpy(f->region->ram + f->region_offset + (addr - f->start), in, chunk);
+      in += chunk;
+      addr += chunk;
+      len -= chunk;
+    } else {
+      write(addr++, *in++, 1);
+      --len;
+    }
+  }
+}
+
+}  // namespace rwd::core

@@ -1,0 +1,58 @@
+// A deterministic timer queue on the virtual clock. Timers with equal deadlines
+// fire in the order they were armed, so a run's event order never depends on
+// container internals or host state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace rwd::core {
+
+class TimerQueue;
+
+class Timer {
+ public:
+  Timer(TimerQueue& queue, std::string name, std::function<void()> callback);
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  void arm(uint64_t deadline_ns);  // re-arming replaces the old deadline
+  void cancel();
+  bool armed() const { return armed_; }
+  uint64_t deadline_ns() const { return deadline_ns_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  friend class TimerQueue;
+  TimerQueue& queue_;
+  std::string name_;
+  std::function<void()> callback_;
+  uint64_t deadline_ns_ = 0;
+  uint64_t arm_sequence_ = 0;
+  bool armed_ = false;
+};
+
+class TimerQueue {
+ public:
+  static constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+
+  uint64_t next_deadline_ns() const;
+  // Fire every timer whose deadline is <= now_ns, earliest first (ties in arm
+  // order). A callback may re-arm its own or other timers.
+  void run_expired(uint64_t now_ns);
+
+ private:
+  friend class Timer;
+  void add(Timer* timer);
+  void remove(Timer* timer);
+  Timer* earliest() const;
+
+  std::vector<Timer*> timers_;  // a handful per machine: linear scans beat a heap
+  uint64_t next_sequence_ = 0;
+};
+
+}  // namespace rwd::core

@@ -1,0 +1,50 @@
+// The accelerator-facing vCPU: what the main loop and the board see of an
+// execution engine (tcg-llvm's interpreter/JIT, or KVM). Engines implement it;
+// nothing in core or hw includes an engine's headers.
+#pragma once
+
+#include <cstdint>
+
+#include "core/irq.h"
+#include "core/x86_cpu_state.h"
+
+namespace rwd::core {
+
+class AddressSpace;
+class RunControl;
+
+// What a vCPU is plugged into.
+struct CpuEnvironment {
+  AddressSpace* memory = nullptr;           // guest-physical address space
+  AddressSpace* io = nullptr;               // 64 KiB port-I/O space
+  InterruptController* interrupt_controller = nullptr;  // answers INTA
+  RunControl* run_control = nullptr;
+};
+
+enum class VcpuExit : uint8_t {
+  kLimitReached,   // state().icount == icount_limit
+  kHalted,         // HLT with no deliverable interrupt
+  kStopRequested,  // RunControl::stop_requested() became true
+};
+
+// IrqSink pins of a vCPU.
+inline constexpr unsigned kCpuPinIntr = 0;
+inline constexpr unsigned kCpuPinNmi = 1;
+
+class Vcpu : public IrqSink {
+ public:
+  ~Vcpu() override = default;
+
+  virtual X86CpuState& state() = 0;
+  // Execute until state().icount reaches icount_limit (exactly: never beyond),
+  // the vCPU halts, or a stop is requested. A triple fault requests a shutdown
+  // through RunControl with a description of the faults.
+  virtual VcpuExit run(uint64_t icount_limit) = 0;
+  // The state was changed from outside (loader, snapshot restore, debugger):
+  // drop anything cached from it.
+  virtual void state_changed() = 0;
+  // Guest-physical memory was written from outside (loader, DMA).
+  virtual void memory_written(uint64_t paddr, uint64_t len) = 0;
+};
+
+}  // namespace rwd::core

@@ -1,0 +1,134 @@
+// The x86-64 architectural state of one vCPU: one struct shared by every
+// execution engine (interpreter, JIT, KVM register transfer) and by snapshots.
+// Plain data only; engines may cache parts of it but must write them back
+// before anything else (devices, snapshots, the debugger) looks.
+#pragma once
+
+// NOTE: the project namespace is `rwd` (rwd::core, rwd::hw, rwd::tcg, rwd::replay),
+// not `rewind`: <cstdio> declares the C function ::rewind(FILE*), which a
+// namespace of that name would collide with.
+
+#include <cstdint>
+#include <string>
+
+namespace rwd::core {
+
+enum Gpr : uint8_t {
+  kRax, kRcx, kRdx, kRbx, kRsp, kRbp, kRsi, kRdi,
+  kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15,
+  kGprCount
+};
+
+enum class SegReg : uint8_t { kEs, kCs, kSs, kDs, kFs, kGs, kCount };
+
+// RFLAGS bits.
+namespace rflags {
+inline constexpr uint64_t kCf = 1u << 0, kFixed1 = 1u << 1, kPf = 1u << 2, kAf = 1u << 4,
+                          kZf = 1u << 6, kSf = 1u << 7, kTf = 1u << 8, kIf = 1u << 9,
+                          kDf = 1u << 10, kOf = 1u << 11, kIopl = 3u << 12, kNt = 1u << 14,
+                          kRf = 1u << 16, kVm = 1u << 17, kAc = 1u << 18, kVif = 1u << 19,
+                          kVip = 1u << 20, kId = 1u << 21;
+inline constexpr uint64_t kArith = kCf | kPf | kAf | kZf | kSf | kOf;
+}  // namespace rflags
+
+namespace cr0 {
+inline constexpr uint64_t kPe = 1u << 0, kMp = 1u << 1, kEm = 1u << 2, kTs = 1u << 3,
+                          kEt = 1u << 4, kNe = 1u << 5, kWp = 1u << 16, kAm = 1u << 18,
+                          kNw = 1u << 29, kCd = 1u << 30, kPg = 1u << 31;
+}
+namespace cr4 {
+inline constexpr uint64_t kVme = 1u << 0, kPvi = 1u << 1, kTsd = 1u << 2, kDe = 1u << 3,
+                          kPse = 1u << 4, kPae = 1u << 5, kMce = 1u << 6, kPge = 1u << 7,
+                          kPce = 1u << 8, kOsfxsr = 1u << 9, kOsxmmexcpt = 1u << 10,
+                          kUmip = 1u << 11, kLa57 = 1u << 12, kFsgsbase = 1u << 16,
+                          kPcide = 1u << 17, kOsxsave = 1u << 18, kSmep = 1u << 20,
+                          kSmap = 1u << 21;
+}
+namespace efer {
+inline constexpr uint64_t kSce = 1u << 0, kLme = 1u << 8, kLma = 1u << 10, kNxe = 1u << 11;
+}
+
+// Hidden part of a segment register, loaded from the descriptor.
+// attrs uses the VMX access-rights layout: bits 0-3 type, 4 S, 5-6 DPL, 7 P,
+// 12 AVL, 13 L, 14 D/B, 15 G; limit is the expanded byte limit.
+struct SegmentCache {
+  uint16_t selector;
+  uint16_t attrs;
+  uint32_t limit;
+  uint64_t base;
+};
+namespace seg_attr {
+inline constexpr uint16_t kTypeMask = 0xf, kS = 1u << 4, kDplShift = 5, kP = 1u << 7,
+                          kAvl = 1u << 12, kL = 1u << 13, kDb = 1u << 14, kG = 1u << 15;
+}
+
+struct DescriptorTableReg {
+  uint64_t base;
+  uint16_t limit;
+};
+
+// The MSRs kernels use, by architectural number.
+namespace msr {
+inline constexpr uint32_t kTsc = 0x10, kApicBase = 0x1b, kMiscEnable = 0x1a0, kPat = 0x277,
+                          kSysenterCs = 0x174, kSysenterEsp = 0x175, kSysenterEip = 0x176,
+                          kEfer = 0xc0000080, kStar = 0xc0000081, kLstar = 0xc0000082,
+                          kCstar = 0xc0000083, kSfmask = 0xc0000084, kFsBase = 0xc0000100,
+                          kGsBase = 0xc0000101, kKernelGsBase = 0xc0000102, kTscAux = 0xc0000103;
+}
+
+struct X87State {
+  uint16_t fcw;          // control word
+  uint16_t fsw;          // status word (TOP in bits 11-13)
+  uint16_t ftw;          // full tag word, 2 bits per register
+  uint16_t fop;
+  uint64_t fip;
+  uint64_t fdp;
+  uint8_t st[8][10];     // physical registers R0..R7, 80-bit extended format
+};
+
+struct X86CpuState {
+  uint64_t gpr[kGprCount];
+  uint64_t rip;
+  uint64_t rflags;
+  SegmentCache seg[static_cast<int>(SegReg::kCount)];
+  SegmentCache ldtr;
+  SegmentCache tr;
+  DescriptorTableReg gdtr;
+  DescriptorTableReg idtr;
+  uint64_t cr0, cr2, cr3, cr4, cr8;
+  uint64_t efer;
+  uint64_t dr[8];        // DR0-DR3, DR4/DR5 unused (aliases), DR6, DR7
+  uint64_t xcr0;
+
+  // MSRs not already represented above (FS/GS base live in seg[].base).
+  uint64_t apic_base;
+  uint64_t misc_enable;
+  uint64_t pat;
+  uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+  uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+
+  X87State x87;
+  uint32_t mxcsr;
+  alignas(16) uint8_t xmm[16][16];
+
+  // Execution state that is not a register but is part of the machine's state.
+  uint64_t icount;            // instructions retired by this vCPU (see docs/architecture.md)
+  bool halted;                // HLT executed, waiting for an interrupt
+  uint8_t interrupt_shadow;   // 1 after STI / MOV SS: interrupts held off for one instruction
+  bool nmi_blocked;           // between NMI delivery and IRET
+
+  // Mode queries derived from the registers above.
+  bool long_mode_active() const { return efer & efer::kLma; }
+  bool protected_mode() const { return cr0 & cr0::kPe; }
+  bool paging() const { return cr0 & cr0::kPg; }
+  // SS.DPL is the CPL in every mode (VMX convention; real mode loads DPL 0).
+  unsigned cpl() const { return (seg[static_cast<int>(SegReg::kSs)].attrs >> seg_attr::kDplShift) & 3; }
+};
+
+// The state a CPU has after RESET/INIT (SDM Vol. 3 §9.1.1): real mode at F000:FFF0.
+X86CpuState reset_cpu_state();
+
+// A multi-line register dump for humans (crash reports, divergence messages).
+std::string format_cpu_state(const X86CpuState& state);
+
+}  // namespace rwd::core

@@ -1,0 +1,46 @@
+// Pass-through Inputs: the live host. The only code (with the rest of
+// replay/host/) that reads the host clock, the terminal, files given as guest
+// input, or host randomness. Everything is touched lazily, so a run that never
+// asks (and later a replay) never touches the host at all.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/machine_config.h"
+#include "replay/inputs.h"
+
+namespace rwd::replay {
+
+class HostInputs : public Inputs {
+ public:
+  // Throws std::runtime_error with a one-line message when a file cannot be opened.
+  explicit HostInputs(const core::SerialConfig& serial);
+  ~HostInputs() override;
+
+  int64_t start_wall_clock_ns() override;
+  uint64_t random_u64() override;
+  ByteSink& attach_console(unsigned index, ByteReceiver* receiver) override;
+  bool poll(uint64_t icount, uint64_t max_wait_ns) override;
+  UserRequest take_user_request() override;
+  bool input_may_arrive() const override;
+
+ private:
+  class FdSink;
+  void deliver_buffered();
+  void read_available();
+
+  std::optional<int64_t> start_wall_clock_ns_;
+  std::unique_ptr<ByteSink> console_out_;
+  ByteReceiver* console_in_ = nullptr;
+  int input_fd_ = -1;            // -1: no console input
+  bool owns_input_fd_ = false;
+  bool input_eof_ = false;
+  bool terminal_raw_ = false;
+  std::vector<uint8_t> pending_;  // read from the host, not yet accepted by the guest
+  size_t pending_pos_ = 0;
+};
+
+}  // namespace rwd::replay

@@ -1,0 +1,125 @@
+#include "tools/cli_options.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+
+namespace rwd::tools {
+
+const char kRunFlagsHelp[] =
+    "  -kernel FILE        guest kernel: a Multiboot v1 image (ELF32 or a.out kludge)\n"
+    "  -append STRING      kernel command line\n"
+    "  -initrd FILE[,FILE] Multiboot modules, in order\n"
+    "  -m SIZE             guest RAM (default 128M; a bare number is MiB; suffixes K M G)\n"
+    "  -serial MODE        COM1: stdio (default), file:PATH[,input=PATH], none\n"
+    "  -accel tcg          the accelerator (only tcg, rewind's interpreter, for now)\n"
+    "  -no-reboot          exit instead of rebooting when the guest resets\n"
+    "  -device isa-debug-exit,iobase=ADDR,iosize=N\n"
+    "                      move the debug-exit port (default iobase=0xf4,iosize=0x04);\n"
+    "                      the guest writing V there ends the run with status (V<<1)|1\n"
+    "  --stats             at exit, print instructions, host seconds and speed to stderr\n";
+
+uint64_t parse_memory_size(const std::string& text) {
+  std::string value = text.rfind("size=", 0) == 0 ? text.substr(5) : text;
+  if (value.empty() || !std::isdigit(static_cast<unsigned char>(value[0])))
+    throw UsageError("-m: invalid size '" + text + "' (expected e.g. 128M or 2G)");
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+  std::string suffix(end);
+  unsigned shift = 20;
+  if (suffix.empty() || suffix == "M" || suffix == "m" || suffix == "MB" || suffix == "MiB") shift = 20;
+  else if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB") shift = 10;
+  else if (suffix == "G" || suffix == "g" || suffix == "GB" || suffix == "GiB") shift = 30;
+  else if (suffix == "T" || suffix == "t" || suffix == "TB" || suffix == "TiB") shift = 40;
+  else throw UsageError("-m: invalid size '" + text + "' (expected e.g. 128M or 2G)");
+  if (errno == ERANGE || n > (~0ull >> shift)) throw UsageError("-m: size '" + text + "' is too large");
+  uint64_t bytes = n << shift;
+  if (bytes < (2ull << 20)) throw UsageError("-m: " + text + " is too small (at least 2M)");
+  if (bytes > (64ull << 30)) throw UsageError("-m: " + text + " is more than rewind supports (64G)");
+  return bytes;
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, sep)) parts.push_back(item);
+  return parts;
+}
+
+core::SerialConfig parse_serial(const std::string& value) {
+  using Kind = core::SerialConfig::Kind;
+  core::SerialConfig serial;
+  if (value == "stdio") {
+    serial.kind = Kind::kStdio;
+  } else if (value == "none" || value == "null") {
+    serial.kind = Kind::kNone;
+  } else if (value.rfind("file:", 0) == 0) {
+    std::vector<std::string> parts = split(value.substr(5), ',');
+    if (parts.empty() || parts[0].empty()) throw UsageError("-serial file: needs a path, e.g. file:out.txt");
+    serial.kind = Kind::kFile;
+    serial.path = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) {
+      if (parts[i].rfind("input=", 0) == 0 && parts[i].size() > 6) serial.input_path = parts[i].substr(6);
+      else throw UsageError("-serial: unknown option '" + parts[i] + "' (expected input=PATH)");
+    }
+  } else {
+    throw UsageError("-serial: unsupported mode '" + value + "' (expected stdio, file:PATH or none)");
+  }
+  return serial;
+}
+
+core::DeviceConfig parse_device(const std::string& value) {
+  std::vector<std::string> parts = split(value, ',');
+  if (parts.empty() || parts[0].empty()) throw UsageError("-device: missing driver name");
+  core::DeviceConfig device;
+  device.driver = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    size_t eq = parts[i].find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("-device " + device.driver + ": expected key=value, got '" + parts[i] + "'");
+    device.properties[parts[i].substr(0, eq)] = parts[i].substr(eq + 1);
+  }
+  return device;
+}
+
+}  // namespace
+
+RunOptions parse_run_options(const std::vector<std::string>& args) {
+  RunOptions options;
+  core::MachineConfig& m = options.machine;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    if (flag.rfind("--", 0) == 0 && flag.size() > 2) flag = flag.substr(1);  // QEMU takes both - and --
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) throw UsageError(flag + ": missing value");
+      return args[++i];
+    };
+    if (flag == "-kernel") m.kernel = value();
+    else if (flag == "-append") m.append = value();
+    else if (flag == "-initrd") {
+      for (const std::string& f : split(value(), ','))
+        if (!f.empty()) m.initrd.push_back(f);
+    } else if (flag == "-m") m.ram_size = parse_memory_size(value());
+    else if (flag == "-serial") m.serial = parse_serial(value());
+    else if (flag == "-accel") {
+      const std::string& accel = value();
+      if (accel != "tcg") throw UsageError("-accel: unsupported accelerator '" + accel + "' (only tcg for now)");
+      m.accel = accel;
+    } else if (flag == "-no-reboot") m.no_reboot = true;
+    else if (flag == "-device") m.devices.push_back(parse_device(value()));
+    else if (flag == "-stats") options.stats = true;
+    else if (flag == "-display" || flag == "-nographic") {
+      // Accepted for QEMU muscle memory: rewind never opens a display.
+      if (flag == "-display") value();
+    } else throw UsageError("unknown option '" + args[i] + "' (see rewind run --help)");
+  }
+  if (m.kernel.empty()) throw UsageError("-kernel FILE is required");
+  return options;
+}
+
+}  // namespace rwd::tools

@@ -1,0 +1,32 @@
+// Parsing the QEMU-style machine flags shared by `rewind run` (and later
+// `record`) into a core::MachineConfig.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/machine_config.h"
+
+namespace rwd::tools {
+
+// A one-line message for the user; the command exits with kExitBadInput.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  core::MachineConfig machine;
+  bool stats = false;  // print icount, host time and speed at exit
+};
+
+// Throws UsageError naming the flag and the problem.
+RunOptions parse_run_options(const std::vector<std::string>& args);
+
+// "128", "128M", "2G", "512k" (QEMU's -m: a bare number is MiB).
+uint64_t parse_memory_size(const std::string& text);
+
+extern const char kRunFlagsHelp[];
+
+}  // namespace rwd::tools
