@@ -73,6 +73,7 @@ RunOutcome Machine::run() {
     if (exit == VcpuExit::kStopRequested) break;
 
     if (exit == VcpuExit::kHalted) {
+      deadline = timers_.next_deadline_ns();  // the run may have armed timers
       bool can_wake = (state.rflags & rflags::kIf) != 0;
       if (!can_wake) {
         run_control_.request_shutdown("guest halted with interrupts disabled: nothing can wake it");

@@ -146,10 +146,19 @@ uint64_t AddressSpace::dispatch_read(const FlatRange& f, uint64_t addr, unsigned
   }
   RegionOps* ops = f.region->ops;
   if (size < rules.impl_min) {
+    // Widen to the aligned impl_min-sized word(s) holding the bytes: an
+    // unaligned access may straddle two of them.
     unsigned wide = rules.impl_min;
-    uint64_t aligned = offset & ~uint64_t(wide - 1);
-    uint64_t v = ops->read(aligned, wide);
-    return (v >> (8 * (offset - aligned))) & all_ones(size);
+    uint64_t v = 0;
+    for (unsigned done = 0; done < size;) {
+      uint64_t aligned = (offset + done) & ~uint64_t(wide - 1);
+      unsigned skip = static_cast<unsigned>(offset + done - aligned);
+      unsigned n = std::min(size - done, wide - skip);
+      uint64_t word = ops->read(aligned, wide);
+      v |= ((word >> (8 * skip)) & all_ones(n)) << (8 * done);
+      done += n;
+    }
+    return v;
   }
   if (size > rules.impl_max) {
     uint64_t v = 0;
@@ -171,13 +180,19 @@ void AddressSpace::dispatch_write(const FlatRange& f, uint64_t addr, uint64_t va
   RegionOps* ops = f.region->ops;
   value &= all_ones(size);
   if (size < rules.impl_min) {
-    // Read-modify-write of the narrowest access the device implements.
+    // Read-modify-write of the narrowest access the device implements, word
+    // by word when an unaligned access straddles two of them.
     unsigned wide = rules.impl_min;
-    uint64_t aligned = offset & ~uint64_t(wide - 1);
-    unsigned shift = 8 * (offset - aligned);
-    uint64_t old = ops->read(aligned, wide);
-    uint64_t merged = (old & ~(all_ones(size) << shift)) | (value << shift);
-    ops->write(aligned, merged, wide);
+    for (unsigned done = 0; done < size;) {
+      uint64_t aligned = (offset + done) & ~uint64_t(wide - 1);
+      unsigned skip = static_cast<unsigned>(offset + done - aligned);
+      unsigned n = std::min(size - done, wide - skip);
+      uint64_t mask = all_ones(n) << (8 * skip);
+      uint64_t piece = ((value >> (8 * done)) & all_ones(n)) << (8 * skip);
+      uint64_t old = ops->read(aligned, wide) & all_ones(wide);
+      ops->write(aligned, (old & ~mask) | piece, wide);
+      done += n;
+    }
     return;
   }
   if (size > rules.impl_max) {

@@ -24,7 +24,7 @@ struct RunOptions {
 // Throws UsageError naming the flag and the problem.
 RunOptions parse_run_options(const std::vector<std::string>& args);
 
-// "128", "128M", "2G", "512k" (QEMU's -m: a bare number is MiB).
+// "128", "128M", "2G", "4096k" (QEMU's -m: a bare number is MiB); at least 2M.
 uint64_t parse_memory_size(const std::string& text);
 
 extern const char kRunFlagsHelp[];

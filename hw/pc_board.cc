@@ -1,0 +1,143 @@
+#include "hw/pc_board.h"
+
+#include <cstdio>
+
+#include "core/vcpu.h"
+
+namespace rwd::hw {
+
+namespace {
+
+struct FixedPorts {
+  const char* name;
+  uint16_t first;
+  uint16_t last;
+};
+
+// Ports the board always claims; a -device may not land on them.
+constexpr FixedPorts kFixedPorts[] = {
+    {"the i8259 master", 0x20, 0x21}, {"the i8254 PIT", 0x40, 0x43},   {"the i8042", 0x60, 0x60},
+    {"port B", 0x61, 0x61},           {"the i8042", 0x64, 0x64},       {"the RTC", 0x70, 0x71},
+    {"the POST port", 0x80, 0x80},    {"port A", 0x92, 0x92},          {"the i8259 slave", 0xa0, 0xa1},
+    {"COM1", 0x3f8, 0x3ff},           {"the ELCR", 0x4d0, 0x4d1},
+};
+
+std::string hex(uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+std::vector<IsaDebugExit::Placement> parse_devices(const core::MachineConfig& config) {
+  std::vector<IsaDebugExit::Placement> exits;
+  for (const core::DeviceConfig& device : config.devices) {
+    if (device.driver != IsaDebugExit::kDriver) {
+      std::string known;
+      for (const std::string& name : PcBoard::known_drivers()) known += (known.empty() ? "" : ", ") + name;
+      throw ConfigError("-device " + device.driver + ": unknown device driver (this PC board knows: " + known + ")");
+    }
+    IsaDebugExit::Placement placement = IsaDebugExit::parse(device);
+    uint64_t first = placement.iobase, last = placement.iobase + placement.iosize - 1;
+    for (const FixedPorts& fixed : kFixedPorts) {
+      if (first <= fixed.last && fixed.first <= last) {
+        throw ConfigError(std::string(IsaDebugExit::kDriver) + ": ports " + hex(first) + "-" + hex(last) +
+                          " overlap " + fixed.name + " (" + hex(fixed.first) + "-" + hex(fixed.last) + ")");
+      }
+    }
+    for (const IsaDebugExit::Placement& other : exits) {
+      uint64_t other_last = other.iobase + other.iosize - 1;
+      if (first <= other_last && other.iobase <= last) {
+        throw ConfigError(std::string(IsaDebugExit::kDriver) + ": ports " + hex(first) + "-" + hex(last) +
+                          " overlap another isa-debug-exit at " + hex(other.iobase));
+      }
+    }
+    exits.push_back(placement);
+  }
+  if (exits.empty()) exits.push_back({IsaDebugExit::kDefaultBase, IsaDebugExit::kDefaultSize});
+  return exits;
+}
+
+}  // namespace
+
+std::vector<std::string> PcBoard::known_drivers() { return {IsaDebugExit::kDriver}; }
+
+core::AccessRules PcBoard::byte_access() {
+  // ISA registers are bytes; a wider access is split, as an ISA bridge would.
+  core::AccessRules rules;
+  rules.valid_min = 1;
+  rules.valid_max = 4;
+  rules.impl_min = 1;
+  rules.impl_max = 1;
+  return rules;
+}
+
+PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, replay::Inputs& inputs)
+    : machine_(machine), layout_(PcMemoryLayout::for_ram(machine.ram_size())) {
+  std::vector<IsaDebugExit::Placement> exits = parse_devices(config);
+
+  core::VirtualClock& clock = machine.clock();
+  core::TimerQueue& timers = machine.timers();
+  pit_ = std::make_unique<I8254Pit>(clock, timers, isa_irq(I8254Pit::kIrq));
+  rtc_ = std::make_unique<Mc146818Rtc>(clock, timers, isa_irq(Mc146818Rtc::kIrq), inputs);
+  com1_ = std::make_unique<Uart16550>("com1", clock, timers, isa_irq(Uart16550::kCom1Irq), nullptr);
+  i8042_ = std::make_unique<I8042Controller>(machine.run_control(), isa_irq(I8042Controller::kKeyboardIrq),
+                                             isa_irq(I8042Controller::kMouseIrq));
+  for (size_t i = 0; i < exits.size(); ++i) debug_exits_.push_back(std::make_unique<IsaDebugExit>(machine.run_control()));
+
+  map_ram();
+
+  map_io("pic-master", I8259Pair::kMasterBase, 2, &pic_.master_ops());
+  map_io("pic-slave", I8259Pair::kSlaveBase, 2, &pic_.slave_ops());
+  map_io("pic-elcr", I8259Pair::kElcrBase, 2, &pic_.elcr_ops());
+  map_io("pit", I8254Pit::kBase, 4, pit_.get());
+  map_io("port-b", I8254Pit::kPortB, 1, &pit_->port_b_ops());
+  map_io("i8042-data", I8042Controller::kDataPort, 1, i8042_.get());
+  map_io("i8042-command", I8042Controller::kCommandPort, 1, &i8042_->command_ops());
+  map_io("port-a", I8042Controller::kPortA, 1, &i8042_->port_a_ops());
+  map_io("rtc", Mc146818Rtc::kBase, 2, rtc_.get());
+  map_io("post", 0x80, 1, &post_port_);
+  map_io("com1", Uart16550::kCom1Base, 8, com1_.get());
+  for (size_t i = 0; i < exits.size(); ++i) {
+    map_io("isa-debug-exit@" + hex(exits[i].iobase), exits[i].iobase, exits[i].iosize, debug_exits_[i].get(),
+           IsaDebugExit::access_rules());
+  }
+
+  rtc_->set_memory_size(layout_.below_4g, layout_.above_4g);
+  com1_->set_tx_sink(&inputs.attach_console(0, com1_.get()));
+
+  pic_.connect_output(core::IrqLine(&machine.cpu_pins(), core::kCpuPinIntr));
+  machine.set_interrupt_controller(&pic_);
+}
+
+PcBoard::~PcBoard() {
+  machine_.set_interrupt_controller(nullptr);
+  pic_.connect_output(core::IrqLine());
+  for (const std::string& name : io_regions_) machine_.io().remove(name);
+  for (const std::string& name : memory_regions_) machine_.memory().remove(name);
+}
+
+void PcBoard::map_ram() {
+  for (const PcMemoryLayout::RamRange& range : layout_.ram_ranges()) {
+    std::string name = range.guest_base == 0                                  ? "ram-below-640k"
+                       : range.guest_base == PcMemoryLayout::kHighMemoryBase ? "ram-below-4g"
+                                                                              : "ram-above-4g";
+    machine_.memory().add_ram(name, range.guest_base, range.size, machine_.ram() + range.ram_offset);
+    memory_regions_.push_back(name);
+  }
+}
+
+void PcBoard::map_io(const std::string& name, uint64_t base, uint64_t size, core::RegionOps* ops,
+                     core::AccessRules rules) {
+  machine_.io().add_io(name, base, size, ops, rules);
+  io_regions_.push_back(name);
+}
+
+void PcBoard::reset() {
+  pic_.reset();
+  pit_->reset();
+  rtc_->reset();
+  com1_->reset();
+  i8042_->reset();
+}
+
+}  // namespace rwd::hw

@@ -1,0 +1,94 @@
+// The PC board: guest RAM placed in the physical address space, and the ISA
+// devices of a PC wired into the port-I/O space and to each other.
+//
+//   ports        device                      IRQ
+//   0x20, 0xa0   i8259 pair (+ ELCR 0x4d0)   INT -> the vCPU's INTR pin
+//   0x40-0x43    i8254 PIT                   0
+//   0x60, 0x64   i8042                       1, 12
+//   0x61         port B (PIT channel 2, speaker, refresh)
+//   0x70-0x71    MC146818 RTC/CMOS           8
+//   0x80         POST/delay port (ignored)
+//   0x92         port A (fast A20, fast reset)
+//   0x3f8-0x3ff  16550A UART, COM1           4    console 0 of replay::Inputs
+//   0xf4-0xf7    isa-debug-exit (or where -device isa-debug-exit puts it)
+//
+// Building a machine (tools/):
+//   core::Machine machine(config.ram_size);
+//   hw::PcBoard board(machine, config, inputs);      // throws hw::ConfigError
+//   machine.attach_vcpu(...);                        // INTR already wired via machine.cpu_pins()
+//   auto cpu = core::reset_cpu_state();
+//   hw::load_multiboot(machine, config, cpu);        // throws hw::LoadError
+//
+// The board must be destroyed before the machine: it unmaps its regions and
+// its timers live in the machine's queue.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/machine.h"
+#include "core/machine_config.h"
+#include "hw/config_error.h"
+#include "hw/i8042_controller.h"
+#include "hw/i8254_pit.h"
+#include "hw/i8259_pair.h"
+#include "hw/isa_debug_exit.h"
+#include "hw/mc146818_rtc.h"
+#include "hw/pc_memory_layout.h"
+#include "hw/uart16550.h"
+#include "replay/inputs.h"
+
+namespace rwd::hw {
+
+class PcBoard {
+ public:
+  // Throws ConfigError for an unknown -device driver or a bad property,
+  // before anything is mapped.
+  PcBoard(core::Machine& machine, const core::MachineConfig& config, replay::Inputs& inputs);
+  ~PcBoard();
+  PcBoard(const PcBoard&) = delete;
+  PcBoard& operator=(const PcBoard&) = delete;
+
+  // The -device drivers this board knows.
+  static std::vector<std::string> known_drivers();
+
+  // Devices return to their power-on state (after RunControl's kReset);
+  // RAM and CMOS contents are kept, as on a PC.
+  void reset();
+
+  const PcMemoryLayout& layout() const { return layout_; }
+  I8259Pair& pic() { return pic_; }
+  I8254Pit& pit() { return *pit_; }
+  Mc146818Rtc& rtc() { return *rtc_; }
+  Uart16550& com1() { return *com1_; }
+  I8042Controller& i8042() { return *i8042_; }
+  const std::vector<std::unique_ptr<IsaDebugExit>>& debug_exits() const { return debug_exits_; }
+
+ private:
+  class NullPort final : public core::RegionOps {
+   public:
+    uint64_t read(uint64_t offset, unsigned size) override { return 0xff; }
+    void write(uint64_t offset, uint64_t value, unsigned size) override {}
+  };
+
+  void map_ram();
+  void map_io(const std::string& name, uint64_t base, uint64_t size, core::RegionOps* ops,
+              core::AccessRules rules = byte_access());
+  static core::AccessRules byte_access();
+  core::IrqLine isa_irq(unsigned irq) { return core::IrqLine(&pic_, irq); }
+
+  core::Machine& machine_;
+  PcMemoryLayout layout_;
+  I8259Pair pic_;
+  std::unique_ptr<I8254Pit> pit_;
+  std::unique_ptr<Mc146818Rtc> rtc_;
+  std::unique_ptr<Uart16550> com1_;
+  std::unique_ptr<I8042Controller> i8042_;
+  std::vector<std::unique_ptr<IsaDebugExit>> debug_exits_;
+  NullPort post_port_;
+  std::vector<std::string> memory_regions_;
+  std::vector<std::string> io_regions_;
+};
+
+}  // namespace rwd::hw

@@ -1,0 +1,22 @@
+// Binding of decoded forms to interpreter handlers: one row per form of
+// x86_forms.inc that has semantics, choosing at decode time the handler
+// instantiated for the instruction's operand size and register/memory operand,
+// so the block loop dispatches with one indirect call and no switch.
+#pragma once
+
+#include "tcg-llvm/interp/block_cache.h"
+
+namespace rwd::tcg {
+
+struct Binding {
+  Handler handler;
+  bool ends_block;     // the block must end after this instruction (mode may change)
+  bool implemented;    // false: the handler warns and raises #UD
+};
+
+Binding bind_form(const DecodedInsn& d, DecodeMode mode);
+
+// Whether a form has semantics in the interpreter (for coverage reports).
+bool form_has_semantics(Form f);
+
+}  // namespace rwd::tcg

@@ -1,0 +1,212 @@
+#include "tcg-llvm/interp/interp_cpu.h"
+
+#include <cstdio>
+
+#include "core/memory.h"
+#include "core/run_control.h"
+#include "tcg-llvm/decoder/x86_decoder.h"
+
+namespace rwd::tcg {
+
+namespace sa = core::seg_attr;
+
+void InterpCpu::segments_changed() {
+  const auto& cs = s.seg[kSegCs];
+  if (s.long_mode_active() && (cs.attrs & sa::kL)) mode_ = DecodeMode::k64;
+  else if (s.protected_mode() && (cs.attrs & sa::kDb)) mode_ = DecodeMode::k32;
+  else mode_ = DecodeMode::k16;
+  if (mode_ == DecodeMode::k64) stack_size_ = 8;
+  else stack_size_ = (s.protected_mode() && (s.seg[kSegSs].attrs & sa::kDb)) ? 4 : 2;
+  user_ = s.protected_mode() && s.cpl() == 3;
+  bool pm = s.protected_mode() && !(s.rflags & core::rflags::kVm);
+  for (int i = 0; i < 6; ++i) {
+    const auto& c = s.seg[i];
+    if (mode_ == DecodeMode::k64) {
+      seg_base_[i] = i >= kSegFs ? c.base : 0;
+      seg_limit_[i] = ~0ull;
+      seg_slow_[i] = false;
+      seg_readonly_[i] = false;
+      continue;
+    }
+    seg_base_[i] = c.base & 0xffffffffull;
+    seg_limit_[i] = c.limit;
+    unsigned type = c.attrs & sa::kTypeMask;
+    bool code = type & 8;
+    seg_slow_[i] = pm && (!(c.attrs & sa::kP) || (!code && (type & 4)));
+    seg_readonly_[i] = pm && (code || !(type & 2));
+  }
+}
+
+bool InterpCpu::to_linear_slow(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
+  const auto& c = s.seg[seg];
+  uint8_t v = seg == kSegSs ? vec::kSs : vec::kGp;
+  bool pm = s.protected_mode() && !(s.rflags & core::rflags::kVm);
+  if (pm && !(c.attrs & sa::kP)) return fail(*this, v, 0);
+  if (write && seg_readonly_[seg]) return fail(*this, vec::kGp, 0);
+  unsigned type = c.attrs & sa::kTypeMask;
+  uint64_t last = off + n - 1;
+  if (pm && !(type & 8) && (type & 4)) {
+    // Expand-down: valid offsets are (limit, 0xffff or 0xffffffff].
+    uint64_t top = (c.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
+    if (off <= c.limit || last > top) return fail(*this, v, 0);
+  } else if (last > c.limit) {
+    return fail(*this, v, 0);
+  }
+  lin = (seg_base_[seg] + off) & 0xffffffffull;
+  return true;
+}
+
+void InterpCpu::flush_translations() {
+  tlb_.flush();
+  blocks_.flush_jump_cache();
+}
+
+void InterpCpu::paging_changed(bool) {
+  // Global pages are not kept across CR3 writes: always correct, a bit slower.
+  flush_translations();
+}
+
+void InterpCpu::invlpg(uint64_t linear) {
+  tlb_.flush_page(linear);
+  blocks_.flush_jump_cache();
+}
+
+bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys, uint8_t*& host) {
+  TlbEntry& e = tlb_.entry(user, lin);
+  uint64_t page = lin & kPageMask;
+  uint8_t need = access == Access::kRead ? perm::kRead : access == Access::kWrite ? perm::kWrite : perm::kFetch;
+  if (e.vpage != page || !(e.perms & need)) {
+    uint64_t ppage;
+    uint8_t perms;
+    if (!s.paging()) {
+      ppage = page;
+      perms = perm::kRead | perm::kWrite | perm::kFetch;
+    } else {
+      WalkResult w = page_walk(*env_.memory, s, lin, access, user);
+      if (!w.ok) {
+        s.cr2 = lin;
+        return fail(*this, vec::kPf, w.error_code);
+      }
+      ppage = w.phys & kPageMask;
+      perms = w.perms;
+      if (w.large) tlb_.note_large_page();
+    }
+    if (e.vpage != page || e.ppage != ppage) {
+      e = TlbEntry{SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, page, ppage,
+                   env_.memory->ram_pointer(ppage, kPageSize), 0};
+    }
+    e.perms |= perms;
+  }
+  if (e.host) {
+    if (e.perms & perm::kRead) e.read_tag = page;
+    if ((e.perms & perm::kWrite) && !blocks_.is_code_page(e.ppage)) e.write_tag = page;
+    if (e.perms & perm::kFetch) e.fetch_tag = page;
+  }
+  phys = e.ppage | (lin & ~kPageMask);
+  host = e.host ? e.host + (lin & ~kPageMask) : nullptr;
+  return true;
+}
+
+bool InterpCpu::translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host) {
+  TlbEntry& e = tlb_.entry(user_, lin);
+  if (e.fetch_tag == (lin & kPageMask)) {
+    phys = e.ppage | (lin & ~kPageMask);
+    host = e.host + (lin & ~kPageMask);
+    return true;
+  }
+  return translate(lin, Access::kFetch, user_, phys, host);
+}
+
+bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
+  if ((lin & ~kPageMask) + n > kPageSize) {
+    // Crosses a page: byte by byte, each with its own translation.
+    uint64_t r = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      uint64_t b;
+      if (!read_slow(truncate(lin + i), 1, user, b)) return false;
+      r |= b << (8 * i);
+    }
+    v = r;
+    return true;
+  }
+  uint64_t phys;
+  uint8_t* host;
+  if (!translate(lin, Access::kRead, user, phys, host)) return false;
+  if (host) {
+    v = 0;
+    std::memcpy(&v, host, n);
+    return true;
+  }
+  exit_block_ = true;  // a device saw the access: the main loop may have work
+  v = env_.memory->read(phys, n);
+  return true;
+}
+
+bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
+  if ((lin & ~kPageMask) + n > kPageSize) {
+    // Both pages must be writable before any byte is stored.
+    uint64_t phys;
+    uint8_t* host;
+    uint64_t second = truncate((lin | ~kPageMask) + 1);
+    if (!translate(lin, Access::kWrite, user, phys, host) || !translate(second, Access::kWrite, user, phys, host))
+      return false;
+    for (unsigned i = 0; i < n; ++i)
+      if (!write_slow(truncate(lin + i), 1, user, (v >> (8 * i)) & 0xff)) return false;
+    return true;
+  }
+  uint64_t phys;
+  uint8_t* host;
+  if (!translate(lin, Access::kWrite, user, phys, host)) return false;
+  if (host) {
+    uint64_t ppage = phys & kPageMask;
+    if (blocks_.invalidate_page(ppage)) {
+      exit_block_ = true;  // the running block may be among the dropped ones
+      TlbEntry& e = tlb_.entry(user, lin);
+      if (e.perms & perm::kWrite) e.write_tag = lin & kPageMask;
+    }
+    std::memcpy(host, &v, n);
+    return true;
+  }
+  exit_block_ = true;
+  env_.memory->write(phys, v, n);
+  return true;
+}
+
+bool InterpCpu::check_write(int seg, uint64_t off, unsigned n) {
+  uint64_t lin, phys;
+  uint8_t* host;
+  if (!to_linear(seg, off, n, true, lin)) return false;
+  if (!translate(lin, Access::kWrite, user_, phys, host)) return false;
+  uint64_t last = truncate(lin + n - 1);
+  if ((last & kPageMask) != (lin & kPageMask)) return translate(last, Access::kWrite, user_, phys, host);
+  return true;
+}
+
+uint32_t InterpCpu::io_in(uint16_t port, unsigned n) {
+  exit_block_ = true;
+  return uint32_t(env_.io->read(port, n));
+}
+
+void InterpCpu::io_out(uint16_t port, unsigned n, uint32_t v) {
+  exit_block_ = true;
+  env_.io->write(port, v, n);
+}
+
+void InterpCpu::unimplemented(const DecodedInsn& d) {
+  char where[64];
+  uint64_t rip = s.rip - d.length;
+  std::snprintf(where, sizeof where, "%04x:%016llx", unsigned(s.seg[kSegCs].selector),
+                static_cast<unsigned long long>(rip));
+  if (env_.run_control)
+    env_.run_control->warn(std::string("no semantics for ") + form_name(d.form) + " (" + describe_encoding(d) +
+                           ") at " + where + ": raising #UD");
+}
+
+void InterpCpu::unimplemented_feature(const char* what) {
+  char where[64];
+  std::snprintf(where, sizeof where, "%04x:%016llx", unsigned(s.seg[kSegCs].selector),
+                static_cast<unsigned long long>(s.rip));
+  if (env_.run_control) env_.run_control->warn(std::string("not implemented: ") + what + " near " + where);
+}
+
+}  // namespace rwd::tcg

@@ -1,0 +1,132 @@
+// InterpCpu: the machine type the semantics are instantiated with in the
+// interpreter tier (the glue contract is listed in semantics/operands.h).
+// It owns the architectural state, the segment caches derived from it, the
+// softmmu TLB and the pending-event bookkeeping of the current instruction.
+// Hot paths (segment check + TLB hit) are inline; misses go to interp_cpu.cc.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "core/vcpu.h"
+#include "tcg-llvm/interp/block_cache.h"
+#include "tcg-llvm/interp/softmmu_tlb.h"
+#include "tcg-llvm/semantics/operands.h"
+
+namespace rwd::tcg {
+
+class InterpCpu {
+ public:
+  InterpCpu(const core::CpuEnvironment& env, BlockCache& blocks) : env_(env), blocks_(blocks) {}
+
+  core::X86CpuState s{};
+
+  // ---- glue contract -------------------------------------------------------
+  DecodeMode mode() const { return mode_; }
+  unsigned stack_size() const { return stack_size_; }
+  bool user() const { return user_; }
+
+  template <unsigned N> bool read(int seg, uint64_t off, U<N>& v) {
+    uint64_t lin;
+    if (!to_linear(seg, off, N, false, lin)) return false;
+    return read_linear<N>(lin, v, user_);
+  }
+  template <unsigned N> bool write(int seg, uint64_t off, U<N> v) {
+    uint64_t lin;
+    if (!to_linear(seg, off, N, true, lin)) return false;
+    return write_linear<N>(lin, v, user_);
+  }
+  template <unsigned N> bool read_sys(uint64_t lin, U<N>& v) { return read_linear<N>(truncate(lin), v, false); }
+  template <unsigned N> bool write_sys(uint64_t lin, U<N> v) { return write_linear<N>(truncate(lin), v, false); }
+  bool check_write(int seg, uint64_t off, unsigned n);
+  uint64_t linear_address(int seg, uint64_t off) const { return truncate(seg_base_[seg] + off); }
+
+  uint32_t io_in(uint16_t port, unsigned n);
+  void io_out(uint16_t port, unsigned n, uint32_t v);
+
+  void set_exception(uint8_t vector, bool has_error, uint32_t error) {
+    exc_vector_ = vector;
+    exc_has_error_ = has_error;
+    exc_error_ = error;
+  }
+  void set_soft_int(uint8_t vector) { soft_vector_ = vector; }
+  void segments_changed();
+  void paging_changed(bool flush_global);
+  void invlpg(uint64_t linear);
+  uint64_t tsc() const { return s.icount + tsc_offset_; }
+  void set_tsc(uint64_t v) { tsc_offset_ = v - s.icount; }
+  void unimplemented(const DecodedInsn& d);
+  void unimplemented_feature(const char* what);
+
+  // ---- for the vCPU ---------------------------------------------------------
+  // Linear PC -> physical address and host pointer for instruction fetch
+  // (host is nullptr when the code is not in RAM). Raises #PF on failure.
+  bool translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host);
+  uint64_t code_linear_pc() const { return truncate(seg_base_[kSegCs] + s.rip); }
+  void flush_translations();
+  const core::CpuEnvironment& env() const { return env_; }
+  SoftmmuTlb& tlb() { return tlb_; }
+
+  uint8_t exc_vector_ = 0;
+  bool exc_has_error_ = false;
+  uint32_t exc_error_ = 0;
+  uint8_t soft_vector_ = 0;
+  // Set when the current instruction reached a device or invalidated code:
+  // the block loop ends the block after the instruction retires.
+  bool exit_block_ = false;
+  uint64_t tsc_offset_ = 0;
+
+ private:
+  uint64_t truncate(uint64_t lin) const { return mode_ == DecodeMode::k64 || s.long_mode_active() ? lin : lin & 0xffffffffull; }
+
+  bool to_linear(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
+    if (mode_ == DecodeMode::k64) {
+      lin = seg_base_[seg] + off;
+      if (uint64_t(int64_t(lin << 16) >> 16) != lin) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
+      return true;
+    }
+    if (off + n - 1 > seg_limit_[seg] || seg_slow_[seg] || (write && seg_readonly_[seg]))
+      return to_linear_slow(seg, off, n, write, lin);
+    lin = (seg_base_[seg] + off) & 0xffffffffull;
+    return true;
+  }
+  bool to_linear_slow(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin);
+
+  template <unsigned N> bool read_linear(uint64_t lin, U<N>& v, bool user) {
+    TlbEntry& e = tlb_.entry(user, lin);
+    if (e.read_tag == (lin & kPageMask) && (lin & ~kPageMask) <= kPageSize - N) [[likely]] {
+      std::memcpy(&v, e.host + (lin & ~kPageMask), N);
+      return true;
+    }
+    uint64_t x = 0;
+    if (!read_slow(lin, N, user, x)) return false;
+    v = U<N>(x);
+    return true;
+  }
+  template <unsigned N> bool write_linear(uint64_t lin, U<N> v, bool user) {
+    TlbEntry& e = tlb_.entry(user, lin);
+    if (e.write_tag == (lin & kPageMask) && (lin & ~kPageMask) <= kPageSize - N) [[likely]] {
+      std::memcpy(e.host + (lin & ~kPageMask), &v, N);
+      return true;
+    }
+    return write_slow(lin, N, user, v);
+  }
+  bool read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v);
+  bool write_slow(uint64_t lin, unsigned n, bool user, uint64_t v);
+  // Translation with refill; host is the byte's host address or nullptr.
+  bool translate(uint64_t lin, Access access, bool user, uint64_t& phys, uint8_t*& host);
+
+  core::CpuEnvironment env_;
+  BlockCache& blocks_;
+  SoftmmuTlb tlb_;
+  DecodeMode mode_ = DecodeMode::k16;
+  unsigned stack_size_ = 2;
+  bool user_ = false;
+  uint64_t seg_base_[6] = {};
+  uint64_t seg_limit_[6] = {};
+  bool seg_slow_[6] = {};      // unusable or expand-down: checked in to_linear_slow
+  bool seg_readonly_[6] = {};  // code or read-only data (protected mode)
+};
+
+}  // namespace rwd::tcg

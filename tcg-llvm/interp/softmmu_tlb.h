@@ -1,0 +1,76 @@
+// The softmmu TLB: guest-linear page -> host pointer, one direct-mapped table
+// for supervisor and one for user accesses, with separate read / write / fetch
+// tags so the fast path of an access is one compare. A tag only matches when
+// the access is allowed without further work: write tags also require the
+// page-table D bit already set and the page to hold no predecoded code;
+// MMIO pages never get a fast tag. Everything else takes the slow path in
+// InterpCpu, which walks the page tables (page_walk below) and refills.
+#pragma once
+
+#include <cstdint>
+
+#include "core/x86_cpu_state.h"
+
+namespace rwd::core {
+class AddressSpace;
+}
+
+namespace rwd::tcg {
+
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint64_t kPageMask = ~(kPageSize - 1);
+
+enum class Access : uint8_t { kRead, kWrite, kFetch };
+
+namespace perm {
+inline constexpr uint8_t kRead = 1, kWrite = 2, kFetch = 4;
+}
+
+struct TlbEntry {
+  uint64_t read_tag;   // linear page, or kNoTag
+  uint64_t write_tag;
+  uint64_t fetch_tag;
+  uint64_t vpage;      // the translation this entry caches (slow path), or kNoTag
+  uint64_t ppage;
+  uint8_t* host;       // host address of the page; nullptr for MMIO / unassigned
+  uint8_t perms;       // perm:: bits granted by the page tables (write: D already set)
+};
+
+class SoftmmuTlb {
+ public:
+  static constexpr unsigned kSize = 512;
+  static constexpr uint64_t kNoTag = 1;  // never equal to a page-aligned address
+
+  SoftmmuTlb() { flush(); }
+
+  TlbEntry& entry(bool user, uint64_t linear) { return entries_[user][(linear >> 12) & (kSize - 1)]; }
+
+  void flush();
+  // INVLPG: one page, or everything when large pages were cached (their 4 KiB
+  // pieces sit in several entries).
+  void flush_page(uint64_t linear);
+  // A page now holds predecoded code: writes to it must take the slow path.
+  void protect_code_page(uint64_t ppage);
+  void note_large_page() { large_pages_ = true; }
+
+ private:
+  TlbEntry entries_[2][kSize];
+  bool large_pages_ = false;
+};
+
+// Result of a page walk for one access.
+struct WalkResult {
+  bool ok = false;
+  uint64_t phys = 0;        // physical address of the accessed byte
+  uint8_t perms = 0;        // perm:: bits the same privilege may use without a new walk
+  bool large = false;       // mapped by a 2 MiB / 4 MiB / 1 GiB page
+  uint32_t error_code = 0;  // #PF error code when !ok
+};
+
+// Walks 32-bit (4 KiB + PSE 4 MiB), PAE or 4-level long-mode page tables in
+// guest-physical memory, setting A bits on the way and D on a write.
+// `user` is true for CPL-3 accesses (not for implicit supervisor accesses).
+WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uint64_t linear, Access access,
+                     bool user);
+
+}  // namespace rwd::tcg

@@ -1,0 +1,273 @@
+#include "tcg-llvm/interp/tcg_vcpu.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "core/memory.h"
+#include "core/run_control.h"
+#include "tcg-llvm/decoder/x86_decoder.h"
+#include "tcg-llvm/interp/form_binding.h"
+
+namespace rwd::tcg {
+
+namespace {
+
+constexpr unsigned kMaxBlockInsns = 128;
+
+bool contributory(uint8_t v) { return v == vec::kDe || (v >= vec::kTs && v <= vec::kGp); }
+
+std::string describe_exception(uint8_t v, bool has_err, uint32_t err) {
+  static const char* const kNames[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                       "#DF", "#MF9", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+                                       "#MF", "#AC", "#MC", "#XM"};
+  char buf[48];
+  const char* name = v < 20 ? kNames[v] : nullptr;
+  if (name && has_err) std::snprintf(buf, sizeof buf, "%s(0x%x)", name, err);
+  else if (name) std::snprintf(buf, sizeof buf, "%s", name);
+  else std::snprintf(buf, sizeof buf, "vector %u", v);
+  return buf;
+}
+
+}  // namespace
+
+TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initial)
+    : env_(env), cpu_(env, blocks_) {
+  cpu_.s = initial;
+  state_changed();
+}
+
+void TcgVcpu::state_changed() {
+  cpu_.segments_changed();
+  cpu_.flush_translations();
+}
+
+void TcgVcpu::memory_written(uint64_t paddr, uint64_t len) {
+  if (len == 0) return;
+  bool any = false;
+  for (uint64_t p = paddr & kPageMask; p <= ((paddr + len - 1) & kPageMask); p += kPageSize) {
+    any |= blocks_.invalidate_page(p);
+    if (p + kPageSize < p) break;
+  }
+  if (any) cpu_.exit_block_ = true;
+}
+
+void TcgVcpu::set_irq(unsigned pin, bool level) {
+  if (pin == core::kCpuPinIntr) {
+    intr_ = level;
+  } else if (pin == core::kCpuPinNmi) {
+    if (level && !nmi_level_) nmi_pending_ = true;  // NMI is edge-triggered
+    nmi_level_ = level;
+  }
+  // A device may raise a line in the middle of an instruction: end the block.
+  cpu_.exit_block_ = true;
+}
+
+bool TcgVcpu::interrupt_deliverable() const {
+  if (cpu_.s.interrupt_shadow) return false;
+  if (nmi_pending_ && !cpu_.s.nmi_blocked) return true;
+  return intr_ && (cpu_.s.rflags & core::rflags::kIf) && env_.interrupt_controller;
+}
+
+void TcgVcpu::deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err) {
+  std::string chain = describe_exception(vector, has_err, err);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    cpu_.exc_vector_ = 0xff;
+    if (deliver_event(cpu_, vector, kind, has_err, err)) return;
+    uint8_t v2 = cpu_.exc_vector_;
+    bool err2 = cpu_.exc_has_error_;
+    uint32_t e2 = cpu_.exc_error_;
+    chain += " -> " + describe_exception(v2, err2, e2);
+    if (vector == vec::kDf) break;  // a fault while delivering #DF: shutdown
+    if ((contributory(vector) && contributory(v2)) || (vector == vec::kPf && (contributory(v2) || v2 == vec::kPf))) {
+      vector = vec::kDf;
+      has_err = true;
+      err = 0;
+      chain += " => #DF";
+    } else {
+      vector = v2;
+      has_err = err2;
+      err = e2;
+    }
+    kind = EventKind::kException;
+  }
+  char where[64];
+  std::snprintf(where, sizeof where, " at %04x:%llx", unsigned(cpu_.s.seg[kSegCs].selector),
+                static_cast<unsigned long long>(cpu_.s.rip));
+  shutdown_ = true;
+  if (env_.run_control) env_.run_control->request_shutdown("triple fault: " + chain + where);
+}
+
+void TcgVcpu::raise_pending_exception() {
+  uint8_t v = cpu_.exc_vector_;
+  bool has_err = cpu_.exc_has_error_ || exception_has_error(v);
+  deliver(v, EventKind::kException, has_err, cpu_.exc_has_error_ ? cpu_.exc_error_ : 0);
+}
+
+core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
+  auto& s = cpu_.s;
+  shutdown_ = false;
+  for (;;) {
+    blocks_.collect_garbage();
+    cpu_.exit_block_ = false;
+    if (shutdown_ || (env_.run_control && env_.run_control->stop_requested()))
+      return core::VcpuExit::kStopRequested;
+    if (s.icount >= icount_limit) return core::VcpuExit::kLimitReached;
+
+    // Events are taken between instructions, never inside the STI/MOV SS shadow.
+    if (!s.interrupt_shadow) {
+      if (nmi_pending_ && !s.nmi_blocked) {
+        nmi_pending_ = false;
+        deliver(vec::kNmi, EventKind::kExternal, false, 0);
+        continue;
+      }
+      if (intr_ && (s.rflags & core::rflags::kIf) && env_.interrupt_controller) {
+        uint8_t vector = env_.interrupt_controller->acknowledge();
+        deliver(vector, EventKind::kExternal, false, 0);
+        continue;
+      }
+    }
+    if (s.halted) return core::VcpuExit::kHalted;
+
+    Block* b = lookup_block();
+    if (!b) {
+      raise_pending_exception();
+      continue;
+    }
+    if (s.interrupt_shadow) {
+      // Exactly one instruction runs in the shadow; it may set a new one.
+      s.interrupt_shadow = 0;
+      execute(b, 1);
+      continue;
+    }
+    // Chain blocks while nothing the checks above look at can have changed:
+    // devices (and so interrupt lines and stop requests) are only reached by
+    // instructions that set exit_block_.
+    for (;;) {
+      execute(b, icount_limit - s.icount);
+      if (cpu_.exit_block_ || s.icount >= icount_limit || s.halted || s.interrupt_shadow || shutdown_) break;
+      if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) break;
+      b = lookup_block();
+      if (!b) {
+        raise_pending_exception();
+        break;
+      }
+    }
+  }
+}
+
+void TcgVcpu::execute(Block* b, uint64_t budget) {
+  auto& s = cpu_.s;
+  const Insn* i = b->insns.data();
+  const Insn* end = i + b->insns.size();
+  while (i != end) {
+    uint64_t start = s.rip;
+    s.rip = start + i->d.length;
+    Status st = i->handler(cpu_, i->d);
+    if (st == Status::kNext) [[likely]] {
+      ++s.icount;
+      ++i;
+      if (--budget == 0 || cpu_.exit_block_) return;
+      continue;
+    }
+    switch (st) {
+      case Status::kEndBlock:
+        ++s.icount;
+        return;
+      case Status::kRepeat:
+        ++s.icount;
+        s.rip = start;
+        if (--budget == 0 || cpu_.exit_block_) return;
+        continue;
+      case Status::kFault:
+        s.rip = start;
+        raise_pending_exception();
+        return;
+      case Status::kSoftInt:
+        ++s.icount;
+        deliver(cpu_.soft_vector_, EventKind::kSoftware, false, 0);
+        return;
+      case Status::kHalt:
+        ++s.icount;
+        s.halted = true;
+        return;
+      case Status::kNext:
+        break;
+    }
+  }
+}
+
+Block* TcgVcpu::lookup_block() {
+  uint64_t lin = cpu_.code_linear_pc();
+  uint32_t tag = uint32_t(cpu_.mode()) | (cpu_.user() ? 4u : 0u);
+  if (Block* b = blocks_.jump_lookup(lin, tag)) return b;
+  uint64_t phys;
+  uint8_t* host;
+  if (!cpu_.translate_fetch(lin, phys, host)) return nullptr;
+  if (host) {
+    if (Block* b = blocks_.find(phys, cpu_.mode())) {
+      blocks_.jump_store(lin, tag, b);
+      return b;
+    }
+  }
+  Block* b = decode_block(phys, host, lin);
+  if (b && b != &scratch_) blocks_.jump_store(lin, tag, b);
+  return b;
+}
+
+Block* TcgVcpu::decode_block(uint64_t phys, const uint8_t* host, uint64_t lin) {
+  ++blocks_decoded_;
+  DecodeMode mode = cpu_.mode();
+  auto block = std::make_unique<Block>();
+  block->paddr = phys;
+  block->mode = mode;
+  uint64_t off = phys & ~kPageMask;
+  bool cacheable = host != nullptr;
+  uint8_t buf[kMaxInsnLength];
+  while (block->insns.size() < kMaxBlockInsns) {
+    size_t avail = kPageSize - off;
+    DecodedInsn d{};
+    bool ok = host && decode_x86(host + (off - (phys & ~kPageMask)), avail, mode, d);
+    if (!ok) {
+      // Straddles the page end (or code outside RAM): only as the block's
+      // first instruction, gathered byte by byte, in an uncached block.
+      if (!block->insns.empty()) break;
+      cacheable = false;
+      bool decoded = false;
+      for (size_t n = 0; n < kMaxInsnLength && !decoded; ++n) {
+        uint64_t l = cpu_.s.long_mode_active() ? lin + n : (lin + n) & 0xffffffffull;
+        uint64_t p;
+        uint8_t* hp;
+        if (!cpu_.translate_fetch(l, p, hp)) return nullptr;  // #PF pending for the missing byte
+        buf[n] = hp ? *hp : uint8_t(env_.memory->read(p, 1));
+        d = DecodedInsn{};
+        decoded = decode_x86(buf, n + 1, mode, d);
+      }
+      if (!decoded) {
+        cpu_.set_exception(vec::kGp, true, 0);  // longer than 15 bytes
+        return nullptr;
+      }
+    }
+    Binding bind = bind_form(d, mode);
+    block->insns.push_back(Insn{bind.handler, d});
+    off += d.length;
+    if (bind.ends_block || !cacheable || off >= kPageSize) break;
+  }
+  if (!cacheable) {
+    scratch_ = std::move(*block);
+    return &scratch_;
+  }
+  Block* raw = block.get();
+  if (blocks_.insert(std::move(block))) cpu_.tlb().protect_code_page(phys & kPageMask);
+  return raw;
+}
+
+std::unique_ptr<core::Vcpu> make_interpreter_vcpu(const core::CpuEnvironment& env) {
+  return std::make_unique<TcgVcpu>(env, core::reset_cpu_state());
+}
+
+std::unique_ptr<core::Vcpu> make_interpreter_vcpu(const core::CpuEnvironment& env,
+                                                  const core::X86CpuState& initial) {
+  return std::make_unique<TcgVcpu>(env, initial);
+}
+
+}  // namespace rwd::tcg

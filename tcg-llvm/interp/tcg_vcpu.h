@@ -1,0 +1,70 @@
+// TcgVcpu: the interpreter tier of tcg-llvm as a core::Vcpu.
+//
+// INSTRUCTION COUNT (state().icount) — the one definition, shared by every tier:
+//  - an instruction that retires adds exactly 1;
+//  - each iteration of a REP-prefixed string instruction adds 1 (interrupts
+//    and run limits may fall between iterations, as on hardware); a REP whose
+//    count is 0 retires once and adds 1;
+//  - an instruction that faults does not retire: icount is unchanged and RIP
+//    stays on the faulting instruction;
+//  - INT n, INT3 and INTO retire (add 1) before their event is delivered;
+//    HLT retires once, however long the vCPU then stays halted;
+//  - delivering an exception or interrupt is not an instruction (adds 0);
+//  - devices always see the count of instructions retired before the one
+//    accessing them (icount is stored before every port or MMIO access).
+// run(limit) stops with icount == limit exactly when the limit is reached.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/vcpu.h"
+#include "tcg-llvm/interp/block_cache.h"
+#include "tcg-llvm/interp/interp_cpu.h"
+#include "tcg-llvm/semantics/interrupt.h"
+
+namespace rwd::tcg {
+
+class TcgVcpu final : public core::Vcpu {
+ public:
+  TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initial);
+
+  core::X86CpuState& state() override { return cpu_.s; }
+  core::VcpuExit run(uint64_t icount_limit) override;
+  void state_changed() override;
+  void memory_written(uint64_t paddr, uint64_t len) override;
+  void set_irq(unsigned pin, bool level) override;
+
+  // For tests and statistics.
+  const BlockCache& blocks() const { return blocks_; }
+  uint64_t blocks_decoded() const { return blocks_decoded_; }
+
+ private:
+  // Finds or decodes the block at CS:RIP; nullptr after a fetch fault (the
+  // exception is then pending in cpu_).
+  Block* lookup_block();
+  Block* decode_block(uint64_t phys, const uint8_t* host, uint64_t lin);
+  // Executes up to `budget` instructions of the block.
+  void execute(Block* b, uint64_t budget);
+  // Delivers an event, escalating faults during delivery to #DF and a
+  // triple fault (shutdown).
+  void deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err);
+  void raise_pending_exception();
+  bool interrupt_deliverable() const;
+
+  core::CpuEnvironment env_;
+  BlockCache blocks_;
+  InterpCpu cpu_;
+  Block scratch_;  // uncached blocks: page-straddling or non-RAM code
+  bool intr_ = false;
+  bool nmi_pending_ = false;
+  bool nmi_level_ = false;
+  bool shutdown_ = false;
+  uint64_t blocks_decoded_ = 0;
+};
+
+std::unique_ptr<core::Vcpu> make_interpreter_vcpu(const core::CpuEnvironment& env);
+std::unique_ptr<core::Vcpu> make_interpreter_vcpu(const core::CpuEnvironment& env, const core::X86CpuState& initial);
+
+}  // namespace rwd::tcg

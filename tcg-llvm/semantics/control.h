@@ -1,0 +1,136 @@
+// Near control transfer: JMP, Jcc, JCXZ, LOOP*, CALL, RET, and the software
+// interrupts INT n / INT3 / INTO (which retire before the event is delivered).
+// Every control transfer ends the predecoded block (Status::kEndBlock).
+#pragma once
+
+#include "tcg-llvm/semantics/flags.h"
+#include "tcg-llvm/semantics/operands.h"
+
+namespace rwd::tcg {
+
+// Near branches are 64-bit in 64-bit mode whatever the operand-size prefix
+// says (Intel behaviour; rewind models an Intel CPU here).
+template <class M> inline unsigned near_size(M& m, const DecodedInsn& d) {
+  return m.mode() == DecodeMode::k64 ? 8 : d.op_size;
+}
+
+template <class M> inline Status jump_to(M& m, const DecodedInsn& d, uint64_t target) {
+  unsigned n = near_size(m, d);
+  target = branch_target(target, n);
+  if (n == 8 && static_cast<uint64_t>(static_cast<int64_t>(target << 16) >> 16) != target)
+    return raise_err(m, vec::kGp, 0);  // non-canonical target: the branch faults
+  m.s.rip = target;
+  return Status::kEndBlock;
+}
+
+struct JmpJ {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    return jump_to(m, d, m.s.rip + d.imm);
+  }
+};
+// Jcc with the condition fixed at compile time (the interpreter binds one
+// instantiation per condition code, so the test folds to a mask and compare).
+template <unsigned Cc> struct JccJ {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!condition(m.s.rflags, Cc)) return Status::kEndBlock;
+    return jump_to(m, d, m.s.rip + d.imm);
+  }
+};
+// JCXZ / JECXZ / JRCXZ: the counter has the address size.
+struct JcxzJ {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (get_reg_n(m, core::kRcx, d.addr_size) != 0) return Status::kEndBlock;
+    return jump_to(m, d, m.s.rip + d.imm);
+  }
+};
+// LOOP (E2), LOOPE (E1), LOOPNE (E0): decrement the address-size counter.
+struct LoopJ {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t c = (get_reg_n(m, core::kRcx, d.addr_size) - 1) & size_mask(d.addr_size);
+    set_reg_n(m, core::kRcx, d.addr_size, c);
+    bool zf = m.s.rflags & fl::kZf;
+    bool take = c != 0 && (d.opcode == 0xe2 || (d.opcode == 0xe1 ? zf : !zf));
+    if (!take) return Status::kEndBlock;
+    return jump_to(m, d, m.s.rip + d.imm);
+  }
+};
+template <bool Mem> struct JmpE {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    unsigned n = near_size(m, d);
+    uint64_t t;
+    if (Mem) {
+      uint64_t off = effective_address(m, d);
+      int seg = operand_segment(d);
+      if (n == 8) { RWD_TRY(m.template read<8>(seg, off, t)); }
+      else if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(seg, off, x)); t = x; }
+      else { U<2> x; RWD_TRY(m.template read<2>(seg, off, x)); t = x; }
+    } else {
+      t = get_reg_n(m, d.rm, n);
+    }
+    return jump_to(m, d, t);
+  }
+};
+struct CallJ {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    unsigned n = near_size(m, d);
+    uint64_t target = branch_target(m.s.rip + d.imm, n);
+    RWD_TRY(push_n(m, n, m.s.rip));
+    m.s.rip = target;
+    return Status::kEndBlock;
+  }
+};
+template <bool Mem> struct CallE {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    unsigned n = near_size(m, d);
+    uint64_t t;
+    if (Mem) {
+      uint64_t off = effective_address(m, d);
+      int seg = operand_segment(d);
+      if (n == 8) { RWD_TRY(m.template read<8>(seg, off, t)); }
+      else if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(seg, off, x)); t = x; }
+      else { U<2> x; RWD_TRY(m.template read<2>(seg, off, x)); t = x; }
+    } else {
+      t = get_reg_n(m, d.rm, n);
+    }
+    RWD_TRY(push_n(m, n, m.s.rip));
+    m.s.rip = t;
+    return Status::kEndBlock;
+  }
+};
+// RET / RET imm16.
+template <bool Imm> struct RetNear {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    unsigned n = near_size(m, d);
+    uint64_t sp = m.s.gpr[core::kRsp], t;
+    RWD_TRY(pop_n_at(m, n, sp, t));
+    if (Imm) sp += d.imm & 0xffff;
+    set_sp(m, sp);
+    m.s.rip = t;
+    return Status::kEndBlock;
+  }
+};
+
+// ---- software interrupts --------------------------------------------------
+
+struct IntIb {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    m.set_soft_int(uint8_t(d.imm));
+    return Status::kSoftInt;
+  }
+};
+struct Int3 {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    m.set_soft_int(vec::kBp);
+    return Status::kSoftInt;
+  }
+};
+struct Into {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (m.mode() == DecodeMode::k64) return raise(m, vec::kUd);
+    if (!(m.s.rflags & fl::kOf)) return Status::kNext;
+    m.set_soft_int(vec::kOf);
+    return Status::kSoftInt;
+  }
+};
+
+}  // namespace rwd::tcg

@@ -1,0 +1,49 @@
+// The CPUID model: a fixed table, identical on every host, advertising exactly
+// what rewind executes (never the host's CPUID). Vendor "GenuineIntel" so
+// guests take their Intel paths (SYSCALL in 64-bit mode, Intel near-branch
+// operand size); family 6 model 0x3a-like signature.
+//
+//   leaf 0          max basic leaf 7, vendor
+//   leaf 1          EAX signature 0x000306a9; EBX: CLFLUSH size 8, 1 logical CPU;
+//                   ECX: POPCNT(23); EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9)
+//                   PGE(13) CMOV(15) PAT(16) PSE36(17)
+//   leaf 7          all zero (no BMI1 etc.)
+//   0x80000000      max extended leaf 0x80000008
+//   0x80000001      ECX: LAHF/SAHF in 64-bit(0) ABM/LZCNT(5);
+//                   EDX: SYSCALL(11) NX(20) LM(29)
+//   0x80000002..4   brand string "rewind virtual CPU"
+//   0x80000008      40 physical address bits, 48 linear
+//   anything else   all zero
+#pragma once
+
+#include <cstdint>
+
+namespace rwd::tcg {
+
+struct CpuidResult {
+  uint32_t eax, ebx, ecx, edx;
+};
+
+inline constexpr uint32_t pack4(char a, char b, char c, char d) {
+  return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 |
+         uint32_t(uint8_t(d)) << 24;
+}
+
+inline CpuidResult cpuid_model(uint32_t leaf, uint32_t /*subleaf*/) {
+  switch (leaf) {
+    case 0: return {7, pack4('G', 'e', 'n', 'u'), pack4('n', 't', 'e', 'l'), pack4('i', 'n', 'e', 'I')};
+    case 1:
+      return {0x000306a9, 0x00010800, 1u << 23,
+              (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 13) |
+                  (1u << 15) | (1u << 16) | (1u << 17)};
+    case 0x80000000: return {0x80000008, 0, 0, 0};
+    case 0x80000001: return {0, 0, (1u << 0) | (1u << 5), (1u << 11) | (1u << 20) | (1u << 29)};
+    case 0x80000002: return {pack4('r', 'e', 'w', 'i'), pack4('n', 'd', ' ', 'v'), pack4('i', 'r', 't', 'u'), pack4('a', 'l', ' ', 'C')};
+    case 0x80000003: return {pack4('P', 'U', 0, 0), 0, 0, 0};
+    case 0x80000004: return {0, 0, 0, 0};
+    case 0x80000008: return {0x3028, 0, 0, 0};
+    default: return {0, 0, 0, 0};
+  }
+}
+
+}  // namespace rwd::tcg

@@ -1,0 +1,167 @@
+// Operand access for the semantics: general registers (with the legacy
+// AH/CH/DH/BH encoding), effective addresses, ModRM r/m operands specialised at
+// compile time on register-vs-memory, and the stack.
+//
+// The machine type M provides (the glue contract, implemented by InterpCpu):
+//   core::X86CpuState s;                      architectural state
+//   DecodeMode mode() const;                  code size of CS (16/32/64)
+//   unsigned stack_size() const;              2, 4 or 8: SS.B / long mode
+//   template <unsigned N> bool read(int seg, uint64_t off, U<N>& v);
+//   template <unsigned N> bool write(int seg, uint64_t off, U<N> v);
+//   template <unsigned N> bool read_sys(uint64_t linear, U<N>& v);   // CPL-0 access
+//   template <unsigned N> bool write_sys(uint64_t linear, U<N> v);
+//   bool check_write(int seg, uint64_t off, unsigned n);   // probe only, no write
+//   uint32_t io_in(uint16_t port, unsigned n); void io_out(uint16_t port, unsigned n, uint32_t v);
+//   void set_exception(uint8_t vector, bool has_error, uint32_t error);
+//   void set_soft_int(uint8_t vector);
+//   void segments_changed();                  CS/SS/segment bases, CPL or mode changed
+//   void paging_changed(bool flush_global);   CR0/CR3/CR4/EFER: flush translations
+//   void invlpg(uint64_t linear);
+//   uint64_t tsc(); void set_tsc(uint64_t);
+//   void unimplemented(const DecodedInsn&);   warn once per site; the caller raises #UD
+// Glue functions that can fault return false with the exception recorded.
+#pragma once
+
+#include "tcg-llvm/semantics/types.h"
+
+namespace rwd::tcg {
+
+template <class M> inline Status raise(M& m, uint8_t vector) {
+  m.set_exception(vector, false, 0);
+  return Status::kFault;
+}
+template <class M> inline Status raise_err(M& m, uint8_t vector, uint32_t error) {
+  m.set_exception(vector, true, error);
+  return Status::kFault;
+}
+// The bool-returning form, for helpers that feed RWD_TRY.
+template <class M> inline bool fail(M& m, uint8_t vector, uint32_t error) {
+  m.set_exception(vector, true, error);
+  return false;
+}
+template <class M> inline bool fail_noerr(M& m, uint8_t vector) {
+  m.set_exception(vector, false, 0);
+  return false;
+}
+
+// ---- general registers ----------------------------------------------------
+
+template <unsigned N, class M> inline U<N> get_reg(M& m, const DecodedInsn& d, uint8_t r) {
+  if constexpr (N == 1) {
+    // Without REX, byte registers 4-7 are AH, CH, DH, BH.
+    if (d.rex == 0 && (r & 0xc) == 4) return U<1>(m.s.gpr[r - 4] >> 8);
+  }
+  return U<N>(m.s.gpr[r]);
+}
+
+template <unsigned N, class M> inline void set_reg(M& m, const DecodedInsn& d, uint8_t r, U<N> v) {
+  uint64_t& g = m.s.gpr[r];
+  if constexpr (N == 1) {
+    if (d.rex == 0 && (r & 0xc) == 4) {
+      uint64_t& h = m.s.gpr[r - 4];
+      h = (h & ~0xff00ull) | (uint64_t(v) << 8);
+    } else {
+      g = (g & ~0xffull) | v;
+    }
+  } else if constexpr (N == 2) {
+    g = (g & ~0xffffull) | v;
+  } else {
+    g = v;  // 32-bit writes zero-extend
+  }
+}
+
+// Register access by runtime size (for the rarer instructions).
+template <class M> inline uint64_t get_reg_n(M& m, uint8_t r, unsigned n) {
+  return m.s.gpr[r] & size_mask(n);
+}
+template <class M> inline void set_reg_n(M& m, uint8_t r, unsigned n, uint64_t v) {
+  uint64_t& g = m.s.gpr[r];
+  if (n == 2) g = (g & ~0xffffull) | (v & 0xffff);
+  else if (n == 4) g = v & 0xffffffffull;
+  else if (n == 8) g = v;
+  else g = (g & ~0xffull) | (v & 0xff);
+}
+
+// ---- memory operands --------------------------------------------------------
+
+// Offset of the memory operand (RIP already points past the instruction).
+template <class M> inline uint64_t effective_address(M& m, const DecodedInsn& d) {
+  uint64_t a = static_cast<uint64_t>(d.disp);
+  if (d.base == kRipBase) a += m.s.rip;
+  else if (d.base != kNoReg) a += m.s.gpr[d.base];
+  if (d.index != kNoReg) a += m.s.gpr[d.index] << d.scale;
+  return a & size_mask(d.addr_size);
+}
+
+// Segment of the memory operand: the override, else SS for rSP/rBP bases.
+inline int operand_segment(const DecodedInsn& d) {
+  if (d.seg != SegOverride::kNone) return static_cast<int>(d.seg);
+  return (d.base == core::kRsp || d.base == core::kRbp) ? kSegSs : kSegDs;
+}
+
+// A ModRM r/m operand, register or memory decided at compile time.
+template <unsigned N, bool Mem> struct Rm {
+  int seg = 0;
+  uint64_t off = 0;
+  template <class M> Rm(M& m, const DecodedInsn& d) {
+    if constexpr (Mem) {
+      off = effective_address(m, d);
+      seg = operand_segment(d);
+    }
+  }
+  template <class M> bool read(M& m, const DecodedInsn& d, U<N>& v) const {
+    if constexpr (Mem) return m.template read<N>(seg, off, v);
+    v = get_reg<N>(m, d, d.rm);
+    return true;
+  }
+  template <class M> bool write(M& m, const DecodedInsn& d, U<N> v) const {
+    if constexpr (Mem) return m.template write<N>(seg, off, v);
+    set_reg<N>(m, d, d.rm, v);
+    return true;
+  }
+};
+
+// ---- stack ------------------------------------------------------------------
+
+template <class M> inline uint64_t stack_mask(M& m) { return size_mask(m.stack_size()); }
+
+// RSP update honouring the stack size (a 16-bit stack only changes SP).
+template <class M> inline void set_sp(M& m, uint64_t v) {
+  if (m.stack_size() == 2) set_reg_n(m, core::kRsp, 2, v);
+  else if (m.stack_size() == 4) m.s.gpr[core::kRsp] = v & 0xffffffffull;
+  else m.s.gpr[core::kRsp] = v;
+}
+
+template <unsigned N, class M> inline bool push(M& m, U<N> v) {
+  uint64_t sp = (m.s.gpr[core::kRsp] - N) & stack_mask(m);
+  if (!m.template write<N>(kSegSs, sp, v)) return false;
+  set_sp(m, sp);
+  return true;
+}
+
+// Pop without committing RSP: the caller commits once every step succeeded.
+template <unsigned N, class M> inline bool pop_at(M& m, uint64_t& sp, U<N>& v) {
+  if (!m.template read<N>(kSegSs, sp & stack_mask(m), v)) return false;
+  sp = (sp + N) & stack_mask(m);
+  return true;
+}
+
+template <class M> inline bool push_n(M& m, unsigned n, uint64_t v) {
+  if (n == 2) return push<2>(m, U<2>(v));
+  if (n == 4) return push<4>(m, U<4>(v));
+  return push<8>(m, v);
+}
+template <class M> inline bool pop_n_at(M& m, unsigned n, uint64_t& sp, uint64_t& v) {
+  if (n == 2) { U<2> x; if (!pop_at<2>(m, sp, x)) return false; v = x; return true; }
+  if (n == 4) { U<4> x; if (!pop_at<4>(m, sp, x)) return false; v = x; return true; }
+  return pop_at<8>(m, sp, v);
+}
+
+// ---- control transfer -------------------------------------------------------
+
+// Near branch target for an operand size: IP wraps at 16 bits, EIP at 32.
+inline uint64_t branch_target(uint64_t target, unsigned op_size) {
+  return op_size == 8 ? target : target & size_mask(op_size);
+}
+
+}  // namespace rwd::tcg

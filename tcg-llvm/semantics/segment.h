@@ -1,0 +1,379 @@
+// Segmentation: descriptor fetch and the checked loads of segment registers
+// (MOV Sreg, POP Sreg, LDS/LES/LFS/LGS/LSS), far JMP/CALL/RET and IRET.
+//
+// Scope of this slice: code and data segments through the GDT/LDT with the
+// privilege checks of SDM Vol. 3 §5; call gates, task switches and virtual-8086
+// returns are reported through M::unimplemented() and raise #GP.
+#pragma once
+
+#include "tcg-llvm/semantics/flags.h"
+#include "tcg-llvm/semantics/operands.h"
+#include "tcg-llvm/semantics/stack.h"
+
+namespace rwd::tcg {
+
+namespace sa = core::seg_attr;
+
+struct Descriptor {
+  uint32_t lo = 0, hi = 0;
+  uint64_t base() const { return (lo >> 16) | ((hi & 0xffull) << 16) | (hi & 0xff000000ull); }
+  uint32_t limit() const {
+    uint32_t l = (lo & 0xffff) | (hi & 0xf0000);
+    return (hi & (1u << 23)) ? (l << 12) | 0xfff : l;
+  }
+  uint16_t attrs() const { return uint16_t((hi >> 8) & 0xf0ff); }
+  unsigned type() const { return (hi >> 8) & 0xf; }
+  bool s() const { return hi & (1u << 12); }
+  unsigned dpl() const { return (hi >> 13) & 3; }
+  bool present() const { return hi & (1u << 15); }
+  bool code() const { return s() && (type() & 8); }
+  bool conforming() const { return code() && (type() & 4); }
+  bool readable_code() const { return code() && (type() & 2); }
+  bool writable_data() const { return s() && !(type() & 8) && (type() & 2); }
+};
+
+inline uint32_t sel_error(uint16_t sel) { return sel & 0xfffc; }
+
+// Reads the 8-byte descriptor of a non-null selector; #GP(sel) past the table.
+template <class M> inline bool read_descriptor(M& m, uint16_t sel, Descriptor& desc,
+                                                uint64_t* addr = nullptr) {
+  uint64_t base;
+  uint32_t limit;
+  if (sel & 4) {
+    if (!(m.s.ldtr.attrs & sa::kP)) return fail(m, vec::kGp, sel_error(sel));
+    base = m.s.ldtr.base;
+    limit = m.s.ldtr.limit;
+  } else {
+    base = m.s.gdtr.base;
+    limit = m.s.gdtr.limit;
+  }
+  uint64_t off = sel & 0xfff8;
+  if (off + 7 > limit) return fail(m, vec::kGp, sel_error(sel));
+  if (addr) *addr = base + off;
+  return m.template read_sys<4>(base + off, desc.lo) && m.template read_sys<4>(base + off + 4, desc.hi);
+}
+
+template <class M> inline bool mark_accessed(M& m, const Descriptor& desc, uint64_t addr) {
+  if (desc.type() & 1) return true;
+  return m.template write_sys<4>(addr + 4, desc.hi | 0x100);
+}
+
+inline void set_cache(core::SegmentCache& c, uint16_t sel, const Descriptor& d) {
+  c.selector = sel;
+  c.base = d.base();
+  c.limit = d.limit();
+  c.attrs = uint16_t(d.attrs() | 1);  // accessed
+}
+
+// A real-mode (or virtual-8086) load: base = selector * 16, the rest kept.
+inline void load_real(core::SegmentCache& c, uint16_t sel) {
+  c.selector = sel;
+  c.base = uint64_t(sel) << 4;
+}
+
+// MOV/POP/Lxx into DS, ES, FS, GS or SS with the protected-mode checks.
+template <class M> inline bool load_data_segment(M& m, int seg, uint16_t sel) {
+  core::SegmentCache& c = m.s.seg[seg];
+  if (!m.s.protected_mode() || (m.s.rflags & fl::kVm)) {
+    load_real(c, sel);
+    m.segments_changed();
+    return true;
+  }
+  unsigned cpl = m.s.cpl(), rpl = sel & 3;
+  if ((sel & 0xfffc) == 0) {
+    if (seg == kSegSs && !(m.mode() == DecodeMode::k64 && cpl < 3 && rpl == cpl))
+      return fail(m, vec::kGp, 0);
+    // A null selector: the register becomes unusable (P = 0), keeping DPL for SS.
+    c.selector = sel;
+    c.base = 0;
+    c.limit = 0;
+    c.attrs = seg == kSegSs ? uint16_t(cpl << sa::kDplShift) : 0;
+    m.segments_changed();
+    return true;
+  }
+  Descriptor d;
+  uint64_t addr;
+  if (!read_descriptor(m, sel, d, &addr)) return false;
+  if (seg == kSegSs) {
+    if (rpl != cpl || d.dpl() != cpl || !d.writable_data()) return fail(m, vec::kGp, sel_error(sel));
+    if (!d.present()) return fail(m, vec::kSs, sel_error(sel));
+  } else {
+    if (!d.s() || (d.code() && !d.readable_code())) return fail(m, vec::kGp, sel_error(sel));
+    if (!d.conforming() && (rpl > d.dpl() || cpl > d.dpl())) return fail(m, vec::kGp, sel_error(sel));
+    if (!d.present()) return fail(m, vec::kNp, sel_error(sel));
+  }
+  if (!mark_accessed(m, d, addr)) return false;
+  set_cache(c, sel, d);
+  m.segments_changed();
+  return true;
+}
+
+// MOV Sreg, r/m16. Loading SS holds interrupts off for one instruction.
+template <bool Mem> struct MovSwEw {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    int seg = d.reg & 7;
+    if (seg == kSegCs || seg > kSegGs) return raise(m, vec::kUd);
+    Rm<2, Mem> src(m, d);
+    U<2> sel;
+    RWD_TRY(src.read(m, d, sel));
+    RWD_TRY(load_data_segment(m, seg, sel));
+    if (seg == kSegSs) {
+      m.s.interrupt_shadow = 1;
+      return Status::kEndBlock;
+    }
+    return Status::kNext;
+  }
+};
+// MOV r/m, Sreg: a register destination takes the operand size (zero-extended).
+template <bool Mem> struct MovEwSw {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    int seg = d.reg & 7;
+    if (seg > kSegGs) return raise(m, vec::kUd);
+    uint16_t sel = m.s.seg[seg].selector;
+    if constexpr (Mem) {
+      Rm<2, true> dst(m, d);
+      RWD_TRY(dst.write(m, d, sel));
+    } else {
+      set_reg_n(m, d.rm, d.op_size, sel);
+    }
+    return Status::kNext;
+  }
+};
+template <int Seg> struct PushSeg {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(push_n(m, d.op_size, m.s.seg[Seg].selector));
+    return Status::kNext;
+  }
+};
+template <int Seg> struct PopSeg {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t sp = m.s.gpr[core::kRsp], v;
+    RWD_TRY(pop_n_at(m, d.op_size, sp, v));
+    RWD_TRY(load_data_segment(m, Seg, uint16_t(v)));
+    set_sp(m, sp);
+    if (Seg == kSegSs) {
+      m.s.interrupt_shadow = 1;
+      return Status::kEndBlock;
+    }
+    return Status::kNext;
+  }
+};
+// LDS/LES/LFS/LGS/LSS reg, m16:16/32/64.
+template <int Seg> struct LoadFarPointer {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t off = effective_address(m, d);
+    int s = operand_segment(d);
+    uint64_t v;
+    U<2> sel;
+    unsigned n = d.op_size;
+    if (n == 2) { U<2> x; RWD_TRY(m.template read<2>(s, off, x)); v = x; }
+    else if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(s, off, x)); v = x; }
+    else RWD_TRY(m.template read<8>(s, off, v));
+    RWD_TRY(m.template read<2>(s, (off + n) & size_mask(d.addr_size), sel));
+    RWD_TRY(load_data_segment(m, Seg, sel));
+    set_reg_n(m, d.reg, n, v);
+    return Seg == kSegSs ? Status::kEndBlock : Status::kNext;
+  }
+};
+
+// ---- far transfers ----------------------------------------------------------
+
+// Checks a far JMP/CALL target and returns its descriptor (code segments only).
+template <class M> inline bool check_far_target(M& m, uint16_t sel, Descriptor& d, uint64_t& addr) {
+  if ((sel & 0xfffc) == 0) return fail(m, vec::kGp, 0);
+  if (!read_descriptor(m, sel, d, &addr)) return false;
+  unsigned cpl = m.s.cpl();
+  if (!d.s()) {
+    m.unimplemented_feature("far transfer through a call gate / TSS / task gate");
+    return fail(m, vec::kGp, sel_error(sel));
+  }
+  if (!d.code()) return fail(m, vec::kGp, sel_error(sel));
+  if (d.conforming() ? d.dpl() > cpl : ((sel & 3) > cpl || d.dpl() != cpl))
+    return fail(m, vec::kGp, sel_error(sel));
+  if (!d.present()) return fail(m, vec::kNp, sel_error(sel));
+  return true;
+}
+
+template <class M> inline void commit_cs(M& m, uint16_t sel, const Descriptor& d, unsigned cpl) {
+  set_cache(m.s.seg[kSegCs], uint16_t((sel & 0xfffc) | cpl), d);
+  m.segments_changed();
+}
+
+// JMPF / CALLF to sel:off. Call pushes the return address on the current stack.
+template <class M> inline Status far_transfer(M& m, const DecodedInsn& d, uint16_t sel, uint64_t off, bool call) {
+  unsigned n = d.op_size;
+  if (!m.s.protected_mode() || (m.s.rflags & fl::kVm)) {
+    if (call) {
+      uint64_t sp = m.s.gpr[core::kRsp];
+      RWD_TRY(push_n(m, n, m.s.seg[kSegCs].selector));
+      if (!push_n(m, n, m.s.rip)) { m.s.gpr[core::kRsp] = sp; return Status::kFault; }
+    }
+    load_real(m.s.seg[kSegCs], sel);
+    m.segments_changed();
+    m.s.rip = off & size_mask(n);
+    return Status::kEndBlock;
+  }
+  Descriptor desc;
+  uint64_t addr;
+  RWD_TRY(check_far_target(m, sel, desc, addr));
+  bool to64 = m.s.long_mode_active() && (desc.hi & (1u << 21));
+  uint64_t target = to64 ? off : off & size_mask(n == 8 ? 4 : n);
+  if (!to64 && target > desc.limit()) return raise_err(m, vec::kGp, 0);
+  if (call) {
+    uint64_t sp = m.s.gpr[core::kRsp];
+    RWD_TRY(push_n(m, n, m.s.seg[kSegCs].selector));
+    if (!push_n(m, n, m.s.rip)) { m.s.gpr[core::kRsp] = sp; return Status::kFault; }
+  }
+  RWD_TRY(mark_accessed(m, desc, addr));
+  commit_cs(m, sel, desc, m.s.cpl());
+  m.s.rip = target;
+  return Status::kEndBlock;
+}
+
+template <bool Call> struct FarAp {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    return far_transfer(m, d, d.imm2, d.imm, Call);
+  }
+};
+template <bool Call> struct FarMp {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t off = effective_address(m, d), v;
+    int s = operand_segment(d);
+    unsigned n = d.op_size;
+    U<2> sel;
+    if (n == 2) { U<2> x; RWD_TRY(m.template read<2>(s, off, x)); v = x; }
+    else if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(s, off, x)); v = x; }
+    else RWD_TRY(m.template read<8>(s, off, v));
+    RWD_TRY(m.template read<2>(s, (off + n) & size_mask(d.addr_size), sel));
+    return far_transfer(m, d, sel, v, Call);
+  }
+};
+
+// After a return to an outer ring, data segments the new CPL may not use
+// become null (SDM: RET/IRET "for each of ES, FS, GS, DS").
+template <class M> inline void drop_inaccessible_segments(M& m) {
+  unsigned cpl = m.s.cpl();
+  for (int s : {kSegEs, kSegDs, kSegFs, kSegGs}) {
+    core::SegmentCache& c = m.s.seg[s];
+    unsigned type = c.attrs & sa::kTypeMask;
+    bool data_or_nc = !(type & 8) || !(type & 4);
+    if ((c.attrs & sa::kP) && data_or_nc && ((c.attrs >> sa::kDplShift) & 3) < cpl) {
+      c.selector = 0;
+      c.attrs = 0;
+    }
+  }
+}
+
+// Return to sel:off at privilege rpl (shared by RETF and IRET), popping the
+// outer stack pointer from `sp` when the privilege changes. `sp` is the
+// stack pointer after the return frame.
+template <class M> inline bool return_far(M& m, unsigned n, uint16_t sel, uint64_t off, uint64_t& sp,
+                                          uint64_t extra, bool always_pop_ss) {
+  if ((sel & 0xfffc) == 0) return fail(m, vec::kGp, 0);
+  Descriptor d;
+  uint64_t addr;
+  if (!read_descriptor(m, sel, d, &addr)) return false;
+  unsigned cpl = m.s.cpl(), rpl = sel & 3;
+  if (!d.code() || rpl < cpl) return fail(m, vec::kGp, sel_error(sel));
+  if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) return fail(m, vec::kGp, sel_error(sel));
+  if (!d.present()) return fail(m, vec::kNp, sel_error(sel));
+  bool to64 = m.s.long_mode_active() && (d.hi & (1u << 21));
+  sp += extra;
+  if (rpl > cpl || always_pop_ss) {
+    uint64_t new_sp, ss;
+    if (!pop_n_at(m, n, sp, new_sp) || !pop_n_at(m, n, sp, ss)) return false;
+    // The new SS is checked at the new privilege level.
+    core::SegmentCache saved_cs = m.s.seg[kSegCs], saved_ss = m.s.seg[kSegSs];
+    m.s.seg[kSegSs].attrs = uint16_t((m.s.seg[kSegSs].attrs & ~(3u << sa::kDplShift)) | (rpl << sa::kDplShift));
+    bool null_ok = m.s.long_mode_active() && to64 && rpl < 3;
+    bool ok;
+    if ((ss & 0xfffc) == 0 && null_ok) {
+      m.s.seg[kSegSs].selector = uint16_t(ss);
+      m.s.seg[kSegSs].base = 0;
+      m.s.seg[kSegSs].attrs = uint16_t(rpl << sa::kDplShift);
+      ok = true;
+    } else {
+      ok = (ss & 3) == rpl ? load_data_segment(m, kSegSs, uint16_t(ss))
+                           : fail(m, vec::kGp, sel_error(uint16_t(ss)));
+    }
+    if (!ok) {
+      m.s.seg[kSegCs] = saved_cs;
+      m.s.seg[kSegSs] = saved_ss;
+      m.segments_changed();
+      return false;
+    }
+    if (!mark_accessed(m, d, addr)) return false;
+    commit_cs(m, sel, d, rpl);
+    m.s.rip = to64 ? off : off & 0xffffffffull;
+    sp = new_sp + extra;
+    set_sp(m, sp);
+    if (rpl > cpl) drop_inaccessible_segments(m);
+    return true;
+  }
+  if (!mark_accessed(m, d, addr)) return false;
+  commit_cs(m, sel, d, rpl);
+  m.s.rip = to64 ? off : off & 0xffffffffull;
+  set_sp(m, sp);
+  return true;
+}
+
+template <bool Imm> struct RetFar {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    unsigned n = d.op_size;
+    uint64_t sp = m.s.gpr[core::kRsp], off, sel;
+    RWD_TRY(pop_n_at(m, n, sp, off));
+    RWD_TRY(pop_n_at(m, n, sp, sel));
+    uint64_t extra = Imm ? (d.imm & 0xffff) : 0;
+    if (!m.s.protected_mode() || (m.s.rflags & fl::kVm)) {
+      load_real(m.s.seg[kSegCs], uint16_t(sel));
+      m.segments_changed();
+      m.s.rip = off & size_mask(n);
+      set_sp(m, sp + extra);
+      return Status::kEndBlock;
+    }
+    RWD_TRY(return_far(m, n, uint16_t(sel), off, sp, extra, false));
+    return Status::kEndBlock;
+  }
+};
+
+// IRET / IRETD / IRETQ.
+struct Iret {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    unsigned n = d.op_size;
+    uint64_t sp = m.s.gpr[core::kRsp], ip, cs, flags;
+    if (!m.s.protected_mode()) {
+      RWD_TRY(pop_n_at(m, n, sp, ip));
+      RWD_TRY(pop_n_at(m, n, sp, cs));
+      RWD_TRY(pop_n_at(m, n, sp, flags));
+      load_real(m.s.seg[kSegCs], uint16_t(cs));
+      m.segments_changed();
+      m.s.rip = ip & size_mask(n);
+      set_sp(m, sp);
+      write_flags_image(m, flags, n, 0);
+      m.s.nmi_blocked = false;
+      return Status::kEndBlock;
+    }
+    if ((m.s.rflags & fl::kVm) || (!m.s.long_mode_active() && (m.s.rflags & fl::kNt))) {
+      m.unimplemented_feature("IRET from virtual-8086 mode or to a nested task");
+      return raise_err(m, vec::kGp, 0);
+    }
+    RWD_TRY(pop_n_at(m, n, sp, ip));
+    RWD_TRY(pop_n_at(m, n, sp, cs));
+    RWD_TRY(pop_n_at(m, n, sp, flags));
+    if (!m.s.long_mode_active() && (flags & fl::kVm) && m.s.cpl() == 0) {
+      m.unimplemented_feature("IRET to virtual-8086 mode");
+      return raise_err(m, vec::kGp, 0);
+    }
+    unsigned old_cpl = m.s.cpl();
+    uint64_t old_flags = m.s.rflags;
+    bool from64 = m.mode() == DecodeMode::k64;
+    RWD_TRY(return_far(m, n, uint16_t(cs), ip, sp, 0, from64));
+    // Flags are applied with the privilege of the IRET itself.
+    m.s.rflags = old_flags;
+    write_flags_image(m, flags, n, old_cpl);
+    m.s.nmi_blocked = false;
+    return Status::kEndBlock;
+  }
+};
+
+}  // namespace rwd::tcg

@@ -1,0 +1,463 @@
+// System instructions: CLI/STI/HLT, port I/O, descriptor-table registers,
+// LLDT/LTR, control and debug registers, MSRs, RDTSC, INVLPG, cache control,
+// SYSCALL/SYSRET/SWAPGS, XLAT/SALC and #UD forms.
+#pragma once
+
+#include "tcg-llvm/semantics/cpuid.h"
+#include "tcg-llvm/semantics/segment.h"
+
+namespace rwd::tcg {
+
+template <class M> inline bool cpl0(M& m) { return !m.s.protected_mode() || m.s.cpl() == 0; }
+template <class M> inline unsigned iopl(M& m) { return (m.s.rflags >> 12) & 3; }
+// I/O and CLI/STI are allowed when CPL <= IOPL (real mode: always).
+template <class M> inline bool io_privileged(M& m) {
+  return !m.s.protected_mode() || m.s.cpl() <= iopl(m);
+}
+
+struct Cli {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
+    m.s.rflags &= ~fl::kIf;
+    return Status::kNext;
+  }
+};
+// STI delays interrupts by one instruction when it sets IF.
+struct Sti {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
+    if (!(m.s.rflags & fl::kIf)) m.s.interrupt_shadow = 1;
+    m.s.rflags |= fl::kIf;
+    return Status::kEndBlock;
+  }
+};
+struct Hlt {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    return Status::kHalt;
+  }
+};
+
+// ---- port I/O (I/O permission bitmaps are not modelled: CPL > IOPL = #GP) ----
+
+template <unsigned N, bool Dx> struct In {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
+    uint16_t port = Dx ? uint16_t(m.s.gpr[core::kRdx]) : uint16_t(d.imm & 0xff);
+    unsigned n = N == 1 ? 1 : d.op_size == 2 ? 2 : 4;
+    set_reg_n(m, core::kRax, n, m.io_in(port, n));
+    return Status::kNext;
+  }
+};
+template <unsigned N, bool Dx> struct Out {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
+    uint16_t port = Dx ? uint16_t(m.s.gpr[core::kRdx]) : uint16_t(d.imm & 0xff);
+    unsigned n = N == 1 ? 1 : d.op_size == 2 ? 2 : 4;
+    m.io_out(port, n, uint32_t(m.s.gpr[core::kRax] & size_mask(n)));
+    return Status::kNext;
+  }
+};
+
+// ---- descriptor-table registers --------------------------------------------
+
+template <bool Idt> struct LoadDtr {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    uint64_t off = effective_address(m, d);
+    int seg = operand_segment(d);
+    U<2> limit;
+    uint64_t base;
+    RWD_TRY(m.template read<2>(seg, off, limit));
+    if (m.mode() == DecodeMode::k64) {
+      RWD_TRY(m.template read<8>(seg, off + 2, base));
+    } else {
+      U<4> b;
+      RWD_TRY(m.template read<4>(seg, (off + 2) & size_mask(d.addr_size), b));
+      base = d.op_size == 2 ? b & 0xffffff : b;
+    }
+    core::DescriptorTableReg& r = Idt ? m.s.idtr : m.s.gdtr;
+    r.base = base;
+    r.limit = limit;
+    return Status::kNext;
+  }
+};
+template <bool Idt> struct StoreDtr {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t off = effective_address(m, d);
+    int seg = operand_segment(d);
+    const core::DescriptorTableReg& r = Idt ? m.s.idtr : m.s.gdtr;
+    RWD_TRY(m.template write<2>(seg, off, r.limit));
+    if (m.mode() == DecodeMode::k64) RWD_TRY(m.template write<8>(seg, off + 2, r.base));
+    else RWD_TRY(m.template write<4>(seg, (off + 2) & size_mask(d.addr_size), U<4>(r.base)));
+    return Status::kNext;
+  }
+};
+
+// LLDT / LTR: system descriptors (16 bytes in long mode).
+template <bool Tr> struct LoadSystemSegment {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!m.s.protected_mode() || (m.s.rflags & fl::kVm)) return raise(m, vec::kUd);
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    U<2> sel;
+    if (d.is_mem()) {
+      RWD_TRY(m.template read<2>(operand_segment(d), effective_address(m, d), sel));
+    } else {
+      sel = U<2>(m.s.gpr[d.rm]);
+    }
+    core::SegmentCache& c = Tr ? m.s.tr : m.s.ldtr;
+    if ((sel & 0xfffc) == 0) {
+      if (Tr) return raise_err(m, vec::kGp, 0);
+      c.selector = sel;
+      c.attrs = 0;
+      c.base = 0;
+      c.limit = 0;
+      return Status::kNext;
+    }
+    if (sel & 4) return raise_err(m, vec::kGp, sel_error(sel));
+    Descriptor desc;
+    uint64_t addr;
+    RWD_TRY(read_descriptor(m, sel, desc, &addr));
+    unsigned t = desc.type();
+    bool ok = !desc.s() && (Tr ? (t == 0x9 || (t == 0x1 && !m.s.long_mode_active())) : t == 0x2);
+    if (!ok) return raise_err(m, vec::kGp, sel_error(sel));
+    if (!desc.present()) return raise_err(m, vec::kNp, sel_error(sel));
+    uint64_t base = desc.base();
+    if (m.s.long_mode_active()) {
+      U<4> hi;
+      RWD_TRY(m.template read_sys<4>(addr + 8, hi));
+      base |= uint64_t(hi) << 32;
+    }
+    if (Tr) RWD_TRY(m.template write_sys<4>(addr + 4, desc.hi | 0x200));  // busy
+    c.selector = sel;
+    c.base = base;
+    c.limit = desc.limit();
+    c.attrs = uint16_t(desc.attrs() | (Tr ? 2 : 0));
+    return Status::kNext;
+  }
+};
+template <bool Tr> struct StoreSystemSegment {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!m.s.protected_mode()) return raise(m, vec::kUd);
+    uint16_t sel = (Tr ? m.s.tr : m.s.ldtr).selector;
+    if (d.is_mem()) RWD_TRY(m.template write<2>(operand_segment(d), effective_address(m, d), sel));
+    else set_reg_n(m, d.rm, d.op_size, sel);
+    return Status::kNext;
+  }
+};
+
+// ---- control registers --------------------------------------------------------
+
+// Writes CRn with the consistency checks of MOV CR / LMSW; switches modes.
+template <class M> inline bool write_cr(M& m, unsigned n, uint64_t v) {
+  auto& s = m.s;
+  switch (n) {
+    case 0: {
+      if (m.mode() != DecodeMode::k64) v &= 0xffffffffull;
+      if (v >> 32) return fail(m, vec::kGp, 0);
+      v |= core::cr0::kEt;
+      if ((v & core::cr0::kPg) && !(v & core::cr0::kPe)) return fail(m, vec::kGp, 0);
+      if ((v & core::cr0::kNw) && !(v & core::cr0::kCd)) return fail(m, vec::kGp, 0);
+      bool pg_on = (v & core::cr0::kPg) && !(s.cr0 & core::cr0::kPg);
+      bool pg_off = !(v & core::cr0::kPg) && (s.cr0 & core::cr0::kPg);
+      if (pg_on && (s.efer & core::efer::kLme)) {
+        if (!(s.cr4 & core::cr4::kPae)) return fail(m, vec::kGp, 0);
+        s.efer |= core::efer::kLma;
+      }
+      if (pg_off && s.long_mode_active()) {
+        if (m.mode() == DecodeMode::k64) return fail(m, vec::kGp, 0);
+        s.efer &= ~core::efer::kLma;
+      }
+      s.cr0 = v;
+      m.paging_changed(true);
+      m.segments_changed();
+      return true;
+    }
+    case 2: s.cr2 = v; return true;
+    case 3:
+      s.cr3 = m.s.long_mode_active() ? v : v & 0xffffffffull;
+      m.paging_changed(false);
+      return true;
+    case 4: {
+      constexpr uint64_t kSupported = core::cr4::kVme | core::cr4::kPvi | core::cr4::kTsd |
+          core::cr4::kDe | core::cr4::kPse | core::cr4::kPae | core::cr4::kMce | core::cr4::kPge |
+          core::cr4::kPce | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt | core::cr4::kFsgsbase;
+      if (v & ~kSupported) return fail(m, vec::kGp, 0);
+      if (s.long_mode_active() && !(v & core::cr4::kPae)) return fail(m, vec::kGp, 0);
+      s.cr4 = v;
+      m.paging_changed(true);
+      return true;
+    }
+    case 8:
+      if (v & ~0xfull) return fail(m, vec::kGp, 0);
+      s.cr8 = v;
+      return true;
+    default: return fail_noerr(m, vec::kUd);
+  }
+}
+
+struct MovRdCd {  // MOV r, CRn
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    uint64_t v;
+    switch (d.reg) {
+      case 0: v = m.s.cr0; break;
+      case 2: v = m.s.cr2; break;
+      case 3: v = m.s.cr3; break;
+      case 4: v = m.s.cr4; break;
+      case 8: v = m.s.cr8; break;
+      default: return raise(m, vec::kUd);
+    }
+    set_reg_n(m, d.rm, d.op_size, v);
+    return Status::kNext;
+  }
+};
+struct MovCdRd {  // MOV CRn, r
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    RWD_TRY(write_cr(m, d.reg, get_reg_n(m, d.rm, d.op_size)));
+    return Status::kEndBlock;
+  }
+};
+struct Smsw {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (d.is_mem()) RWD_TRY(m.template write<2>(operand_segment(d), effective_address(m, d), U<2>(m.s.cr0)));
+    else set_reg_n(m, d.rm, d.op_size, m.s.cr0);
+    return Status::kNext;
+  }
+};
+struct Lmsw {  // changes PE (set only), MP, EM, TS
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    U<2> v;
+    if (d.is_mem()) RWD_TRY(m.template read<2>(operand_segment(d), effective_address(m, d), v));
+    else v = U<2>(m.s.gpr[d.rm]);
+    uint64_t cr0 = (m.s.cr0 & ~0xeull) | (v & 0xf) | (m.s.cr0 & 1);
+    RWD_TRY(write_cr(m, 0, cr0));
+    return Status::kEndBlock;
+  }
+};
+struct Clts {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    m.s.cr0 &= ~core::cr0::kTs;
+    return Status::kNext;
+  }
+};
+// MOV r, DRn / MOV DRn, r: stored only (no hardware breakpoints in this slice).
+template <bool ToDr> struct MovDr {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    unsigned r = d.reg;
+    if (r > 7) return raise(m, vec::kUd);
+    if (r == 4 || r == 5) {
+      if (m.s.cr4 & core::cr4::kDe) return raise(m, vec::kUd);
+      r += 2;
+    }
+    if (ToDr) m.s.dr[r] = get_reg_n(m, d.rm, d.op_size);
+    else set_reg_n(m, d.rm, d.op_size, m.s.dr[r]);
+    return Status::kNext;
+  }
+};
+struct Invlpg {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    m.invlpg(m.linear_address(operand_segment(d), effective_address(m, d)));
+    return Status::kEndBlock;
+  }
+};
+// WBINVD / INVD: no caches are modelled.
+struct CacheOp {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    return Status::kNext;
+  }
+};
+
+// ---- MSRs, TSC, CPUID ---------------------------------------------------------
+
+template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
+  auto& s = m.s;
+  switch (idx) {
+    case core::msr::kTsc: v = m.tsc(); return true;
+    case core::msr::kApicBase: v = s.apic_base; return true;
+    case core::msr::kMiscEnable: v = s.misc_enable; return true;
+    case core::msr::kPat: v = s.pat; return true;
+    case core::msr::kSysenterCs: v = s.sysenter_cs; return true;
+    case core::msr::kSysenterEsp: v = s.sysenter_esp; return true;
+    case core::msr::kSysenterEip: v = s.sysenter_eip; return true;
+    case core::msr::kEfer: v = s.efer; return true;
+    case core::msr::kStar: v = s.star; return true;
+    case core::msr::kLstar: v = s.lstar; return true;
+    case core::msr::kCstar: v = s.cstar; return true;
+    case core::msr::kSfmask: v = s.sfmask; return true;
+    case core::msr::kFsBase: v = s.seg[kSegFs].base; return true;
+    case core::msr::kGsBase: v = s.seg[kSegGs].base; return true;
+    case core::msr::kKernelGsBase: v = s.kernel_gs_base; return true;
+    case core::msr::kTscAux: v = s.tsc_aux; return true;
+    default: return fail(m, vec::kGp, 0);
+  }
+}
+
+inline bool canonical(uint64_t a) { return uint64_t(int64_t(a << 16) >> 16) == a; }
+
+template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
+  auto& s = m.s;
+  switch (idx) {
+    case core::msr::kTsc: m.set_tsc(v); return true;
+    case core::msr::kApicBase: s.apic_base = v; return true;
+    case core::msr::kMiscEnable: s.misc_enable = v; return true;
+    case core::msr::kPat: s.pat = v; return true;
+    case core::msr::kSysenterCs: s.sysenter_cs = v & 0xffff; return true;
+    case core::msr::kSysenterEsp: s.sysenter_esp = v; return true;
+    case core::msr::kSysenterEip: s.sysenter_eip = v; return true;
+    case core::msr::kEfer: {
+      constexpr uint64_t kWritable = core::efer::kSce | core::efer::kLme | core::efer::kNxe;
+      if (v & ~(kWritable | core::efer::kLma)) return fail(m, vec::kGp, 0);
+      // LME cannot change while paging is on; LMA is read-only.
+      if (s.paging() && ((v ^ s.efer) & core::efer::kLme)) return fail(m, vec::kGp, 0);
+      s.efer = (s.efer & core::efer::kLma) | (v & kWritable);
+      m.paging_changed(true);
+      return true;
+    }
+    case core::msr::kStar: s.star = v; return true;
+    case core::msr::kLstar:
+    case core::msr::kCstar:
+    case core::msr::kFsBase:
+    case core::msr::kGsBase:
+    case core::msr::kKernelGsBase:
+      if (!canonical(v)) return fail(m, vec::kGp, 0);
+      if (idx == core::msr::kLstar) s.lstar = v;
+      else if (idx == core::msr::kCstar) s.cstar = v;
+      else if (idx == core::msr::kFsBase) s.seg[kSegFs].base = v;
+      else if (idx == core::msr::kGsBase) s.seg[kSegGs].base = v;
+      else s.kernel_gs_base = v;
+      m.segments_changed();
+      return true;
+    case core::msr::kSfmask: s.sfmask = v & 0xffffffffull; return true;
+    case core::msr::kTscAux: s.tsc_aux = v & 0xffffffffull; return true;
+    default: return fail(m, vec::kGp, 0);
+  }
+}
+
+struct Rdmsr {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    uint64_t v;
+    RWD_TRY(read_msr(m, uint32_t(m.s.gpr[core::kRcx]), v));
+    m.s.gpr[core::kRax] = v & 0xffffffffull;
+    m.s.gpr[core::kRdx] = v >> 32;
+    return Status::kNext;
+  }
+};
+struct Wrmsr {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    uint64_t v = (m.s.gpr[core::kRdx] << 32) | (m.s.gpr[core::kRax] & 0xffffffffull);
+    RWD_TRY(write_msr(m, uint32_t(m.s.gpr[core::kRcx]), v));
+    return Status::kEndBlock;
+  }
+};
+template <bool P> struct Rdtsc {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if ((m.s.cr4 & core::cr4::kTsd) && !cpl0(m)) return raise_err(m, vec::kGp, 0);
+    uint64_t t = m.tsc();
+    m.s.gpr[core::kRax] = t & 0xffffffffull;
+    m.s.gpr[core::kRdx] = t >> 32;
+    if (P) m.s.gpr[core::kRcx] = m.s.tsc_aux & 0xffffffffull;
+    return Status::kNext;
+  }
+};
+struct Cpuid {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    CpuidResult r = cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]));
+    m.s.gpr[core::kRax] = r.eax;
+    m.s.gpr[core::kRbx] = r.ebx;
+    m.s.gpr[core::kRcx] = r.ecx;
+    m.s.gpr[core::kRdx] = r.edx;
+    return Status::kNext;
+  }
+};
+
+// ---- fast system calls (64-bit flavour) -----------------------------------------
+
+template <class M> inline void flat_segment(core::SegmentCache& c, uint16_t sel, uint16_t attrs) {
+  c.selector = sel;
+  c.base = 0;
+  c.limit = 0xffffffff;
+  c.attrs = attrs;
+}
+
+struct Syscall {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    auto& s = m.s;
+    if (!(s.efer & core::efer::kSce) || !s.long_mode_active()) return raise(m, vec::kUd);
+    uint16_t sel = uint16_t(s.star >> 32);
+    s.gpr[core::kRcx] = s.rip;
+    s.gpr[core::kR11] = (s.rflags & ~fl::kRf) | fl::kFixed1;
+    bool from64 = m.mode() == DecodeMode::k64;
+    flat_segment<M>(s.seg[kSegCs], sel & 0xfffc, sa::kS | 0xb | sa::kP | sa::kL | sa::kG);
+    flat_segment<M>(s.seg[kSegSs], uint16_t((sel + 8) & 0xfffc), sa::kS | 0x3 | sa::kP | sa::kDb | sa::kG);
+    s.rip = from64 ? s.lstar : s.cstar;
+    s.rflags &= ~(s.sfmask | fl::kRf);
+    m.segments_changed();
+    return Status::kEndBlock;
+  }
+};
+struct Sysret {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    auto& s = m.s;
+    if (!(s.efer & core::efer::kSce) || !s.long_mode_active()) return raise(m, vec::kUd);
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    uint16_t sel = uint16_t(s.star >> 48);
+    constexpr uint16_t kDpl3 = 3u << sa::kDplShift;
+    if (d.op_size == 8) {
+      if (!canonical(s.gpr[core::kRcx])) return raise_err(m, vec::kGp, 0);
+      flat_segment<M>(s.seg[kSegCs], uint16_t((sel + 16) | 3), sa::kS | 0xb | sa::kP | sa::kL | sa::kG | kDpl3);
+      s.rip = s.gpr[core::kRcx];
+    } else {
+      flat_segment<M>(s.seg[kSegCs], uint16_t(sel | 3), sa::kS | 0xb | sa::kP | sa::kDb | sa::kG | kDpl3);
+      s.rip = s.gpr[core::kRcx] & 0xffffffffull;
+    }
+    // SS keeps its cached attributes except the selector and DPL (SDM).
+    s.seg[kSegSs].selector = uint16_t((sel + 8) | 3);
+    s.seg[kSegSs].attrs = uint16_t((s.seg[kSegSs].attrs & ~(3u << sa::kDplShift)) | kDpl3);
+    s.rflags = (s.gpr[core::kR11] & ~(fl::kRf | fl::kVm)) | fl::kFixed1;
+    m.segments_changed();
+    return Status::kEndBlock;
+  }
+};
+struct Swapgs {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    uint64_t t = m.s.seg[kSegGs].base;
+    m.s.seg[kSegGs].base = m.s.kernel_gs_base;
+    m.s.kernel_gs_base = t;
+    m.segments_changed();
+    return Status::kNext;
+  }
+};
+
+// ---- odds and ends ----------------------------------------------------------------
+
+struct Xlat {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    int seg = d.seg == SegOverride::kNone ? kSegDs : static_cast<int>(d.seg);
+    uint64_t off = (m.s.gpr[core::kRbx] + (m.s.gpr[core::kRax] & 0xff)) & size_mask(d.addr_size);
+    U<1> v;
+    RWD_TRY(m.template read<1>(seg, off, v));
+    set_reg_n(m, core::kRax, 1, v);
+    return Status::kNext;
+  }
+};
+struct Salc {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    set_reg_n(m, core::kRax, 1, (m.s.rflags & fl::kCf) ? 0xff : 0);
+    return Status::kNext;
+  }
+};
+struct Ud {
+  template <class M> static Status run(M& m, const DecodedInsn&) { return raise(m, vec::kUd); }
+};
+
+}  // namespace rwd::tcg

@@ -1,0 +1,139 @@
+// `rewind` driven as a user drives it: flags, bad input, and how a run ends.
+// Every bad input must give a one-line message and a status below 124, never
+// a crash or a hang.
+#define BOOST_TEST_MODULE cli
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "tests/integration/mini_kernel.h"
+#include "tests/integration/subprocess.h"
+
+using rwd::testing::build_mini_kernel;
+using rwd::testing::guest_path;
+using rwd::testing::MiniKernel;
+using rwd::testing::ProcessResult;
+using rwd::testing::rewind_binary;
+using rwd::testing::run_process;
+using rwd::testing::write_temp_file;
+
+namespace {
+
+ProcessResult run_rewind(std::vector<std::string> args, double timeout = 60) {
+  args.insert(args.begin(), rewind_binary());
+  return run_process(args, {}, timeout);
+}
+
+size_t count_lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+// A user error: status 2, exactly one line on stderr that starts with "rewind:"
+// and mentions `needle`.
+void expect_bad_input(const ProcessResult& r, const std::string& needle) {
+  BOOST_TEST(!r.timed_out);
+  BOOST_TEST(r.exit_status == 2, "status " << r.exit_status << ", stderr: " << r.err);
+  BOOST_TEST(count_lines(r.err) == 1u, "stderr should be one line: " << r.err);
+  BOOST_TEST(r.err.rfind("rewind: ", 0) == 0u, r.err);
+  BOOST_TEST(r.err.find(needle) != std::string::npos, "'" << needle << "' not in: " << r.err);
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// mov al, V; out 0xf4, al; cli; hlt
+std::vector<uint8_t> exit_with(uint8_t value) { return {0xb0, value, 0xe6, 0xf4, 0xfa, 0xf4}; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(help_lists_the_run_flags) {
+  ProcessResult top = run_rewind({"--help"});
+  BOOST_TEST(top.exit_status == 0);
+  BOOST_TEST(top.out.find("run") != std::string::npos);
+  ProcessResult run = run_rewind({"run", "--help"});
+  BOOST_TEST(run.exit_status == 0);
+  for (const char* flag : {"-kernel", "-append", "-initrd", "-m ", "-serial", "-accel", "-no-reboot", "-device"})
+    BOOST_TEST(run.out.find(flag) != std::string::npos, flag << " missing from run --help");
+}
+
+BOOST_AUTO_TEST_CASE(no_command_and_unknown_command_are_usage_errors) {
+  ProcessResult none = run_rewind({});
+  BOOST_TEST(none.exit_status == 2);
+  BOOST_TEST(none.err.find("usage") != std::string::npos);
+  expect_bad_input(run_rewind({"frobnicate"}), "frobnicate");
+}
+
+BOOST_AUTO_TEST_CASE(bad_flags_name_the_flag) {
+  std::string k = guest_path("hello");
+  expect_bad_input(run_rewind({"run", "-kernel", k, "-m", "abc"}), "-m");
+  expect_bad_input(run_rewind({"run", "-kernel", k, "-m", "1k"}), "-m");
+  expect_bad_input(run_rewind({"run", "-kernel", k, "-serial", "telnet:4444"}), "-serial");
+  expect_bad_input(run_rewind({"run", "-kernel", k, "-accel", "hvf"}), "-accel");
+  expect_bad_input(run_rewind({"run", "-kernel", k, "-frob"}), "-frob");
+  expect_bad_input(run_rewind({"run", "-kernel"}), "-kernel");
+  expect_bad_input(run_rewind({"run"}), "-kernel");
+  expect_bad_input(run_rewind({"run", "-kernel", k, "-device", "sb16"}), "sb16");
+  expect_bad_input(run_rewind({"run", "-kernel", k, "-device", "isa-debug-exit,iobase=zz"}), "iobase");
+}
+
+BOOST_AUTO_TEST_CASE(missing_files_are_named) {
+  expect_bad_input(run_rewind({"run", "-kernel", "/nonexistent/kernel.elf"}), "/nonexistent/kernel.elf");
+  expect_bad_input(run_rewind({"run", "-kernel", guest_path("hello"), "-initrd", "/nonexistent/initrd.img"}),
+                   "/nonexistent/initrd.img");
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_kernel_is_refused) {
+  std::string text = write_temp_file("notes.txt", {'h', 'e', 'l', 'l', 'o', '\n'});
+  expect_bad_input(run_rewind({"run", "-kernel", text}), "Multiboot");
+  std::string empty = write_temp_file("empty.bin", {});
+  expect_bad_input(run_rewind({"run", "-kernel", empty}), "Multiboot");
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_elf_is_refused) {
+  std::vector<uint8_t> image = build_mini_kernel({.code = exit_with(0)});
+  image.resize(image.size() - 4);  // cut into the loaded segment
+  expect_bad_input(run_rewind({"run", "-kernel", write_temp_file("truncated.elf", image)}), "truncated.elf");
+  std::vector<uint8_t> hello = read_file(guest_path("hello"));
+  BOOST_REQUIRE(hello.size() > 64);
+  hello.resize(hello.size() / 2);
+  ProcessResult r = run_rewind({"run", "-kernel", write_temp_file("hello_half.elf", hello)});
+  expect_bad_input(r, "hello_half.elf");
+}
+
+BOOST_AUTO_TEST_CASE(a_kernel_that_does_not_fit_in_memory_is_refused) {
+  std::string high = write_temp_file("high.elf", build_mini_kernel({.load_address = 0x4000000, .code = exit_with(0)}));
+  expect_bad_input(run_rewind({"run", "-kernel", high, "-m", "32M"}), "high.elf");
+  std::string big_bss =
+      write_temp_file("bigbss.elf", build_mini_kernel({.bss_size = 16u << 20, .code = exit_with(0)}));
+  expect_bad_input(run_rewind({"run", "-kernel", big_bss, "-m", "8M"}), "bigbss.elf");
+}
+
+BOOST_AUTO_TEST_CASE(isa_debug_exit_status_and_port_move) {
+  std::string k = write_temp_file("exit5.elf", build_mini_kernel({.code = exit_with(5)}));
+  ProcessResult r = run_rewind({"run", "-kernel", k, "-serial", "none"});
+  BOOST_TEST(r.exit_status == (5 << 1 | 1), r.err);
+  // Moved to 0x501: mov dx, 0x501; mov al, 3; out dx, al; cli; hlt
+  std::string moved = write_temp_file(
+      "exit_moved.elf", build_mini_kernel({.code = {0x66, 0xba, 0x01, 0x05, 0xb0, 0x03, 0xee, 0xfa, 0xf4}}));
+  r = run_rewind({"run", "-kernel", moved, "-serial", "none", "-device", "isa-debug-exit,iobase=0x501,iosize=0x02"});
+  BOOST_TEST(r.exit_status == (3 << 1 | 1), r.err);
+  // With the device moved away, a write to 0xf4 reaches nothing: the guest then
+  // halts with interrupts off, which rewind reports instead of hanging.
+  r = run_rewind({"run", "-kernel", k, "-serial", "none", "-device", "isa-debug-exit,iobase=0x501,iosize=0x02"});
+  BOOST_TEST(r.exit_status == 4, r.err);
+  BOOST_TEST(r.err.find("halted") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_triple_fault_ends_the_run_with_the_cpu_state) {
+  // lidt [desc] with a zero-limit IDT, then int3: #GP, #DF, shutdown.
+  // Code starts at 0x10000c; the 6-byte descriptor follows the 8 code bytes.
+  std::vector<uint8_t> code = {0x0f, 0x01, 0x1d, 0x14, 0x00, 0x10, 0x00, 0xcc, 0, 0, 0, 0, 0, 0};
+  std::string k = write_temp_file("triple.elf", build_mini_kernel({.code = code}));
+  ProcessResult r = run_rewind({"run", "-kernel", k, "-serial", "none"});
+  BOOST_TEST(!r.timed_out);
+  BOOST_TEST(r.exit_status == 4, r.err);
+  BOOST_TEST(r.err.find("triple fault") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("rip=") != std::string::npos, r.err);
+}

@@ -1,0 +1,178 @@
+// The PC board: RAM layout, device wiring, and the -device list.
+#define BOOST_TEST_MODULE hw_pc_board
+#include <boost/test/unit_test.hpp>
+
+#include "core/machine.h"
+#include "hw/pc_board.h"
+#include "tests/unit/test_hw_fakes.h"
+
+using namespace rwd;
+using hw::PcBoard;
+using hw::PcMemoryLayout;
+
+namespace {
+
+struct Board {
+  explicit Board(core::MachineConfig c = {}) : config(std::move(c)), machine(config.ram_size), board(machine, config, inputs) {}
+  uint8_t in(uint16_t port) { return static_cast<uint8_t>(machine.io().read(port, 1)); }
+  void out(uint16_t port, uint8_t value) { machine.io().write(port, value, 1); }
+
+  core::MachineConfig config;
+  hw::test::FakeInputs inputs{1'700'000'000ll * 1'000'000'000};
+  core::Machine machine;
+  PcBoard board;
+};
+
+core::MachineConfig with_devices(std::vector<core::DeviceConfig> devices) {
+  core::MachineConfig config;
+  config.ram_size = 16ull << 20;
+  config.devices = std::move(devices);
+  return config;
+}
+
+std::string board_error(std::vector<core::DeviceConfig> devices) {
+  core::MachineConfig config = with_devices(std::move(devices));
+  hw::test::FakeInputs inputs;
+  core::Machine machine(config.ram_size);
+  try {
+    PcBoard board(machine, config, inputs);
+  } catch (const hw::ConfigError& e) {
+    BOOST_TEST(machine.io().flat_view().empty());  // nothing was mapped
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ram_layout) {
+  Board b;
+  core::AddressSpace& mem = b.machine.memory();
+  BOOST_TEST(mem.ram_pointer(0, 0xa0000) == b.machine.ram());
+  BOOST_TEST(mem.ram_pointer(0x9ffff, 2) == nullptr);
+  BOOST_TEST(mem.lookup(0xa0000) == nullptr);  // VGA / ROM hole left free
+  BOOST_TEST(mem.lookup(0xfffff) == nullptr);
+  BOOST_TEST(mem.ram_pointer(0x100000, 0x7f00000) == b.machine.ram() + 0x100000);
+  BOOST_TEST(mem.lookup(0x8000000) == nullptr);
+  mem.write(0x123456, 0xabcd, 2);
+  BOOST_TEST(b.machine.ram()[0x123456] == 0xcd);
+}
+
+BOOST_AUTO_TEST_CASE(layout_with_ram_above_4g) {
+  PcMemoryLayout l = PcMemoryLayout::for_ram(5ull << 30);
+  auto ranges = l.ram_ranges();
+  BOOST_TEST(ranges.size() == 3u);
+  BOOST_TEST(ranges[1].guest_base == 0x100000u);
+  BOOST_TEST(ranges[1].size == 0xe0000000u - 0x100000u);
+  BOOST_TEST(ranges[2].guest_base == 1ull << 32);
+  BOOST_TEST(ranges[2].ram_offset == 0xe0000000u);
+  BOOST_TEST(ranges[2].size == (5ull << 30) - 0xe0000000u);
+  BOOST_TEST(l.upper_memory_kib() == (0xe0000000u - 0x100000u) / 1024);
+  auto map = l.memory_map();
+  BOOST_TEST(map.size() == 5u);
+  BOOST_TEST(map.back().base == 1ull << 32);
+  BOOST_TEST(map.back().type == PcMemoryLayout::kUsable);
+}
+
+BOOST_AUTO_TEST_CASE(default_debug_exit_at_0xf4) {
+  Board b;
+  b.machine.io().write(0xf4, 3, 4);
+  BOOST_TEST(b.machine.run_control().reason() == core::StopReason::kGuestExit);
+  BOOST_TEST(b.machine.run_control().exit_status() == 7);
+}
+
+BOOST_AUTO_TEST_CASE(debug_exit_moved_by_device_option) {
+  Board b(with_devices({{"isa-debug-exit", {{"iobase", "0x501"}, {"iosize", "0x02"}}}}));
+  b.out(0xf4, 3);
+  BOOST_TEST(!b.machine.run_control().stop_requested());
+  b.machine.io().write(0x501, 2, 2);
+  BOOST_TEST(b.machine.run_control().exit_status() == 5);
+}
+
+BOOST_AUTO_TEST_CASE(device_errors) {
+  BOOST_TEST(board_error({{"e1000", {}}}) ==
+             "-device e1000: unknown device driver (this PC board knows: isa-debug-exit)");
+  BOOST_TEST(board_error({{"isa-debug-exit", {{"iobase", "nope"}}}}) ==
+             "isa-debug-exit: iobase='nope' is not a number (expected e.g. 0x501 or 1281)");
+  BOOST_TEST(board_error({{"isa-debug-exit", {{"iobase", "0x3f8"}}}}) ==
+             "isa-debug-exit: ports 0x3f8-0x3f9 overlap COM1 (0x3f8-0x3ff)");
+  BOOST_TEST(board_error({{"isa-debug-exit", {}}, {"isa-debug-exit", {{"iobase", "0x502"}}}}) ==
+             "isa-debug-exit: ports 0x502-0x503 overlap another isa-debug-exit at 0x501");
+}
+
+BOOST_AUTO_TEST_CASE(com1_is_console_0) {
+  Board b;
+  BOOST_TEST(b.inputs.receivers[0] == &b.board.com1());
+  for (char c : std::string("ok\n")) b.out(0x3f8, static_cast<uint8_t>(c));
+  BOOST_TEST(b.inputs.output == "ok\n");
+  b.inputs.type("k");
+  BOOST_TEST(b.in(0x3fd) & 0x01);
+  BOOST_TEST(b.in(0x3f8) == 'k');
+}
+
+BOOST_AUTO_TEST_CASE(interrupt_path_to_the_cpu) {
+  Board b;
+  BOOST_TEST(b.machine.cpu_environment().interrupt_controller == &b.board.pic());
+  // PIC at 0x20/0x28, then the UART raises IRQ4.
+  for (auto [port, value] : {std::pair{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01}, {0xa0, 0x11},
+                             {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01}}) {
+    b.out(static_cast<uint16_t>(port), static_cast<uint8_t>(value));
+  }
+  BOOST_TEST(!b.board.pic().output());
+  b.out(0x3fc, 0x08);  // OUT2
+  b.out(0x3f9, 0x02);  // THRE interrupt
+  BOOST_TEST(b.board.pic().output());
+  BOOST_TEST(b.board.pic().acknowledge() == 0x24);
+}
+
+BOOST_AUTO_TEST_CASE(pit_drives_irq0) {
+  Board b;
+  b.out(0x20, 0x11);
+  b.out(0x21, 0x08);
+  b.out(0x21, 0x04);
+  b.out(0x21, 0x01);
+  b.out(0x43, 0x34);
+  b.out(0x40, 0x00);
+  b.out(0x40, 0x10);  // 4096 ticks
+  BOOST_TEST(b.board.pic().acknowledge() == 0x08);  // the edge of OUT going high at programming
+  b.out(0x20, 0x20);
+  BOOST_TEST(!b.board.pic().output());
+  uint64_t deadline = b.machine.timers().next_deadline_ns();
+  BOOST_TEST(deadline == hw::I8254Pit::ticks_to_ns(4097));
+  b.machine.timers().run_expired(deadline);
+  BOOST_TEST(b.board.pic().output());
+}
+
+BOOST_AUTO_TEST_CASE(rtc_and_cmos) {
+  Board b;
+  b.out(0x70, 0x0b);
+  b.out(0x71, 0x06);  // binary
+  b.out(0x70, 0x09);
+  BOOST_TEST(b.in(0x71) == 23);  // 2023-11-14 22:13:20 UTC
+  b.out(0x70, 0x34);
+  BOOST_TEST(b.in(0x71) == 0x00);
+  b.out(0x70, 0x35);
+  BOOST_TEST(b.in(0x71) == 0x07);  // (128 - 16) MiB / 64 KiB
+}
+
+BOOST_AUTO_TEST_CASE(i8042_reset_and_port_b) {
+  Board b;
+  BOOST_TEST((b.in(0x61) & 0x01) == 0);
+  b.out(0x61, 0x01);
+  BOOST_TEST((b.in(0x61) & 0x01) == 1);
+  b.out(0x64, 0xfe);
+  BOOST_TEST(b.machine.run_control().reason() == core::StopReason::kReset);
+}
+
+BOOST_AUTO_TEST_CASE(board_unmaps_itself) {
+  core::MachineConfig config;
+  hw::test::FakeInputs inputs;
+  core::Machine machine(config.ram_size);
+  {
+    PcBoard board(machine, config, inputs);
+    BOOST_TEST(!machine.io().flat_view().empty());
+  }
+  BOOST_TEST(machine.io().flat_view().empty());
+  BOOST_TEST(machine.memory().flat_view().empty());
+  BOOST_TEST(machine.cpu_environment().interrupt_controller == nullptr);
+}

@@ -1,0 +1,43 @@
+// `rewind`: the command line. Each subcommand lives in its own file.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tools/exit_status.h"
+#include "tools/subcommands.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: rewind <command> [options]\n"
+    "\n"
+    "rewind is a deterministic x86-64 PC emulator.\n"
+    "\n"
+    "commands:\n"
+    "  run      boot a guest under rewind's interpreter (QEMU-style flags)\n"
+    "\n"
+    "rewind <command> --help shows a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return rwd::tools::kExitBadInput;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return rwd::tools::kExitOk;
+  }
+  if (command == "--version") {
+    std::puts("rewind 0.1");
+    return rwd::tools::kExitOk;
+  }
+  if (command == "run") return rwd::tools::run_command(args);
+  std::fprintf(stderr, "rewind: unknown command '%s' (see rewind --help)\n", command.c_str());
+  return rwd::tools::kExitBadInput;
+}

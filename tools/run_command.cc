@@ -1,0 +1,96 @@
+// `rewind run`: build a PC from QEMU-style flags, boot the kernel under the
+// interpreter, and end with the guest's status.
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+
+#include "core/machine.h"
+#include "hw/loaders/multiboot.h"
+#include "hw/pc_board.h"
+#include "replay/host/host_inputs.h"
+#include "replay/host/host_stopwatch.h"
+#include "tcg-llvm/interp/tcg_vcpu.h"
+#include "tools/cli_options.h"
+#include "tools/exit_status.h"
+#include "tools/subcommands.h"
+
+namespace rwd::tools {
+
+namespace {
+
+const char kRunHelp[] =
+    "usage: rewind run -kernel FILE [options]\n"
+    "\n"
+    "Boot a guest under rewind's x86 interpreter. Options follow QEMU's spelling:\n"
+    "\n";
+
+// One boot of the machine, from power-on to the end of the run or a reset.
+core::RunOutcome boot_once(const core::MachineConfig& config, replay::Inputs& inputs) {
+  core::Machine machine(config.ram_size);
+  machine.run_control().set_warn_sink(
+      [](const std::string& message) { std::fprintf(stderr, "rewind: warning: %s\n", message.c_str()); });
+  hw::PcBoard board(machine, config, inputs);
+  core::X86CpuState cpu = core::reset_cpu_state();
+  hw::load_multiboot(machine, config, cpu);
+  machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), cpu));
+  machine.set_input_poller([&](uint64_t icount, uint64_t max_wait_ns) {
+    bool alive = inputs.poll(icount, max_wait_ns);
+    if (inputs.take_user_request() == replay::UserRequest::kQuit) machine.run_control().request_user_quit();
+    return alive;
+  });
+  core::RunOutcome outcome = machine.run();
+  if (outcome.reason == core::StopReason::kShutdown)
+    outcome.detail += "\n" + core::format_cpu_state(machine.vcpu().state());
+  return outcome;
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-help" || a == "-h") {
+      std::fputs(kRunHelp, stdout);
+      std::fputs(kRunFlagsHelp, stdout);
+      return kExitOk;
+    }
+  }
+  try {
+    RunOptions options = parse_run_options(args);
+    replay::HostInputs inputs(options.machine.serial);
+    replay::HostStopwatch stopwatch;
+    uint64_t total_icount = 0;
+    for (;;) {
+      core::RunOutcome outcome = boot_once(options.machine, inputs);
+      total_icount += outcome.icount;
+      if (options.stats) {
+        double seconds = stopwatch.seconds();
+        std::fprintf(stderr, "rewind: icount=%" PRIu64 " host_seconds=%.6f mips=%.1f\n", total_icount, seconds,
+                     seconds > 0 ? total_icount / seconds / 1e6 : 0.0);
+      }
+      switch (outcome.reason) {
+        case core::StopReason::kGuestExit:
+          return outcome.exit_status;
+        case core::StopReason::kShutdown:
+          std::fprintf(stderr, "rewind: guest stopped: %s", outcome.detail.c_str());
+          return kExitGuestCrashed;
+        case core::StopReason::kReset:
+          if (options.machine.no_reboot) return kExitOk;
+          continue;  // power-cycle: a fresh machine from the same flags
+        case core::StopReason::kUserQuit:
+        case core::StopReason::kNone:
+          return kExitOk;
+      }
+    }
+  } catch (const std::runtime_error& e) {
+    // The errors a user can cause (UsageError, hw::ConfigError, hw::LoadError,
+    // files replay/host cannot open) are runtime_errors with one-line messages.
+    std::fprintf(stderr, "rewind: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rewind: internal error: %s\n", e.what());
+    return kExitInternalError;
+  }
+}
+
+}  // namespace rwd::tools
