@@ -29,6 +29,7 @@ Machine::Machine(uint64_t ram_size)
       ram_(allocate_ram(ram_size)),
       memory_("memory", ~0ull),
       io_("io", 0x10000),
+      dirty_log_(ram_, ram_size),
       clock_(&unbound_icount_) {}
 
 Machine::~Machine() {
@@ -55,6 +56,64 @@ bool Machine::cpu_has_pending_wakeup() const {
 
 CpuEnvironment Machine::cpu_environment() {
   return CpuEnvironment{&memory_, &io_, interrupt_controller_, &run_control_};
+}
+
+void Machine::register_state(std::string name, Snapshottable* owner) {
+  for (const auto& [existing, _] : state_owners_)
+    if (existing == name) throw SnapshotError("two machine parts share the state name '" + name + "'");
+  state_owners_.emplace_back(std::move(name), owner);
+}
+
+void Machine::unregister_state(const Snapshottable* owner) {
+  std::erase_if(state_owners_, [&](const auto& entry) { return entry.second == owner; });
+}
+
+namespace {
+constexpr uint32_t kMachineStateVersion = 1;
+constexpr const char* kMachineStateName = "machine";
+}  // namespace
+
+std::vector<Machine::NamedState> Machine::save_states() const {
+  std::vector<NamedState> states;
+  StateWriter own;
+  own.u32(kMachineStateVersion);
+  own.u64(clock_.idle_ns());
+  timers_.save(own);
+  own.boolean(cpu_pins_.intr);
+  states.emplace_back(kMachineStateName, own.take());
+  for (const auto& [name, owner] : state_owners_) {
+    StateWriter out;
+    owner->save_state(out);
+    states.emplace_back(name, out.take());
+  }
+  return states;
+}
+
+void Machine::load_states(const std::vector<NamedState>& states) {
+  auto find = [&](const std::string& name) -> const std::vector<uint8_t>& {
+    for (const auto& [n, bytes] : states)
+      if (n == name) return bytes;
+    throw SnapshotError("checkpoint has no state for '" + name + "'");
+  };
+  for (const auto& [name, _] : states) {
+    bool known = name == kMachineStateName;
+    for (const auto& [n, owner] : state_owners_) known = known || n == name;
+    if (!known) throw SnapshotError("checkpoint has state for '" + name + "', which this machine does not have");
+  }
+  const std::vector<uint8_t>& own_bytes = find(kMachineStateName);
+  StateReader own(own_bytes.data(), own_bytes.size(), kMachineStateName);
+  own.version(kMachineStateVersion);
+  clock_.set_idle_ns(own.u64());
+  timers_.load(own);
+  bool intr = own.boolean();
+  own.expect_end();
+  for (const auto& [name, owner] : state_owners_) {
+    const std::vector<uint8_t>& bytes = find(name);
+    StateReader in(bytes.data(), bytes.size(), name);
+    owner->load_state(in);
+    in.expect_end();
+  }
+  cpu_pins_.set_irq(kCpuPinIntr, intr);
 }
 
 RunOutcome Machine::run() {

@@ -7,9 +7,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "core/dirty_log.h"
 #include "core/memory.h"
 #include "core/run_control.h"
+#include "core/snapshot.h"
 #include "core/timer_queue.h"
 #include "core/vcpu.h"
 #include "core/virtual_clock.h"
@@ -38,6 +42,18 @@ class Machine {
   VirtualClock& clock() { return clock_; }
   TimerQueue& timers() { return timers_; }
   RunControl& run_control() { return run_control_; }
+  // RAM pages written since the last checkpoint (the board maps RAM with it).
+  DirtyLog& dirty_log() { return dirty_log_; }
+
+  // Checkpoint state of everything but the vCPU and RAM: the machine's own
+  // (virtual clock, timer order, INTR pin) and every registered device, by
+  // stable name, in registration order.
+  using NamedState = std::pair<std::string, std::vector<uint8_t>>;
+  void register_state(std::string name, Snapshottable* owner);
+  void unregister_state(const Snapshottable* owner);
+  std::vector<NamedState> save_states() const;
+  // Throws SnapshotError when a name is missing, unknown, or its state malformed.
+  void load_states(const std::vector<NamedState>& states);
 
   void attach_vcpu(std::unique_ptr<Vcpu> vcpu);
   Vcpu& vcpu() { return *vcpu_; }
@@ -68,6 +84,8 @@ class Machine {
   AddressSpace memory_;
   AddressSpace io_;
   uint64_t unbound_icount_ = 0;
+  DirtyLog dirty_log_;
+  std::vector<std::pair<std::string, Snapshottable*>> state_owners_;
   VirtualClock clock_;
   TimerQueue timers_;
   RunControl run_control_;

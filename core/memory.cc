@@ -1,5 +1,7 @@
 #include "core/memory.h"
 
+#include "core/dirty_log.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -22,13 +24,15 @@ void store_le(uint8_t* p, uint64_t v, unsigned size) { std::memcpy(p, &v, size);
 
 AddressSpace::AddressSpace(std::string name, uint64_t size) : name_(std::move(name)), size_(size) {}
 
-void AddressSpace::add_ram(std::string name, uint64_t base, uint64_t size, uint8_t* host, int priority) {
+void AddressSpace::add_ram(std::string name, uint64_t base, uint64_t size, uint8_t* host, int priority,
+                           DirtyLog* dirty_log) {
   auto r = std::make_unique<Region>();
   r->name = std::move(name);
   r->base = base;
   r->size = size;
   r->priority = priority;
   r->ram = host;
+  r->dirty_log = dirty_log;
   regions_.push_back(std::move(r));
   rebuild_flat_view();
 }
@@ -123,7 +127,9 @@ void AddressSpace::write(uint64_t addr, uint64_t value, unsigned size) {
   const FlatRange* f = lookup(addr);
   if (f && size - 1 <= f->last - addr) {
     if (f->region->ram) {
-      store_le(f->region->ram + f->region_offset + (addr - f->start), value, size);
+      uint8_t* host = f->region->ram + f->region_offset + (addr - f->start);
+      store_le(host, value, size);
+      if (f->region->dirty_log) f->region->dirty_log->mark(host, size);
       return;
     }
     dispatch_write(*f, addr, value, size);
@@ -228,7 +234,9 @@ void AddressSpace::write_bytes(uint64_t addr, const void* src, uint64_t len) {
     if (f && f->region->ram) {
       uint64_t chunk = std::min<uint64_t>(len, f->last - addr + 1);
       if (chunk == 0) chunk = len;
-      std::memcpy(f->region->ram + f->region_offset + (addr - f->start), in, chunk);
+      uint8_t* host = f->region->ram + f->region_offset + (addr - f->start);
+      std::memcpy(host, in, chunk);
+      if (f->region->dirty_log) f->region->dirty_log->mark(host, chunk);
       in += chunk;
       addr += chunk;
       len -= chunk;

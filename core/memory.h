@@ -11,6 +11,8 @@
 
 namespace rwd::core {
 
+class DirtyLog;
+
 // A device's register file. Called with offsets relative to the region start
 // and sizes the region's AccessRules allow (1, 2, 4 or 8 bytes).
 class RegionOps {
@@ -41,6 +43,7 @@ struct Region {
   uint64_t size = 0;
   int priority = 0;          // higher wins where regions overlap
   uint8_t* ram = nullptr;    // RAM: host memory backing [base, base+size)
+  DirtyLog* dirty_log = nullptr;  // RAM: where writes through this space are logged
   RegionOps* ops = nullptr;  // MMIO / PIO: the device
   AccessRules rules;
 };
@@ -67,7 +70,8 @@ class AddressSpace {
  public:
   AddressSpace(std::string name, uint64_t size);
 
-  void add_ram(std::string name, uint64_t base, uint64_t size, uint8_t* host, int priority = 0);
+  void add_ram(std::string name, uint64_t base, uint64_t size, uint8_t* host, int priority = 0,
+               DirtyLog* dirty_log = nullptr);
   void add_io(std::string name, uint64_t base, uint64_t size, RegionOps* ops,
               AccessRules rules = {}, int priority = 0);
   void remove(const std::string& name);

@@ -19,6 +19,18 @@ void Timer::arm(uint64_t deadline_ns) {
 
 void Timer::cancel() { armed_ = false; }
 
+void Timer::save(StateWriter& out) const {
+  out.boolean(armed_);
+  out.u64(deadline_ns_);
+  out.u64(arm_sequence_);
+}
+
+void Timer::load(StateReader& in) {
+  armed_ = in.boolean();
+  deadline_ns_ = in.u64();
+  arm_sequence_ = in.u64();
+}
+
 void TimerQueue::add(Timer* timer) { timers_.push_back(timer); }
 
 void TimerQueue::remove(Timer* timer) { std::erase(timers_, timer); }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/snapshot.h"
+
 namespace rwd::core {
 
 class TimerQueue;
@@ -25,6 +27,11 @@ class Timer {
   bool armed() const { return armed_; }
   uint64_t deadline_ns() const { return deadline_ns_; }
   const std::string& name() const { return name_; }
+
+  // For the owner's checkpoint state: armed, deadline and arm order, so ties
+  // resolve after a restore exactly as they did in the original run.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   friend class TimerQueue;
@@ -44,6 +51,9 @@ class TimerQueue {
   // Fire every timer whose deadline is <= now_ns, earliest first (ties in arm
   // order). A callback may re-arm its own or other timers.
   void run_expired(uint64_t now_ns);
+
+  void save(StateWriter& out) const { out.u64(next_sequence_); }
+  void load(StateReader& in) { next_sequence_ = in.u64(); }
 
  private:
   friend class Timer;

@@ -336,11 +336,11 @@ void I8254Pit::update_irq0() {
     irq0_level_ = level;
     irq0_.set(level);
   }
-  arm_irq0();
+  arm_irq0(now_ticks());
 }
 
-void I8254Pit::arm_irq0() {
-  uint64_t edge = next_rising_edge(channels_[0], now_ticks());
+void I8254Pit::arm_irq0(uint64_t after_tick) {
+  uint64_t edge = next_rising_edge(channels_[0], after_tick);
   if (edge == kNoEdge) {
     irq0_timer_->cancel();
   } else {
@@ -352,7 +352,9 @@ void I8254Pit::on_irq0_edge() {
   if (irq0_level_) irq0_.lower();
   irq0_.raise();
   irq0_level_ = true;
-  arm_irq0();
+  // Look past the edge that fired even if the clock reads earlier (the queue
+  // may be run ahead of time): never re-arm the same edge.
+  arm_irq0(std::max(now_ticks(), ns_to_ticks(irq0_timer_->deadline_ns())));
 }
 
 }  // namespace rwd::hw

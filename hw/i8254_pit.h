@@ -105,7 +105,7 @@ class I8254Pit final : public core::RegionOps {
   void write_port_b(uint8_t value);
   void update_irq0();  // after channel 0 was reprogrammed
   void on_irq0_edge();
-  void arm_irq0();
+  void arm_irq0(uint64_t after_tick);
 
   core::VirtualClock& clock_;
   core::IrqLine irq0_;

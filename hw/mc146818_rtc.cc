@@ -63,7 +63,9 @@ Mc146818Rtc::Mc146818Rtc(core::VirtualClock& clock, core::TimerQueue& timers, co
   timer_ = std::make_unique<core::Timer>(timers, "rtc", [this] {
     refresh_flags();
     update_irq();
-    arm_timer();
+    // Arm past the event that fired even if the clock reads earlier (the
+    // queue may be run ahead of time): never re-arm the same deadline.
+    arm_timer(timer_->deadline_ns());
   });
   reset();
 }
@@ -346,7 +348,7 @@ void Mc146818Rtc::update_irq() {
   }
 }
 
-void Mc146818Rtc::arm_timer() {
+void Mc146818Rtc::arm_timer(uint64_t not_before_ns) {
   uint8_t b = cmos_[kRegB];
   uint64_t period = periodic_period_32k();
   bool periodic = (b & kBPie) && period && !divider_in_reset();
@@ -356,7 +358,7 @@ void Mc146818Rtc::arm_timer() {
     return;
   }
   ensure_time();
-  uint64_t now = clock_.now_ns();
+  uint64_t now = std::max(clock_.now_ns(), not_before_ns);
   int64_t deadline = std::numeric_limits<int64_t>::max();
   if (periodic) {
     int64_t p = static_cast<int64_t>(period);

@@ -80,7 +80,7 @@ class Mc146818Rtc final : public core::RegionOps {
   bool alarm_matches(const DateTime& t) const;
   void refresh_flags();
   void update_irq();
-  void arm_timer();
+  void arm_timer(uint64_t not_before_ns = 0);
   void write_reg_a(uint8_t value);
   void write_reg_b(uint8_t value);
   static DateTime to_date_time(int64_t seconds);

@@ -121,7 +121,8 @@ void PcBoard::map_ram() {
     std::string name = range.guest_base == 0                                  ? "ram-below-640k"
                        : range.guest_base == PcMemoryLayout::kHighMemoryBase ? "ram-below-4g"
                                                                               : "ram-above-4g";
-    machine_.memory().add_ram(name, range.guest_base, range.size, machine_.ram() + range.ram_offset);
+    machine_.memory().add_ram(name, range.guest_base, range.size, machine_.ram() + range.ram_offset, 0,
+                              &machine_.dirty_log());
     memory_regions_.push_back(name);
   }
 }

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages rewind builds and tests with, when missing.
 # Idempotent: does nothing (and no apt-get update) when all are present.
 set -euo pipefail
-packages=(cmake ninja-build g++ pkg-config ccache llvm-19-dev clang-19 libcapnp-dev capnproto
+packages=(cmake ninja-build g++ pkg-config ccache llvm-19-dev clang-19 libclang-rt-19-dev libcapnp-dev capnproto
           libzstd-dev libz3-dev libboost-test-dev qemu-system-x86 busybox-static cpio)
 missing=()
 for p in "${packages[@]}"; do
