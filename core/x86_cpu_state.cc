@@ -1,5 +1,7 @@
 #include "core/x86_cpu_state.h"
 
+#include "core/x86_cpu_state_io.h"
+
 #include <cstdio>
 
 namespace rwd::core {
@@ -29,6 +31,98 @@ X86CpuState reset_cpu_state() {
   s.x87.ftw = 0xffff;  // all empty (full tag format)
   s.mxcsr = 0x1f80;
   s.gpr[kRdx] = 0x600;  // processor signature: family 6
+  return s;
+}
+
+namespace {
+
+constexpr uint32_t kCpuStateVersion = 1;
+
+void save_segment(const SegmentCache& s, StateWriter& out) {
+  out.u16(s.selector);
+  out.u16(s.attrs);
+  out.u32(s.limit);
+  out.u64(s.base);
+}
+
+SegmentCache load_segment(StateReader& in) {
+  SegmentCache s;
+  s.selector = in.u16();
+  s.attrs = in.u16();
+  s.limit = in.u32();
+  s.base = in.u64();
+  return s;
+}
+
+}  // namespace
+
+void save_cpu_state(const X86CpuState& s, StateWriter& out) {
+  out.u32(kCpuStateVersion);
+  for (uint64_t r : s.gpr) out.u64(r);
+  out.u64(s.rip);
+  out.u64(s.rflags);
+  for (const SegmentCache& seg : s.seg) save_segment(seg, out);
+  save_segment(s.ldtr, out);
+  save_segment(s.tr, out);
+  out.u64(s.gdtr.base);
+  out.u16(s.gdtr.limit);
+  out.u64(s.idtr.base);
+  out.u16(s.idtr.limit);
+  for (uint64_t v : {s.cr0, s.cr2, s.cr3, s.cr4, s.cr8, s.efer}) out.u64(v);
+  for (uint64_t v : s.dr) out.u64(v);
+  out.u64(s.xcr0);
+  for (uint64_t v : {s.apic_base, s.misc_enable, s.pat, s.sysenter_cs, s.sysenter_esp, s.sysenter_eip, s.star,
+                     s.lstar, s.cstar, s.sfmask, s.kernel_gs_base, s.tsc_aux})
+    out.u64(v);
+  out.u16(s.x87.fcw);
+  out.u16(s.x87.fsw);
+  out.u16(s.x87.ftw);
+  out.u16(s.x87.fop);
+  out.u64(s.x87.fip);
+  out.u64(s.x87.fdp);
+  out.bytes(s.x87.st, sizeof s.x87.st);
+  out.u32(s.mxcsr);
+  out.bytes(s.xmm, sizeof s.xmm);
+  out.u64(s.icount);
+  out.u64(s.tsc_offset);
+  out.boolean(s.halted);
+  out.u8(s.interrupt_shadow);
+  out.boolean(s.nmi_blocked);
+}
+
+X86CpuState load_cpu_state(StateReader& in) {
+  in.version(kCpuStateVersion);
+  X86CpuState s{};
+  for (uint64_t& r : s.gpr) r = in.u64();
+  s.rip = in.u64();
+  s.rflags = in.u64();
+  for (SegmentCache& seg : s.seg) seg = load_segment(in);
+  s.ldtr = load_segment(in);
+  s.tr = load_segment(in);
+  s.gdtr.base = in.u64();
+  s.gdtr.limit = in.u16();
+  s.idtr.base = in.u64();
+  s.idtr.limit = in.u16();
+  for (uint64_t* v : {&s.cr0, &s.cr2, &s.cr3, &s.cr4, &s.cr8, &s.efer}) *v = in.u64();
+  for (uint64_t& v : s.dr) v = in.u64();
+  s.xcr0 = in.u64();
+  for (uint64_t* v : {&s.apic_base, &s.misc_enable, &s.pat, &s.sysenter_cs, &s.sysenter_esp, &s.sysenter_eip,
+                      &s.star, &s.lstar, &s.cstar, &s.sfmask, &s.kernel_gs_base, &s.tsc_aux})
+    *v = in.u64();
+  s.x87.fcw = in.u16();
+  s.x87.fsw = in.u16();
+  s.x87.ftw = in.u16();
+  s.x87.fop = in.u16();
+  s.x87.fip = in.u64();
+  s.x87.fdp = in.u64();
+  in.bytes(s.x87.st, sizeof s.x87.st);
+  s.mxcsr = in.u32();
+  in.bytes(s.xmm, sizeof s.xmm);
+  s.icount = in.u64();
+  s.tsc_offset = in.u64();
+  s.halted = in.boolean();
+  s.interrupt_shadow = in.u8();
+  s.nmi_blocked = in.boolean();
   return s;
 }
 

@@ -1,7 +1,9 @@
 // The x86-64 architectural state of one vCPU: one struct shared by every
 // execution engine (interpreter, JIT, KVM register transfer) and by snapshots.
 // Plain data only; engines may cache parts of it but must write them back
-// before anything else (devices, snapshots, the debugger) looks.
+// before anything else (devices, snapshots, the debugger) looks. Included by
+// the semantics (restricted dialect), so it includes nothing but <cstdint>;
+// serialisation and printing live in x86_cpu_state_io.h.
 #pragma once
 
 // NOTE: the project namespace is `rwd` (rwd::core, rwd::hw, rwd::tcg, rwd::replay),
@@ -9,7 +11,6 @@
 // namespace of that name would collide with.
 
 #include <cstdint>
-#include <string>
 
 namespace rwd::core {
 
@@ -113,6 +114,7 @@ struct X86CpuState {
 
   // Execution state that is not a register but is part of the machine's state.
   uint64_t icount;            // instructions retired by this vCPU (see docs/architecture.md)
+  uint64_t tsc_offset;        // TSC = icount + tsc_offset (set by writing the TSC MSR)
   bool halted;                // HLT executed, waiting for an interrupt
   uint8_t interrupt_shadow;   // 1 after STI / MOV SS: interrupts held off for one instruction
   bool nmi_blocked;           // between NMI delivery and IRET
@@ -128,7 +130,5 @@ struct X86CpuState {
 // The state a CPU has after RESET/INIT (SDM Vol. 3 §9.1.1): real mode at F000:FFF0.
 X86CpuState reset_cpu_state();
 
-// A multi-line register dump for humans (crash reports, divergence messages).
-std::string format_cpu_state(const X86CpuState& state);
 
 }  // namespace rwd::core

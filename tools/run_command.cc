@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/machine.h"
+#include "core/x86_cpu_state_io.h"
 #include "hw/loaders/multiboot.h"
 #include "hw/pc_board.h"
 #include "replay/host/host_inputs.h"

@@ -7,6 +7,7 @@ namespace rwd::tcg {
 BlockCache::BlockCache() : jump_(kJumpCacheSize) { flush_jump_cache(); }
 
 void BlockCache::flush_jump_cache() {
+  ++epoch_;
   for (JumpEntry& e : jump_) e = {~0ull, 0, nullptr};
 }
 

@@ -34,6 +34,12 @@ struct Block {
   uint64_t paddr = 0;
   DecodeMode mode = DecodeMode::k32;
   std::vector<Insn> insns;
+  // Successor cache (block chaining): the blocks that followed this one at
+  // these RIPs, valid while BlockCache::epoch() is unchanged (the epoch moves
+  // on every translation flush, invalidation and CS/CPL/mode change).
+  uint64_t next_epoch = 0;
+  uint64_t next_rip[2] = {~0ull, ~0ull};
+  Block* next[2] = {nullptr, nullptr};
 };
 
 class BlockCache {
@@ -64,6 +70,8 @@ class BlockCache {
   }
   void jump_store(uint64_t linear_pc, uint32_t tag, Block* b) { jump_[jump_index(linear_pc)] = {linear_pc, tag, b}; }
   void flush_jump_cache();
+  uint64_t epoch() const { return epoch_; }
+  void bump_epoch() { ++epoch_; }
 
   size_t size() const { return blocks_.size(); }
   uint64_t invalidations() const { return invalidations_; }
@@ -82,6 +90,7 @@ class BlockCache {
   std::vector<std::unique_ptr<Block>> graveyard_;
   std::vector<JumpEntry> jump_;
   uint64_t invalidations_ = 0;
+  uint64_t epoch_ = 1;
 };
 
 }  // namespace rwd::tcg

@@ -11,6 +11,7 @@ namespace rwd::tcg {
 namespace sa = core::seg_attr;
 
 void InterpCpu::segments_changed() {
+  blocks_.bump_epoch();  // chained successors assume an unchanged CS and CPL
   const auto& cs = s.seg[kSegCs];
   if (s.long_mode_active() && (cs.attrs & sa::kL)) mode_ = DecodeMode::k64;
   else if (s.protected_mode() && (cs.attrs & sa::kDb)) mode_ = DecodeMode::k32;
@@ -137,7 +138,7 @@ bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
     std::memcpy(&v, host, n);
     return true;
   }
-  exit_block_ = true;  // a device saw the access: the main loop may have work
+  exit_block = true;  // a device saw the access: the main loop may have work
   v = env_.memory->read(phys, n);
   return true;
 }
@@ -160,14 +161,14 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
   if (host) {
     uint64_t ppage = phys & kPageMask;
     if (blocks_.invalidate_page(ppage)) {
-      exit_block_ = true;  // the running block may be among the dropped ones
+      exit_block = true;  // the running block may be among the dropped ones
       TlbEntry& e = tlb_.entry(user, lin);
       if (e.perms & perm::kWrite) e.write_tag = lin & kPageMask;
     }
     std::memcpy(host, &v, n);
     return true;
   }
-  exit_block_ = true;
+  exit_block = true;
   env_.memory->write(phys, v, n);
   return true;
 }
@@ -183,12 +184,12 @@ bool InterpCpu::check_write(int seg, uint64_t off, unsigned n) {
 }
 
 uint32_t InterpCpu::io_in(uint16_t port, unsigned n) {
-  exit_block_ = true;
+  exit_block = true;
   return uint32_t(env_.io->read(port, n));
 }
 
 void InterpCpu::io_out(uint16_t port, unsigned n, uint32_t v) {
-  exit_block_ = true;
+  exit_block = true;
   env_.io->write(port, v, n);
 }
 

@@ -46,16 +46,16 @@ class InterpCpu {
   void io_out(uint16_t port, unsigned n, uint32_t v);
 
   void set_exception(uint8_t vector, bool has_error, uint32_t error) {
-    exc_vector_ = vector;
-    exc_has_error_ = has_error;
-    exc_error_ = error;
+    exc_vector = vector;
+    exc_has_error = has_error;
+    exc_error = error;
   }
-  void set_soft_int(uint8_t vector) { soft_vector_ = vector; }
+  void set_soft_int(uint8_t vector) { soft_vector = vector; }
   void segments_changed();
   void paging_changed(bool flush_global);
   void invlpg(uint64_t linear);
-  uint64_t tsc() const { return s.icount + tsc_offset_; }
-  void set_tsc(uint64_t v) { tsc_offset_ = v - s.icount; }
+  uint64_t tsc() const { return s.icount + s.tsc_offset; }
+  void set_tsc(uint64_t v) { s.tsc_offset = v - s.icount; }
   void unimplemented(const DecodedInsn& d);
   void unimplemented_feature(const char* what);
 
@@ -68,14 +68,13 @@ class InterpCpu {
   const core::CpuEnvironment& env() const { return env_; }
   SoftmmuTlb& tlb() { return tlb_; }
 
-  uint8_t exc_vector_ = 0;
-  bool exc_has_error_ = false;
-  uint32_t exc_error_ = 0;
-  uint8_t soft_vector_ = 0;
+  uint8_t exc_vector = 0;
+  bool exc_has_error = false;
+  uint32_t exc_error = 0;
+  uint8_t soft_vector = 0;
   // Set when the current instruction reached a device or invalidated code:
   // the block loop ends the block after the instruction retires.
-  bool exit_block_ = false;
-  uint64_t tsc_offset_ = 0;
+  bool exit_block = false;
 
  private:
   uint64_t truncate(uint64_t lin) const { return mode_ == DecodeMode::k64 || s.long_mode_active() ? lin : lin & 0xffffffffull; }

@@ -48,7 +48,7 @@ void TcgVcpu::memory_written(uint64_t paddr, uint64_t len) {
     any |= blocks_.invalidate_page(p);
     if (p + kPageSize < p) break;
   }
-  if (any) cpu_.exit_block_ = true;
+  if (any) cpu_.exit_block = true;
 }
 
 void TcgVcpu::set_irq(unsigned pin, bool level) {
@@ -59,23 +59,17 @@ void TcgVcpu::set_irq(unsigned pin, bool level) {
     nmi_level_ = level;
   }
   // A device may raise a line in the middle of an instruction: end the block.
-  cpu_.exit_block_ = true;
-}
-
-bool TcgVcpu::interrupt_deliverable() const {
-  if (cpu_.s.interrupt_shadow) return false;
-  if (nmi_pending_ && !cpu_.s.nmi_blocked) return true;
-  return intr_ && (cpu_.s.rflags & core::rflags::kIf) && env_.interrupt_controller;
+  cpu_.exit_block = true;
 }
 
 void TcgVcpu::deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err) {
   std::string chain = describe_exception(vector, has_err, err);
   for (int attempt = 0; attempt < 3; ++attempt) {
-    cpu_.exc_vector_ = 0xff;
+    cpu_.exc_vector = 0xff;
     if (deliver_event(cpu_, vector, kind, has_err, err)) return;
-    uint8_t v2 = cpu_.exc_vector_;
-    bool err2 = cpu_.exc_has_error_;
-    uint32_t e2 = cpu_.exc_error_;
+    uint8_t v2 = cpu_.exc_vector;
+    bool err2 = cpu_.exc_has_error;
+    uint32_t e2 = cpu_.exc_error;
     chain += " -> " + describe_exception(v2, err2, e2);
     if (vector == vec::kDf) break;  // a fault while delivering #DF: shutdown
     if ((contributory(vector) && contributory(v2)) || (vector == vec::kPf && (contributory(v2) || v2 == vec::kPf))) {
@@ -98,9 +92,9 @@ void TcgVcpu::deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err
 }
 
 void TcgVcpu::raise_pending_exception() {
-  uint8_t v = cpu_.exc_vector_;
-  bool has_err = cpu_.exc_has_error_ || exception_has_error(v);
-  deliver(v, EventKind::kException, has_err, cpu_.exc_has_error_ ? cpu_.exc_error_ : 0);
+  uint8_t v = cpu_.exc_vector;
+  bool has_err = cpu_.exc_has_error || exception_has_error(v);
+  deliver(v, EventKind::kException, has_err, cpu_.exc_has_error ? cpu_.exc_error : 0);
 }
 
 core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
@@ -108,7 +102,7 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
   shutdown_ = false;
   for (;;) {
     blocks_.collect_garbage();
-    cpu_.exit_block_ = false;
+    cpu_.exit_block = false;
     if (shutdown_ || (env_.run_control && env_.run_control->stop_requested()))
       return core::VcpuExit::kStopRequested;
     if (s.icount >= icount_limit) return core::VcpuExit::kLimitReached;
@@ -136,64 +130,124 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     if (s.interrupt_shadow) {
       // Exactly one instruction runs in the shadow; it may set a new one.
       s.interrupt_shadow = 0;
-      execute(b, 1);
+      execute(b, s.icount + 1);
       continue;
     }
-    // Chain blocks while nothing the checks above look at can have changed:
-    // devices (and so interrupt lines and stop requests) are only reached by
-    // instructions that set exit_block_.
+    execute(b, icount_limit);
+  }
+}
+
+void TcgVcpu::execute(Block* b, uint64_t limit) {
+  auto& s = cpu_.s;
+  // RIP and icount are carried in registers and only stored to the state, so
+  // no dependency chain runs through memory from one instruction to the next.
+  // Only instructions that return something else than kNext may move RIP.
+  uint64_t icount = s.icount;
+  for (;;) {
+    const Insn* i = b->insns.data();
+    const Insn* end = i + b->insns.size();
+    uint64_t budget = limit - icount;
+    const Insn* stop = budget < b->insns.size() ? i + budget : end;
+    uint64_t rip = s.rip;
+    uint64_t start;
+    Status st;
     for (;;) {
-      execute(b, icount_limit - s.icount);
-      if (cpu_.exit_block_ || s.icount >= icount_limit || s.halted || s.interrupt_shadow || shutdown_) break;
-      if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) break;
-      b = lookup_block();
-      if (!b) {
-        raise_pending_exception();
-        break;
+      start = rip;
+      rip += i->d.length;
+      s.rip = rip;
+      s.icount = icount;
+      st = i->handler(cpu_, i->d);
+      if (st != Status::kNext) [[unlikely]] break;
+      ++icount;
+      if (++i == stop || cpu_.exit_block) [[unlikely]] break;
+    }
+    if (st == Status::kNext) {
+      s.icount = icount;
+      if (i != end || cpu_.exit_block) return;  // budget spent or a device was reached
+    } else if (st == Status::kEndBlock) {
+      s.icount = ++icount;
+    } else {
+      switch (st) {
+        case Status::kRepeat:
+          s.icount = ++icount;
+          s.rip = start;
+          if (icount == limit || cpu_.exit_block) return;
+          return execute_rep(i, limit - icount);
+        case Status::kFault:
+          s.rip = start;
+          raise_pending_exception();
+          return;
+        case Status::kSoftInt:
+          s.icount = ++icount;
+          deliver(cpu_.soft_vector, EventKind::kSoftware, false, 0);
+          return;
+        case Status::kHalt:
+          s.icount = ++icount;
+          s.halted = true;
+          return;
+        default:
+          return;
       }
+    }
+    // Chain to the next block unless something the run loop checks may have
+    // changed: devices (interrupt lines, stop requests) are only reached by
+    // instructions that set exit_block; IF and the shadow change only in
+    // instructions that end their block.
+    if (icount >= limit || cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
+    if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) return;
+    // Successor cache inline (the common case), the full lookup out of line.
+    uint64_t next_rip = s.rip;
+    if (b->next_epoch == blocks_.epoch() && b->next_rip[0] == next_rip) [[likely]] {
+      b = b->next[0];
+      continue;
+    }
+    b = next_block(b);
+    if (!b) {
+      raise_pending_exception();
+      return;
     }
   }
 }
 
-void TcgVcpu::execute(Block* b, uint64_t budget) {
+// Continues a REP string instruction for at most `budget` more iterations.
+void TcgVcpu::execute_rep(const Insn* i, uint64_t budget) {
   auto& s = cpu_.s;
-  const Insn* i = b->insns.data();
-  const Insn* end = i + b->insns.size();
-  while (i != end) {
-    uint64_t start = s.rip;
+  uint64_t start = s.rip;
+  for (;;) {
     s.rip = start + i->d.length;
     Status st = i->handler(cpu_, i->d);
-    if (st == Status::kNext) [[likely]] {
+    if (st == Status::kRepeat) {
       ++s.icount;
-      ++i;
-      if (--budget == 0 || cpu_.exit_block_) return;
+      s.rip = start;
+      if (--budget == 0 || cpu_.exit_block) return;
       continue;
     }
-    switch (st) {
-      case Status::kEndBlock:
-        ++s.icount;
-        return;
-      case Status::kRepeat:
-        ++s.icount;
-        s.rip = start;
-        if (--budget == 0 || cpu_.exit_block_) return;
-        continue;
-      case Status::kFault:
-        s.rip = start;
-        raise_pending_exception();
-        return;
-      case Status::kSoftInt:
-        ++s.icount;
-        deliver(cpu_.soft_vector_, EventKind::kSoftware, false, 0);
-        return;
-      case Status::kHalt:
-        ++s.icount;
-        s.halted = true;
-        return;
-      case Status::kNext:
-        break;
+    if (st == Status::kFault) {
+      s.rip = start;
+      raise_pending_exception();
+      return;
     }
+    ++s.icount;  // the last iteration retires the instruction (kNext)
+    return;
   }
+}
+
+Block* TcgVcpu::next_block(Block* prev) {
+  uint64_t rip = cpu_.s.rip;
+  if (prev->next_epoch == blocks_.epoch()) {
+    if (prev->next_rip[0] == rip) return prev->next[0];
+    if (prev->next_rip[1] == rip) return prev->next[1];
+  } else {
+    prev->next_epoch = blocks_.epoch();
+    prev->next_rip[0] = prev->next_rip[1] = ~0ull;
+  }
+  Block* b = lookup_block();
+  if (b && b != &scratch_ && prev != &scratch_ && prev->next_epoch == blocks_.epoch()) {
+    int slot = prev->next_rip[0] == ~0ull ? 0 : 1;
+    prev->next_rip[slot] = rip;
+    prev->next[slot] = b;
+  }
+  return b;
 }
 
 Block* TcgVcpu::lookup_block() {

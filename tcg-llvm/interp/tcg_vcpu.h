@@ -44,14 +44,17 @@ class TcgVcpu final : public core::Vcpu {
   // Finds or decodes the block at CS:RIP; nullptr after a fetch fault (the
   // exception is then pending in cpu_).
   Block* lookup_block();
+  // lookup_block() through prev's successor cache.
+  Block* next_block(Block* prev);
   Block* decode_block(uint64_t phys, const uint8_t* host, uint64_t lin);
-  // Executes up to `budget` instructions of the block.
-  void execute(Block* b, uint64_t budget);
+  // Executes from block b on, chaining blocks, until icount reaches `limit`
+  // or an event needs the run loop's attention.
+  void execute(Block* b, uint64_t limit);
+  void execute_rep(const Insn* i, uint64_t budget);
   // Delivers an event, escalating faults during delivery to #DF and a
   // triple fault (shutdown).
   void deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err);
   void raise_pending_exception();
-  bool interrupt_deliverable() const;
 
   core::CpuEnvironment env_;
   BlockCache blocks_;

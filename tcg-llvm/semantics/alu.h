@@ -16,7 +16,7 @@ struct OpAdd {
   static constexpr bool kStore = true;
   template <unsigned N> static U<N> calc(uint64_t& f, U<N> a, U<N> b) {
     U<N> r = U<N>(a + b);
-    f = (f & ~fl::kArith) | flags_add<N>(a, b, r);
+    f = (f & ~fl::kArith) | flags_add_nc<N>(a, b, r);
     return r;
   }
 };
@@ -32,7 +32,7 @@ struct OpSub {
   static constexpr bool kStore = true;
   template <unsigned N> static U<N> calc(uint64_t& f, U<N> a, U<N> b) {
     U<N> r = U<N>(a - b);
-    f = (f & ~fl::kArith) | flags_sub<N>(a, b, r);
+    f = (f & ~fl::kArith) | flags_sub_nc<N>(a, b, r);
     return r;
   }
 };
@@ -136,14 +136,14 @@ template <class Op, unsigned N> struct AluAccI {
 struct OpInc {  // CF is preserved
   template <unsigned N> static U<N> calc(uint64_t& f, U<N> a) {
     U<N> r = U<N>(a + 1);
-    f = (f & ~(fl::kArith & ~fl::kCf)) | (flags_add<N>(a, 1, r) & ~fl::kCf);
+    f = (f & ~(fl::kArith & ~fl::kCf)) | (flags_add_nc<N>(a, 1, r) & ~fl::kCf);
     return r;
   }
 };
 struct OpDec {  // CF is preserved
   template <unsigned N> static U<N> calc(uint64_t& f, U<N> a) {
     U<N> r = U<N>(a - 1);
-    f = (f & ~(fl::kArith & ~fl::kCf)) | (flags_sub<N>(a, 1, r) & ~fl::kCf);
+    f = (f & ~(fl::kArith & ~fl::kCf)) | (flags_sub_nc<N>(a, 1, r) & ~fl::kCf);
     return r;
   }
 };

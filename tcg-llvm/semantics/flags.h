@@ -31,6 +31,23 @@ template <unsigned N> inline uint64_t flags_add(U<N> a, U<N> b, U<N> r) {
   return cf | (of << 11) | af | flags_szp<N>(r);
 }
 
+// Carry-less forms (ADD/SUB/CMP/INC/DEC/NEG): the compiler's overflow builtins
+// map onto the host's own CF/OF, which is shorter than the generic formulas.
+template <unsigned N> inline uint64_t flags_add_nc(U<N> a, U<N> b, U<N> r) {
+  U<N> r2;
+  S<N> sr;
+  uint64_t cf = __builtin_add_overflow(a, b, &r2);
+  uint64_t of = __builtin_add_overflow(S<N>(a), S<N>(b), &sr);
+  return cf | (of << 11) | (uint64_t(a ^ b ^ r) & fl::kAf) | flags_szp<N>(r);
+}
+template <unsigned N> inline uint64_t flags_sub_nc(U<N> a, U<N> b, U<N> r) {
+  U<N> r2;
+  S<N> sr;
+  uint64_t cf = __builtin_sub_overflow(a, b, &r2);
+  uint64_t of = __builtin_sub_overflow(S<N>(a), S<N>(b), &sr);
+  return cf | (of << 11) | (uint64_t(a ^ b ^ r) & fl::kAf) | flags_szp<N>(r);
+}
+
 // r = a - b - bin.
 template <unsigned N> inline uint64_t flags_sub(U<N> a, U<N> b, U<N> r) {
   constexpr unsigned kTop = kBits<N> - 1;

@@ -253,7 +253,8 @@ template <bool Call> struct FarMp {
 // become null (SDM: RET/IRET "for each of ES, FS, GS, DS").
 template <class M> inline void drop_inaccessible_segments(M& m) {
   unsigned cpl = m.s.cpl();
-  for (int s : {kSegEs, kSegDs, kSegFs, kSegGs}) {
+  const int kData[] = {kSegEs, kSegDs, kSegFs, kSegGs};
+  for (int s : kData) {
     core::SegmentCache& c = m.s.seg[s];
     unsigned type = c.attrs & sa::kTypeMask;
     bool data_or_nc = !(type & 8) || !(type & 4);

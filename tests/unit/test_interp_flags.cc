@@ -384,6 +384,6 @@ BOOST_AUTO_TEST_CASE(division_matches_the_host_or_raises_de) {
         BOOST_TEST_REQUIRE(h.cpu.s.gpr[core::kRdx] == uint32_t(int32_t(dd % v)));
       }
     }
-    if (st == Status::kFault) BOOST_TEST_REQUIRE(h.cpu.exc_vector_ == 0);
+    if (st == Status::kFault) BOOST_TEST_REQUIRE(h.cpu.exc_vector == 0);
   }
 }

@@ -1,0 +1,20 @@
+// Serialising and printing the CPU state (kept apart from x86_cpu_state.h,
+// which the semantics include and must stay free of library headers).
+#pragma once
+
+#include <string>
+
+#include "core/snapshot.h"
+#include "core/x86_cpu_state.h"
+
+namespace rwd::core {
+
+// Checkpoint form of the state: explicit fields, versioned (core/snapshot.h).
+void save_cpu_state(const X86CpuState& state, StateWriter& out);
+// Throws SnapshotError on a truncated or unknown-version state.
+X86CpuState load_cpu_state(StateReader& in);
+
+// A multi-line register dump for humans (crash reports, divergence messages).
+std::string format_cpu_state(const X86CpuState& state);
+
+}  // namespace rwd::core

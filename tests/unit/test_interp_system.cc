@@ -1,0 +1,343 @@
+// Interpreter tier, system side: MMIO and page-crossing accesses, interrupts
+// raised by a device in the middle of an I/O instruction, NMI, privilege
+// changes through the TSS, SYSCALL/SYSRET, and the list of general-purpose
+// forms that still lack semantics (printed, for the coverage report).
+#define BOOST_TEST_MODULE test_interp_system
+#include "tests/unit/test_interp_machine.h"
+
+#include "tcg-llvm/decoder/x86_decoder.h"
+#include "tcg-llvm/decoder/x86_form_info.h"
+#include "tcg-llvm/interp/form_binding.h"
+
+using namespace rwd;
+using namespace rwd::tcg;
+using namespace rwd::tcg::test;
+using core::VcpuExit;
+
+namespace {
+
+constexpr uint64_t kCode = 0x100000;
+constexpr uint64_t kIdt = 0x5000;
+constexpr uint64_t kGdt = 0x6000;
+constexpr uint64_t kTss = 0x7000;
+
+void set_gate32(TestMachine& m, uint8_t vector, uint32_t addr, unsigned dpl = 0) {
+  m.wr32(kIdt + vector * 8, (addr & 0xffff) | (0x08u << 16));
+  m.wr32(kIdt + vector * 8 + 4, (addr & 0xffff0000u) | 0x8e00u | (dpl << 13));
+}
+
+core::X86CpuState pm_state(TestMachine& m) {
+  write_gdt(m, kGdt);
+  core::X86CpuState s = flat32_state(kCode);
+  s.gdtr = {kGdt, 0x47};
+  s.idtr = {kIdt, 0x7ff};
+  return s;
+}
+
+// A device register file that records accesses (an MMIO region).
+class Recorder : public core::RegionOps {
+ public:
+  uint64_t read(uint64_t offset, unsigned size) override {
+    log.push_back({false, offset, 0, size});
+    return 0x1122334455667788ull >> (8 * (8 - size)) ;
+  }
+  void write(uint64_t offset, uint64_t value, unsigned size) override { log.push_back({true, offset, value, size}); }
+  struct Access {
+    bool write;
+    uint64_t offset, value;
+    unsigned size;
+  };
+  std::vector<Access> log;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(mmio_goes_to_the_device_and_ends_the_block) {
+  TestMachine m;
+  Recorder dev;
+  m.memory.add_io("dev", 0xfe000000, 0x1000, &dev);
+  m.start(flat32_state(kCode));
+  m.load_asm(kCode, R"(.code32
+    movl $0xabcd, 0xfe000010
+    mov 0xfe000020, %ax
+    inc %ebx
+    hlt
+  )");
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_REQUIRE(dev.log.size() == 2u);
+  BOOST_TEST(dev.log[0].write);
+  BOOST_TEST(dev.log[0].offset == 0x10u);
+  BOOST_TEST(dev.log[0].value == 0xabcdu);
+  BOOST_TEST(dev.log[0].size == 4u);
+  BOOST_TEST(!dev.log[1].write);
+  BOOST_TEST(dev.log[1].size == 2u);
+  BOOST_TEST((m.reg(core::kRax) & 0xffff) == 0x1122u);
+  BOOST_TEST(m.st().icount == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(page_crossing_access_faults_on_the_second_page) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m);
+  m.start(s);
+  // Identity-map 0-4 MiB with 4 KiB pages, except 0x201000 (not present).
+  m.wr32(0x10000, 0x11000 | 3);
+  for (uint32_t i = 0; i < 1024; ++i) m.wr32(0x11000 + i * 4, (i << 12) | 3);
+  m.wr32(0x11000 + 0x201 * 4, 0);
+  m.wr32(0x200ffe, 0xffffffff);
+  m.load_asm(kCode, R"(.code32
+    mov $0x10000, %eax
+    mov %eax, %cr3
+    mov %cr0, %eax
+    or $0x80000000, %eax
+    mov %eax, %cr0
+    movl $0x44332211, 0x1ffe       # crosses 0x2000 inside mapped memory
+    mov 0x1ffe, %ebx
+    movl $0x55667788, 0x200ffe     # second half not present: nothing written
+  .org 0x100
+    mov %cr2, %esi
+    pop %edi
+    hlt
+  )");
+  set_gate32(m, 14, kCode + 0x100);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRbx) == 0x44332211u);
+  BOOST_TEST(m.ram[0x1fff] == 0x22);
+  BOOST_TEST(m.ram[0x2000] == 0x33);
+  BOOST_TEST(m.reg(core::kRsi) == 0x201000u);
+  BOOST_TEST(m.reg(core::kRdi) == 2u);  // write to a not-present page
+  BOOST_TEST(m.rd32(0x200ffe) == 0xffffffffu);
+}
+
+BOOST_AUTO_TEST_CASE(irq_raised_during_out_is_taken_after_it) {
+  TestMachine m;
+  m.start(pm_state(m));
+  m.ports.on_irq_port = [&](uint64_t) { m.vcpu->set_irq(core::kCpuPinIntr, true); };
+  m.load_asm(kCode, R"(.code32
+    sti
+    nop
+    out %al, $0xeb       # the device raises INTR inside this instruction
+    mov $1, %ebx         # runs after the handler
+    hlt
+  .org 0x100
+    mov %ebx, %ecx       # EBX still 0: the interrupt came first
+    mov $7, %edx
+    iret
+  )");
+  set_gate32(m, 0x20, kCode + 0x100);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.pic.acks == 1u);
+  BOOST_TEST(m.reg(core::kRcx) == 0u);
+  BOOST_TEST(m.reg(core::kRdx) == 7u);
+  BOOST_TEST(m.reg(core::kRbx) == 1u);
+  BOOST_TEST(m.st().icount == 3u + 3u + 2u);
+}
+
+BOOST_AUTO_TEST_CASE(nmi_is_taken_with_if_clear_and_blocked_until_iret) {
+  TestMachine m;
+  m.start(pm_state(m));
+  m.load_asm(kCode, R"(.code32
+    cli
+  1: hlt
+    jmp 1b
+  .org 0x100
+    incl 0x2000
+    iret
+  )");
+  set_gate32(m, 2, kCode + 0x100);
+  BOOST_TEST(int(m.vcpu->run(100)) == int(VcpuExit::kHalted));
+  m.vcpu->set_irq(core::kCpuPinNmi, true);
+  m.vcpu->set_irq(core::kCpuPinNmi, false);
+  BOOST_TEST(int(m.vcpu->run(100)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.rd32(0x2000) == 1u);
+  BOOST_TEST(!m.st().nmi_blocked);
+}
+
+BOOST_AUTO_TEST_CASE(ring3_interrupt_switches_stack_through_the_tss) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m);
+  // GDT 0x28: ring-3 code, 0x30: ring-3 data, 0x38: 32-bit TSS at kTss.
+  m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
+  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
+  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
+  m.wr32(kTss + 4, 0x90000);  // ESP0
+  m.wr32(kTss + 8, 0x10);     // SS0
+  m.start(s);
+  m.load_asm(kCode, R"(.code32
+    mov $0x38, %ax
+    ltr %ax
+    push $0x33            # SS (RPL 3)
+    push $0x70000         # ESP
+    push $0x202           # EFLAGS (IF)
+    push $0x2b            # CS (RPL 3)
+    push $user
+    iret                  # to ring 3
+  user:
+    mov $0x33, %ax        # ring-3 data into DS works
+    mov %ax, %ds
+    int $0x40             # through a DPL-3 gate, stack switch to ESP0
+    mov %eax, %esi
+    cli                   # IOPL 0 at CPL 3: #GP(0)
+  .org 0x100
+    mov (%esp), %ebx      # EIP pushed by INT (the next instruction)
+    mov 4(%esp), %ecx     # CS = 0x2b
+    mov 12(%esp), %edx    # old ESP
+    mov $0x99, %eax
+    iret                  # back to ring 3, restoring SS:ESP
+  .org 0x200
+    mov (%esp), %edi      # error code 0
+    mov 4(%esp), %ebp     # EIP of the CLI
+    hlt
+  )");
+  set_gate32(m, 0x40, kCode + 0x100, 3);
+  set_gate32(m, 13, kCode + 0x200);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRcx) == 0x2bu);
+  BOOST_TEST(m.reg(core::kRdx) == 0x70000u);
+  BOOST_TEST(m.reg(core::kRsi) == 0x99u);
+  BOOST_TEST(m.reg(core::kRdi) == 0u);
+  BOOST_TEST(m.reg(core::kRbp) == m.reg(core::kRbx) + 2);  // CLI follows MOV ESI, EAX
+  BOOST_TEST(m.st().cpl() == 0u);
+  BOOST_TEST(m.reg(core::kRsp) == 0x90000u - 20 - 4);  // the #GP frame from ring 3, with an error code
+  BOOST_TEST(m.rd32(kGdt + 0x3c) >> 8 == 0x8bu);       // TSS marked busy by LTR
+}
+
+BOOST_AUTO_TEST_CASE(far_call_and_return_through_the_gdt) {
+  TestMachine m;
+  m.start(pm_state(m));
+  m.wr64(kGdt + 0x40, 0x00009a100000ffffull);
+  m.load_asm(kCode, R"(.code32
+    lcall $0x08, $target
+    mov %eax, %ebx
+    ljmp $0x40, $(sixteen - 0x100000)   # 16-bit code segment based at 1 MiB
+  target:
+    mov $5, %eax
+    lret
+  sixteen:
+  .code16
+    mov $0x1234, %cx       # decoded with 16-bit defaults
+    hlt
+  )");
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRbx) == 5u);
+  BOOST_TEST((m.reg(core::kRcx) & 0xffff) == 0x1234u);
+  BOOST_TEST(m.st().seg[int(core::SegReg::kCs)].selector == 0x40u);
+  BOOST_TEST(m.rc.detail() == "");
+}
+
+BOOST_AUTO_TEST_CASE(syscall_and_sysret_in_long_mode) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m);
+  m.wr64(0x10000, 0x11000 | 7);
+  m.wr64(0x11000, 0x12000 | 7);
+  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);
+  s.cr0 |= core::cr0::kPg;
+  s.cr3 = 0x10000;
+  s.cr4 = core::cr4::kPae;
+  s.efer = core::efer::kLme | core::efer::kLma | core::efer::kSce;
+  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
+  // STAR: SYSCALL CS = 0x18, SYSRET base 0x20 (CS 0x33 for 64-bit, SS 0x2b).
+  s.star = (0x18ull << 32) | (0x20ull << 48);
+  s.lstar = kCode + 0x100;
+  s.sfmask = core::rflags::kIf;
+  m.start(s);
+  m.load_asm(kCode, R"(.code64
+    lea user(%rip), %rcx
+    mov $0x202, %r11
+    sysretq
+  user:
+    mov $42, %eax
+    syscall
+    hlt
+  .org 0x100
+    mov %rcx, %rbx         # return RIP
+    mov %r11, %rdx         # user RFLAGS
+    hlt
+  )");
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.st().cpl() == 0u);
+  BOOST_TEST(m.st().seg[int(core::SegReg::kCs)].selector == 0x18u);
+  BOOST_TEST((m.reg(core::kRdx) & core::rflags::kIf) != 0u);
+  BOOST_TEST((m.st().rflags & core::rflags::kIf) == 0u);
+  BOOST_TEST(m.reg(core::kRax) == 42u);
+}
+
+BOOST_AUTO_TEST_CASE(long_mode_ring3_interrupt_uses_rsp0_and_iretq_returns) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m);
+  // User-accessible identity paging for 0-32 MiB.
+  m.wr64(0x10000, 0x11000 | 7);
+  m.wr64(0x11000, 0x12000 | 7);
+  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);
+  // GDT: 0x18 kernel code64, 0x28 user code64 (DPL 3), 0x30 user data, 0x38 64-bit TSS (16 bytes).
+  m.wr64(kGdt + 0x28, 0x00affa000000ffffull);
+  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
+  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
+  m.wr64(kGdt + 0x40, 0);
+  m.wr64(kTss + 4, 0x90000);  // RSP0
+  // 64-bit IDT at 0x8000: vector 0x80 -> kCode + 0x100, DPL 3.
+  uint64_t h = kCode + 0x100;
+  m.wr64(0x8000 + 0x80 * 16, (h & 0xffff) | (0x18ull << 16) | (0xee00ull << 32) | ((h >> 16 & 0xffff) << 48));
+  m.wr64(0x8000 + 0x80 * 16 + 8, h >> 32);
+  s.cr0 |= core::cr0::kPg;
+  s.cr3 = 0x10000;
+  s.cr4 = core::cr4::kPae;
+  s.efer = core::efer::kLme | core::efer::kLma;
+  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
+  s.idtr = {0x8000, 0xfff};
+  m.start(s);
+  m.load_asm(kCode, R"(.code64
+    mov $0x38, %ax
+    ltr %ax
+    pushq $0x33             # SS
+    pushq $0x70000          # RSP
+    pushq $0x2              # RFLAGS
+    pushq $0x2b             # CS
+    lea user(%rip), %rax
+    push %rax
+    iretq                   # to ring 3
+  user:
+    mov $5, %ebx
+    int $0x80
+    add $1, %ebx
+    mov %rsp, %r12
+    hlt                     # #GP at CPL 3: no gate, ends in a triple fault
+  .org 0x100
+    mov %rsp, %r8           # RSP0 - 40
+    mov 8(%rsp), %r9        # CS 0x2b
+    mov 24(%rsp), %r10      # user RSP
+    shl $1, %ebx
+    iretq
+  )");
+  m.vcpu->run(1000);
+  BOOST_TEST(m.reg(core::kR8) == 0x90000u - 40);
+  BOOST_TEST(m.reg(core::kR9) == 0x2bu);
+  BOOST_TEST(m.reg(core::kR10) == 0x70000u);
+  BOOST_TEST(m.reg(core::kRbx) == 11u);
+  BOOST_TEST(m.reg(core::kR12) == 0x70000u);
+  BOOST_TEST(m.rc.detail().find("triple fault: #GP(0x0)") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(report_general_purpose_forms_without_semantics) {
+  // Not an assertion: the list feeds the coverage report. x87/SSE/VEX forms
+  // are out of this slice and not listed.
+  std::string missing;
+  unsigned bound = 0, total = 0;
+  for (size_t i = 0; i < size_t(Form::kCount); ++i) {
+    Form f = Form(i);
+    const FormInfo& info = form_info(f);
+    std::string name = info.name;
+    if (info.map == x86_col::Gen) continue;
+    if (info.map == x86_col::M1 && info.opcode >= 0xd8 && info.opcode <= 0xdf) continue;  // x87
+    bool sse = info.pfx != x86_col::NP || name.find("_V") != std::string::npos ||
+               name.find("_W") != std::string::npos || name.find("_P") != std::string::npos ||
+               name.find("_Q") != std::string::npos || name.find("_N") != std::string::npos ||
+               name.find("_U") != std::string::npos;
+    if (sse && name.find("_Gv") == std::string::npos && name.find("_Ev") == std::string::npos) continue;
+    ++total;
+    if (form_has_semantics(f)) ++bound;
+    else missing += " " + name;
+  }
+  std::printf("interp coverage: %u of %u general-purpose/system forms have semantics; without:%s\n", bound, total,
+              missing.c_str());
+  BOOST_TEST(bound > 250u);
+}
