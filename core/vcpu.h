@@ -11,6 +11,7 @@
 namespace rwd::core {
 
 class AddressSpace;
+class DirtyLog;
 class RunControl;
 
 // What a vCPU is plugged into.
@@ -19,6 +20,7 @@ struct CpuEnvironment {
   AddressSpace* io = nullptr;               // 64 KiB port-I/O space
   InterruptController* interrupt_controller = nullptr;  // answers INTA
   RunControl* run_control = nullptr;
+  DirtyLog* dirty_log = nullptr;            // RAM pages the vCPU writes are marked here
 };
 
 enum class VcpuExit : uint8_t {
@@ -45,6 +47,9 @@ class Vcpu : public IrqSink {
   virtual void state_changed() = 0;
   // Guest-physical memory was written from outside (loader, DMA).
   virtual void memory_written(uint64_t paddr, uint64_t len) = 0;
+  // The dirty log was cleared (a checkpoint was taken): the next write to any
+  // page must mark it again, so cached writable mappings must be dropped.
+  virtual void dirty_log_cleared() = 0;
 };
 
 }  // namespace rwd::core

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/dirty_log.h"
 #include "core/memory.h"
 #include "core/run_control.h"
 #include "tcg-llvm/decoder/x86_decoder.h"
@@ -100,7 +101,12 @@ bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys
   }
   if (e.host) {
     if (e.perms & perm::kRead) e.read_tag = page;
-    if ((e.perms & perm::kWrite) && !blocks_.is_code_page(e.ppage)) e.write_tag = page;
+    // A writable mapping is installed only by a write, and marks its page in
+    // the dirty log: every later write through it is then already logged.
+    if (access == Access::kWrite && (e.perms & perm::kWrite) && !blocks_.is_code_page(e.ppage)) {
+      e.write_tag = page;
+      if (env_.dirty_log) env_.dirty_log->mark(e.host, kPageSize);
+    }
     if (e.perms & perm::kFetch) e.fetch_tag = page;
   }
   phys = e.ppage | (lin & ~kPageMask);
@@ -166,6 +172,7 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
       if (e.perms & perm::kWrite) e.write_tag = lin & kPageMask;
     }
     std::memcpy(host, &v, n);
+    if (env_.dirty_log) env_.dirty_log->mark(host, n);
     return true;
   }
   exit_block = true;

@@ -24,6 +24,11 @@ void SoftmmuTlb::flush_page(uint64_t linear) {
   }
 }
 
+void SoftmmuTlb::drop_write_mappings() {
+  for (auto& table : entries_)
+    for (TlbEntry& e : table) e.write_tag = kNoTag;
+}
+
 void SoftmmuTlb::protect_code_page(uint64_t ppage) {
   for (auto& table : entries_)
     for (TlbEntry& e : table)

@@ -51,6 +51,8 @@ class SoftmmuTlb {
   void flush_page(uint64_t linear);
   // A page now holds predecoded code: writes to it must take the slow path.
   void protect_code_page(uint64_t ppage);
+  // Every write must take the slow path (and be logged) again.
+  void drop_write_mappings();
   void note_large_page() { large_pages_ = true; }
 
  private:

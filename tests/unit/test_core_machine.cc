@@ -40,6 +40,7 @@ class FakeVcpu : public core::Vcpu {
   core::X86CpuState& state() override { return st_; }
   void state_changed() override {}
   void memory_written(uint64_t, uint64_t) override {}
+  void dirty_log_cleared() override {}
   void set_irq(unsigned pin, bool level) override {
     irq_log.emplace_back(pin, level);
     if (pin == core::kCpuPinIntr) intr = level;
