@@ -128,6 +128,8 @@ RunOutcome Machine::run() {
 
     uint64_t deadline = timers_.next_deadline_ns();
     uint64_t budget = std::min(clock_.insns_until(deadline), next_poll - state.icount);
+    uint64_t stop_at = next_stop_icount_ ? next_stop_icount_() : TimerQueue::kNever;
+    if (stop_at > state.icount) budget = std::min(budget, stop_at - state.icount);
     VcpuExit exit = cpu.run(state.icount + std::max<uint64_t>(budget, 1));
     if (exit == VcpuExit::kStopRequested) break;
 
@@ -156,10 +158,12 @@ RunOutcome Machine::run() {
       continue;
     }
 
-    if (state.icount >= next_poll) {
-      if (poll_inputs_ && input_alive) input_alive = poll_inputs_(state.icount, 0);
-      next_poll = state.icount + kInputPollInsns;
-    }
+    // Regular polls follow a schedule that record and replay share; a
+    // replay-layer stop is served even after outside input has ended.
+    bool regular_poll = state.icount >= next_poll;
+    if (regular_poll) next_poll = state.icount + kInputPollInsns;
+    if (poll_inputs_ && ((regular_poll && input_alive) || state.icount == stop_at))
+      input_alive = poll_inputs_(state.icount, 0);
   }
 
   RunOutcome outcome;

@@ -36,6 +36,7 @@ class Machine {
 
   // Guest RAM as one host block; the board decides where it appears in memory().
   uint8_t* ram() { return ram_; }
+  const uint8_t* ram() const { return ram_; }
   uint64_t ram_size() const { return ram_size_; }
   AddressSpace& memory() { return memory_; }
   AddressSpace& io() { return io_; }
@@ -44,6 +45,7 @@ class Machine {
   RunControl& run_control() { return run_control_; }
   // RAM pages written since the last checkpoint (the board maps RAM with it).
   DirtyLog& dirty_log() { return dirty_log_; }
+  const DirtyLog& dirty_log() const { return dirty_log_; }
 
   // Checkpoint state of everything but the vCPU and RAM: the machine's own
   // (virtual clock, timer order, INTR pin) and every registered device, by
@@ -74,6 +76,10 @@ class Machine {
   static constexpr uint64_t kWaitForever = ~0ull;
   using InputPoller = std::function<bool(uint64_t icount, uint64_t max_wait_ns)>;
   void set_input_poller(InputPoller poller) { poll_inputs_ = std::move(poller); }
+  // The replay layer's own stopping points (record: the next checkpoint;
+  // replay: the next logged event or checkpoint). The vCPU never runs past the
+  // returned icount, and the poller is called when the run reaches it.
+  void set_stop_points(std::function<uint64_t()> next_stop_icount) { next_stop_icount_ = std::move(next_stop_icount); }
 
   // Run until the guest exits, shuts down or resets, or the user quits.
   RunOutcome run();
@@ -99,6 +105,7 @@ class Machine {
   bool cpu_has_pending_wakeup() const;
   std::unique_ptr<Vcpu> vcpu_;
   InputPoller poll_inputs_;
+  std::function<uint64_t()> next_stop_icount_;
 };
 
 }  // namespace rwd::core

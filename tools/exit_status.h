@@ -8,5 +8,6 @@ inline constexpr int kExitOk = 0;            // the run ended normally (user qui
 inline constexpr int kExitBadInput = 2;      // bad flag, missing or unusable file
 inline constexpr int kExitGuestCrashed = 4;  // triple fault, or a guest halted forever
 inline constexpr int kExitInternalError = 6; // a bug in rewind: please report
+inline constexpr int kExitDiverged = 8;      // a replay did not match its recording
 
 }  // namespace rwd::tools

@@ -16,6 +16,8 @@ const char kUsage[] =
     "\n"
     "commands:\n"
     "  run      boot a guest under rewind's interpreter (QEMU-style flags)\n"
+    "  record   run and record every input into a trace (-o FILE.rwt)\n"
+    "  replay   re-run a recorded trace bit-exactly\n"
     "\n"
     "rewind <command> --help shows a command's options.\n";
 
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
     return rwd::tools::kExitOk;
   }
   if (command == "run") return rwd::tools::run_command(args);
+  if (command == "record") return rwd::tools::record_command(args);
+  if (command == "replay") return rwd::tools::replay_command(args);
   std::fprintf(stderr, "rewind: unknown command '%s' (see rewind --help)\n", command.c_str());
   return rwd::tools::kExitBadInput;
 }

@@ -7,13 +7,11 @@
 
 #include "core/machine.h"
 #include "core/x86_cpu_state_io.h"
-#include "hw/loaders/multiboot.h"
-#include "hw/pc_board.h"
 #include "replay/host/host_inputs.h"
 #include "replay/host/host_stopwatch.h"
-#include "tcg-llvm/interp/tcg_vcpu.h"
 #include "tools/cli_options.h"
 #include "tools/exit_status.h"
+#include "tools/machine_builder.h"
 #include "tools/subcommands.h"
 
 namespace rwd::tools {
@@ -28,21 +26,10 @@ const char kRunHelp[] =
 
 // One boot of the machine, from power-on to the end of the run or a reset.
 core::RunOutcome boot_once(const core::MachineConfig& config, replay::Inputs& inputs) {
-  core::Machine machine(config.ram_size);
-  machine.run_control().set_warn_sink(
-      [](const std::string& message) { std::fprintf(stderr, "rewind: warning: %s\n", message.c_str()); });
-  hw::PcBoard board(machine, config, inputs);
-  core::X86CpuState cpu = core::reset_cpu_state();
-  hw::load_multiboot(machine, config, cpu);
-  machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), cpu));
-  machine.set_input_poller([&](uint64_t icount, uint64_t max_wait_ns) {
-    bool alive = inputs.poll(icount, max_wait_ns);
-    if (inputs.take_user_request() == replay::UserRequest::kQuit) machine.run_control().request_user_quit();
-    return alive;
-  });
-  core::RunOutcome outcome = machine.run();
+  BuiltMachine built = build_machine(config, inputs);
+  core::RunOutcome outcome = built.machine->run();
   if (outcome.reason == core::StopReason::kShutdown)
-    outcome.detail += "\n" + core::format_cpu_state(machine.vcpu().state());
+    outcome.detail += "\n" + core::format_cpu_state(built.machine->vcpu().state());
   return outcome;
 }
 

@@ -163,6 +163,13 @@ struct Event {
     # The run stopped. Must be the last event of a complete trace.
   }
 
+  idleNs @8 :UInt64;
+  # The virtual clock's idle time when the event took effect (ns skipped while
+  # the vCPU was halted; see Checkpoint.idleNs). icount does not advance while
+  # the vCPU is halted, so a halted guest can see several deliveries at one
+  # icount, separated by timer deadlines: (icount, idleNs) pins the event to
+  # exactly one point of the run.
+
   enum UserRequest {
     quit @0;
     reset @1;

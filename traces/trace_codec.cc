@@ -101,6 +101,7 @@ uint16_t raw_enum(E e) {
 
 void set_event(s::Event::Builder b, const Event& e) {
   b.setIcount(e.icount);
+  b.setIdleNs(e.idle_ns);
   std::visit(
       [&](const auto& d) {
         using T = std::decay_t<decltype(d)>;
@@ -131,6 +132,7 @@ void set_event(s::Event::Builder b, const Event& e) {
 Event get_event(s::Event::Reader r) {
   Event e;
   e.icount = r.getIcount();
+  e.idle_ns = r.getIdleNs();
   switch (r.which()) {
     case s::Event::CONSOLE_INPUT:
       e.data = ConsoleInput{r.getConsoleInput().getConsole(), r.getConsoleInput().getByte()};

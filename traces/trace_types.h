@@ -147,6 +147,7 @@ inline constexpr size_t kEventKindCount = std::variant_size_v<EventData>;
 struct Event {
   uint64_t icount = 0;  // takes effect after exactly this many retired instructions
   EventData data;
+  uint64_t idle_ns = 0;  // virtual clock idle time at delivery (schema: Event.idleNs)
   EventKind kind() const { return static_cast<EventKind>(data.index()); }
   bool operator==(const Event&) const = default;
 };

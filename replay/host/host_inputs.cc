@@ -75,26 +75,28 @@ class HostInputs::FdSink : public ByteSink {
   bool owned_;
 };
 
-HostInputs::HostInputs(const core::SerialConfig& serial) {
+std::unique_ptr<ByteSink> open_console_sink(const core::SerialConfig& serial) {
   using Kind = core::SerialConfig::Kind;
-  install_quit_handlers();
   signal(SIGPIPE, SIG_IGN);
   switch (serial.kind) {
     case Kind::kStdio:
-      console_out_ = std::make_unique<FdSink>(STDOUT_FILENO, false);
-      input_fd_ = STDIN_FILENO;
-      break;
+      return std::make_unique<HostInputs::FdSink>(STDOUT_FILENO, false);
     case Kind::kFile: {
       int fd = open(serial.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (fd < 0)
         throw std::runtime_error("cannot open serial output file '" + serial.path + "': " + std::strerror(errno));
-      console_out_ = std::make_unique<FdSink>(fd, true);
-      break;
+      return std::make_unique<HostInputs::FdSink>(fd, true);
     }
     case Kind::kNone:
-      console_out_ = std::make_unique<FdSink>(-1, false);
       break;
   }
+  return std::make_unique<HostInputs::FdSink>(-1, false);
+}
+
+HostInputs::HostInputs(const core::SerialConfig& serial) {
+  install_quit_handlers();
+  console_out_ = open_console_sink(serial);
+  if (serial.kind == core::SerialConfig::Kind::kStdio) input_fd_ = STDIN_FILENO;
   if (!serial.input_path.empty()) {
     input_fd_ = open(serial.input_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (input_fd_ < 0)

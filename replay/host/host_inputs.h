@@ -14,6 +14,10 @@
 
 namespace rwd::replay {
 
+// Where a console's output goes on the host: stdout, a file (created or
+// truncated), or nowhere. Throws std::runtime_error naming an unwritable path.
+std::unique_ptr<ByteSink> open_console_sink(const core::SerialConfig& serial);
+
 class HostInputs : public Inputs {
  public:
   // Throws std::runtime_error with a one-line message when a file cannot be opened.
@@ -27,8 +31,9 @@ class HostInputs : public Inputs {
   UserRequest take_user_request() override;
   bool input_may_arrive() const override;
 
- private:
   class FdSink;
+
+ private:
   void deliver_buffered();
   void read_available();
 

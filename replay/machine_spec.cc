@@ -1,0 +1,43 @@
+#include "replay/machine_spec.h"
+
+namespace rwd::replay {
+
+traces::MachineSpec to_spec(const core::MachineConfig& c) {
+  traces::MachineSpec s;
+  s.kernel = c.kernel;
+  s.append = c.append;
+  s.initrd = c.initrd;
+  s.ram_size = c.ram_size;
+  s.serial.kind = static_cast<traces::SerialSpec::Kind>(c.serial.kind);
+  s.serial.path = c.serial.path;
+  s.serial.input_path = c.serial.input_path;
+  s.accel = c.accel;
+  s.no_reboot = c.no_reboot;
+  for (const auto& d : c.devices) {
+    traces::DeviceSpec spec{d.driver, {}};
+    for (const auto& [k, v] : d.properties) spec.properties.emplace_back(k, v);
+    s.devices.push_back(std::move(spec));
+  }
+  return s;
+}
+
+core::MachineConfig from_spec(const traces::MachineSpec& s) {
+  core::MachineConfig c;
+  c.kernel = s.kernel;
+  c.append = s.append;
+  c.initrd = s.initrd;
+  c.ram_size = s.ram_size;
+  c.serial.kind = static_cast<core::SerialConfig::Kind>(s.serial.kind);
+  c.serial.path = s.serial.path;
+  c.serial.input_path = s.serial.input_path;
+  c.accel = s.accel;
+  c.no_reboot = s.no_reboot;
+  for (const auto& d : s.devices) {
+    core::DeviceConfig dev{d.driver, {}};
+    for (const auto& [k, v] : d.properties) dev.properties[k] = v;
+    c.devices.push_back(std::move(dev));
+  }
+  return c;
+}
+
+}  // namespace rwd::replay

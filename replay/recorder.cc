@@ -1,0 +1,106 @@
+#include "replay/recorder.h"
+
+#include "replay/checkpoints.h"
+#include "replay/state_digest.h"
+
+namespace rwd::replay {
+
+Recorder::Recorder(Inputs& host, uint64_t checkpoint_interval)
+    : host_(host), checkpoint_interval_(checkpoint_interval) {}
+
+Recorder::~Recorder() = default;
+
+void Recorder::attach(core::Machine& machine, const std::string& path, traces::Header header) {
+  machine_ = &machine;
+  header.checkpoint_interval = checkpoint_interval_;
+  header.digest_algorithm = kDigestAlgorithm;
+  header.initial_digest = compute_digest(machine.vcpu().state(), machine);
+  writer_ = traces::TraceWriter::create(path, header);
+  // The initial checkpoint holds the loaded images (every page written so far),
+  // so seeking never needs the image files.
+  writer_->write_checkpoint(take_checkpoint(machine));
+  next_checkpoint_ = checkpoint_interval_ ? machine.vcpu().state().icount + checkpoint_interval_ : ~0ull;
+  machine.set_stop_points([this] { return next_checkpoint_; });
+}
+
+void Recorder::log(traces::EventData data) {
+  if (!writer_) return;
+  traces::Event e;
+  e.icount = machine_->vcpu().state().icount;
+  e.idle_ns = machine_->clock().idle_ns();
+  e.data = std::move(data);
+  writer_->append(e);
+  logged_since_digest_ = true;
+}
+
+void Recorder::log_digest() {
+  logged_since_digest_ = false;
+  log(traces::StateDigest{compute_digest(machine_->vcpu().state(), *machine_)});
+  logged_since_digest_ = false;
+}
+
+int64_t Recorder::start_wall_clock_ns() {
+  if (!wall_clock_) {
+    wall_clock_ = host_.start_wall_clock_ns();
+    log(traces::WallClock{*wall_clock_});
+  }
+  return *wall_clock_;
+}
+
+uint64_t Recorder::random_u64() {
+  uint64_t v = host_.random_u64();
+  log(traces::RandomValue{v});
+  return v;
+}
+
+ByteSink& Recorder::attach_console(unsigned index, ByteReceiver* receiver) {
+  if (index >= taps_.size()) return host_.attach_console(index, receiver);
+  Tap& tap = taps_[index];
+  tap.recorder = this;
+  tap.device = receiver;
+  tap.console = index;
+  return host_.attach_console(index, &tap);
+}
+
+void Recorder::Tap::receive(uint8_t byte) {
+  recorder->log(traces::ConsoleInput{console, byte});
+  device->receive(byte);
+}
+
+bool Recorder::poll(uint64_t icount, uint64_t max_wait_ns) {
+  bool alive = host_.poll(icount, max_wait_ns);
+  // A digest after each batch of input lets replay name the point where it
+  // first went wrong, not just the next checkpoint.
+  if (logged_since_digest_) log_digest();
+  if (machine_ && icount >= next_checkpoint_) {
+    writer_->write_checkpoint(take_checkpoint(*machine_));
+    writer_->flush();
+    next_checkpoint_ = icount + checkpoint_interval_;
+  }
+  return alive;
+}
+
+UserRequest Recorder::take_user_request() {
+  UserRequest r = host_.take_user_request();
+  if (r != UserRequest::kNone)
+    log(traces::UserRequest{r == UserRequest::kQuit ? traces::UserRequest::Kind::kQuit : traces::UserRequest::Kind::kReset});
+  return r;
+}
+
+void Recorder::finish(const core::RunOutcome& outcome) {
+  if (!writer_) return;
+  traces::RunEnd end;
+  switch (outcome.reason) {
+    case core::StopReason::kGuestExit: end.reason = traces::StopReason::kGuestExit; break;
+    case core::StopReason::kUserQuit: end.reason = traces::StopReason::kUserQuit; break;
+    case core::StopReason::kReset: end.reason = traces::StopReason::kReset; break;
+    case core::StopReason::kShutdown: end.reason = traces::StopReason::kTripleFault; break;
+    case core::StopReason::kNone: end.reason = traces::StopReason::kError; break;
+  }
+  end.exit_status = outcome.exit_status;
+  end.final_digest = compute_digest(machine_->vcpu().state(), *machine_);
+  log(end);
+  writer_->finish();
+}
+
+}  // namespace rwd::replay

@@ -1,0 +1,64 @@
+// Record mode of the door: every input passes through from the host Inputs
+// unchanged and is logged, stamped with the point of the run where it took
+// effect; checkpoints are taken every `checkpoint_interval` instructions.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/machine.h"
+#include "replay/inputs.h"
+#include "traces/trace_writer.h"
+
+namespace rwd::replay {
+
+class Recorder final : public Inputs {
+ public:
+  // `host` supplies the inputs; the trace is created by attach().
+  Recorder(Inputs& host, uint64_t checkpoint_interval);
+  ~Recorder() override;
+
+  // Once the machine is built and its vCPU attached (icount 0): creates the
+  // trace with `header` (its initial digest is filled in here), writes the
+  // initial checkpoint and hooks the machine's stop points. Throws
+  // traces::TraceError when the file cannot be created.
+  void attach(core::Machine& machine, const std::string& path, traces::Header header);
+  // Logs how the run ended with the final digest and completes the file.
+  void finish(const core::RunOutcome& outcome);
+
+  int64_t start_wall_clock_ns() override;
+  uint64_t random_u64() override;
+  ByteSink& attach_console(unsigned index, ByteReceiver* receiver) override;
+  bool poll(uint64_t icount, uint64_t max_wait_ns) override;
+  UserRequest take_user_request() override;
+  bool input_may_arrive() const override { return host_.input_may_arrive(); }
+
+  const traces::TraceWriter* writer() const { return writer_.get(); }
+
+ private:
+  // Sits between the host and a device's receiver, logging what it accepts.
+  class Tap final : public ByteReceiver {
+   public:
+    Recorder* recorder = nullptr;
+    ByteReceiver* device = nullptr;
+    unsigned console = 0;
+    bool can_receive() const override { return device && device->can_receive(); }
+    void receive(uint8_t byte) override;
+  };
+
+  void log(traces::EventData data);
+  void log_digest();
+
+  Inputs& host_;
+  uint64_t checkpoint_interval_;
+  uint64_t next_checkpoint_ = 0;
+  core::Machine* machine_ = nullptr;
+  std::unique_ptr<traces::TraceWriter> writer_;
+  std::array<Tap, 4> taps_;
+  bool logged_since_digest_ = false;
+  std::optional<int64_t> wall_clock_;
+};
+
+}  // namespace rwd::replay

@@ -1,0 +1,197 @@
+#include "replay/replayer.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "replay/checkpoints.h"
+#include "replay/state_digest.h"
+
+namespace rwd::replay {
+
+namespace {
+
+class NullSink final : public ByteSink {
+ public:
+  void write(const uint8_t*, size_t) override {}
+};
+
+std::string hex(const traces::Bytes& b) {
+  std::string s;
+  char buf[3];
+  for (uint8_t c : b) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    s += buf;
+  }
+  return s;
+}
+
+std::string describe(const traces::Event& e) {
+  return std::string(traces::event_kind_name(e.kind())) + " at icount " + std::to_string(e.icount) +
+         (e.idle_ns ? " (idle " + std::to_string(e.idle_ns) + " ns)" : "");
+}
+
+}  // namespace
+
+Replayer::Replayer(traces::TraceReader& reader, ByteSink& console_out) : reader_(reader), console_out_(console_out) {}
+
+void Replayer::attach(core::Machine& machine) {
+  machine_ = &machine;
+  traces::Digest initial = compute_digest(machine.vcpu().state(), machine);
+  if (!reader_.header().initial_digest.registers.empty() && initial != reader_.header().initial_digest)
+    diverge("before the first instruction: the initial state differs (" +
+            first_difference(reader_.header().initial_digest, initial) + ")");
+  // The initial checkpoint sits at icount 0, before anything ran.
+  if (!reader_.checkpoints().empty() && reader_.checkpoints()[0].icount == machine.vcpu().state().icount)
+    verify_checkpoint();
+  machine.set_stop_points([this] { return next_stop(); });
+}
+
+const traces::Event* Replayer::peek() {
+  if (!peeked_ && !exhausted_) {
+    try {
+      peeked_ = reader_.next();
+    } catch (const traces::TraceError& e) {
+      diverge(std::string("the trace is damaged: ") + e.what());
+      exhausted_ = true;
+      return nullptr;
+    }
+    if (!peeked_) {
+      exhausted_ = true;
+      if (!recorded_end_) ran_out_ = true;
+    }
+  }
+  return peeked_ ? &*peeked_ : nullptr;
+}
+
+bool Replayer::at_event_point(const traces::Event& e) const {
+  return e.icount == machine_->vcpu().state().icount && e.idle_ns == machine_->clock().idle_ns();
+}
+
+uint64_t Replayer::next_stop() {
+  uint64_t stop = ~0ull;
+  if (const traces::Event* e = peek()) stop = e->icount;
+  const auto& cps = reader_.checkpoints();
+  if (next_checkpoint_ < cps.size()) stop = std::min(stop, cps[next_checkpoint_].icount);
+  if (ran_out_ && machine_) machine_->run_control().request_user_quit();
+  return stop;
+}
+
+void Replayer::diverge(const std::string& what) {
+  if (!divergence_.empty()) return;
+  uint64_t icount = machine_ ? machine_->vcpu().state().icount : 0;
+  divergence_ = "diverged at icount " + std::to_string(icount) + ": " + what;
+  if (machine_) machine_->run_control().request_shutdown(divergence_);
+}
+
+const traces::Event* Replayer::expect_sync(traces::EventKind kind) {
+  const traces::Event* e = peek();
+  if (e && e->kind() == kind && at_event_point(*e)) return e;
+  diverge(std::string("expected ") + (e ? describe(*e) : "the end of the trace") + ", got a request for " +
+          traces::event_kind_name(kind));
+  return nullptr;
+}
+
+int64_t Replayer::start_wall_clock_ns() {
+  if (!wall_clock_) {
+    const traces::Event* e = expect_sync(traces::EventKind::kWallClock);
+    wall_clock_ = e ? std::get<traces::WallClock>(e->data).ns_since_epoch : 0;
+    if (e) consume();
+  }
+  return *wall_clock_;
+}
+
+uint64_t Replayer::random_u64() {
+  const traces::Event* e = expect_sync(traces::EventKind::kRandom);
+  if (!e) return 0;
+  uint64_t v = std::get<traces::RandomValue>(e->data).value;
+  consume();
+  return v;
+}
+
+ByteSink& Replayer::attach_console(unsigned index, ByteReceiver* receiver) {
+  static NullSink nowhere;
+  if (index >= receivers_.size()) return nowhere;
+  receivers_[index] = receiver;
+  return index == 0 ? console_out_ : nowhere;
+}
+
+void Replayer::verify_checkpoint() {
+  traces::Checkpoint expected = reader_.read_checkpoint(next_checkpoint_++);
+  traces::Digest got = checkpoint_digest_and_clear(*machine_);
+  if (got != expected.digest) {
+    std::string what = first_difference(expected.digest, got);
+    if (what.rfind("pages", 0) == 0) {
+      // The checkpoint holds the pages themselves: name the first that differs.
+      for (size_t i = 0; i < expected.pages.size(); ++i) {
+        uint64_t page = expected.pages[i].page_number;
+        if (page < machine_->dirty_log().page_count() &&
+            std::memcmp(machine_->ram() + page * core::DirtyLog::kPageSize, expected.page_bytes(i).data(),
+                        core::DirtyLog::kPageSize) != 0) {
+          what = "RAM page " + std::to_string(page) + " (offset 0x" + std::to_string(page * 4096) + ")";
+          break;
+        }
+      }
+    }
+    diverge("checkpoint digest: expected " + hex(expected.digest.registers) + "/" + hex(expected.digest.pages) +
+            ", got " + hex(got.registers) + "/" + hex(got.pages) + "; first difference: " + what);
+  }
+}
+
+bool Replayer::poll(uint64_t icount, uint64_t /*max_wait_ns*/) {
+  if (!machine_) return false;
+  while (const traces::Event* e = peek()) {
+    if (e->icount < icount || (e->icount == icount && e->idle_ns < machine_->clock().idle_ns())) {
+      diverge("the run passed " + describe(*e) + " without reaching it");
+      break;
+    }
+    if (!at_event_point(*e)) break;
+    switch (e->kind()) {
+      case traces::EventKind::kConsoleInput: {
+        const auto& in = std::get<traces::ConsoleInput>(e->data);
+        ByteReceiver* r = in.console < receivers_.size() ? receivers_[in.console] : nullptr;
+        if (!r || !r->can_receive()) {
+          diverge("expected console " + std::to_string(in.console) + " to accept a byte, but it cannot");
+          return false;
+        }
+        r->receive(in.byte);
+        break;
+      }
+      case traces::EventKind::kUserRequest:
+        pending_request_ = std::get<traces::UserRequest>(e->data).kind == traces::UserRequest::Kind::kQuit
+                               ? UserRequest::kQuit
+                               : UserRequest::kReset;
+        break;
+      case traces::EventKind::kStateDigest: {
+        const auto& want = std::get<traces::StateDigest>(e->data).digest;
+        traces::Digest got = compute_digest(machine_->vcpu().state(), *machine_);
+        if (got != want) {
+          diverge("state digest after the inputs at this point: expected " + hex(want.registers) + ", got " +
+                  hex(got.registers) + "; first difference: " + first_difference(want, got));
+          return false;
+        }
+        break;
+      }
+      case traces::EventKind::kRunEnd:
+        recorded_end_ = std::get<traces::RunEnd>(e->data);
+        break;
+      case traces::EventKind::kWallClock:
+      case traces::EventKind::kRandom:
+        diverge("expected a device to ask for " + describe(*e) + ", but none did");
+        return false;
+    }
+    consume();
+  }
+  const auto& cps = reader_.checkpoints();
+  if (divergence_.empty() && next_checkpoint_ < cps.size() && cps[next_checkpoint_].icount == icount) verify_checkpoint();
+  return input_may_arrive();
+}
+
+UserRequest Replayer::take_user_request() {
+  UserRequest r = pending_request_;
+  pending_request_ = UserRequest::kNone;
+  return r;
+}
+
+bool Replayer::input_may_arrive() const { return peeked_.has_value() || !exhausted_; }
+
+}  // namespace rwd::replay

@@ -1,0 +1,67 @@
+// Replay mode of the door: inputs come from a trace, never from the host.
+// Each logged event is delivered at exactly the point of the run where it was
+// recorded; state digests and checkpoints are compared as the run passes
+// them, and the first mismatch stops the run with "diverged at icount N:
+// expected X, got Y".
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include "core/machine.h"
+#include "replay/inputs.h"
+#include "traces/trace_reader.h"
+
+namespace rwd::replay {
+
+class Replayer final : public Inputs {
+ public:
+  // `console_out` receives the guest's console output (the user's terminal).
+  Replayer(traces::TraceReader& reader, ByteSink& console_out);
+
+  // Once the machine is built and its vCPU attached: checks the initial digest
+  // and checkpoint, and hooks the machine's stop points.
+  void attach(core::Machine& machine);
+
+  int64_t start_wall_clock_ns() override;
+  uint64_t random_u64() override;
+  ByteSink& attach_console(unsigned index, ByteReceiver* receiver) override;
+  bool poll(uint64_t icount, uint64_t max_wait_ns) override;
+  UserRequest take_user_request() override;
+  bool input_may_arrive() const override;
+
+  // The first divergence, empty while replay agrees with the recording.
+  const std::string& divergence() const { return divergence_; }
+  // The recording's end, once replay has reached it.
+  const std::optional<traces::RunEnd>& recorded_end() const { return recorded_end_; }
+  // Where the readable trace ends, when it was cut short and replay ran out.
+  bool ran_out_of_trace() const { return ran_out_; }
+  // After the run: the next undelivered event (a complete recording's RunEnd).
+  const traces::Event* next_event() { return peek(); }
+
+ private:
+  const traces::Event* peek();
+  void consume() { peeked_.reset(); }
+  bool at_event_point(const traces::Event& e) const;
+  // The next event must be a synchronous one of this kind, right here.
+  const traces::Event* expect_sync(traces::EventKind kind);
+  void diverge(const std::string& what);
+  void verify_checkpoint();
+  uint64_t next_stop() ;
+
+  traces::TraceReader& reader_;
+  ByteSink& console_out_;
+  core::Machine* machine_ = nullptr;
+  std::array<ByteReceiver*, 4> receivers_{};
+  std::optional<traces::Event> peeked_;
+  bool exhausted_ = false;
+  size_t next_checkpoint_ = 0;  // index into reader_.checkpoints()
+  std::optional<int64_t> wall_clock_;
+  UserRequest pending_request_ = UserRequest::kNone;
+  std::optional<traces::RunEnd> recorded_end_;
+  std::string divergence_;
+  bool ran_out_ = false;
+};
+
+}  // namespace rwd::replay

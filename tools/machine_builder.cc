@@ -1,0 +1,44 @@
+#include "tools/machine_builder.h"
+
+#include <cstdio>
+
+#include "core/x86_cpu_state_io.h"
+#include "hw/loaders/multiboot.h"
+#include "tcg-llvm/interp/tcg_vcpu.h"
+#include "tools/exit_status.h"
+
+namespace rwd::tools {
+
+BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs) {
+  BuiltMachine built;
+  built.machine = std::make_unique<core::Machine>(config.ram_size);
+  core::Machine& machine = *built.machine;
+  machine.run_control().set_warn_sink(
+      [](const std::string& message) { std::fprintf(stderr, "rewind: warning: %s\n", message.c_str()); });
+  built.board = std::make_unique<hw::PcBoard>(machine, config, inputs);
+  core::X86CpuState cpu = core::reset_cpu_state();
+  hw::load_multiboot(machine, config, cpu);
+  machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), cpu));
+  machine.set_input_poller([&machine, &inputs](uint64_t icount, uint64_t max_wait_ns) {
+    bool alive = inputs.poll(icount, max_wait_ns);
+    if (inputs.take_user_request() == replay::UserRequest::kQuit) machine.run_control().request_user_quit();
+    return alive;
+  });
+  return built;
+}
+
+int exit_status_for(const core::RunOutcome& outcome) {
+  switch (outcome.reason) {
+    case core::StopReason::kGuestExit:
+      return outcome.exit_status;
+    case core::StopReason::kShutdown:
+      return kExitGuestCrashed;
+    case core::StopReason::kReset:
+    case core::StopReason::kUserQuit:
+    case core::StopReason::kNone:
+      return kExitOk;
+  }
+  return kExitInternalError;
+}
+
+}  // namespace rwd::tools

@@ -1,0 +1,27 @@
+// Building the PC every subcommand runs (run, record, replay): the same
+// machine from the same configuration, so a replay is the recording's twin.
+#pragma once
+
+#include <memory>
+
+#include "core/machine.h"
+#include "core/machine_config.h"
+#include "hw/pc_board.h"
+#include "replay/inputs.h"
+
+namespace rwd::tools {
+
+struct BuiltMachine {
+  std::unique_ptr<core::Machine> machine;
+  std::unique_ptr<hw::PcBoard> board;  // destroyed first: it unmaps from the machine
+};
+
+// RAM, board, the Multiboot kernel loaded, the interpreter vCPU attached, and
+// the main loop's input poller wired to `inputs`. Throws the one-line
+// runtime_errors of the board and loader.
+BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs);
+
+// Ends the run the user's way: the guest's status, or a crash report.
+int exit_status_for(const core::RunOutcome& outcome);
+
+}  // namespace rwd::tools

@@ -1,0 +1,101 @@
+// `rewind record -o FILE.rwt <run flags>`: a `rewind run` whose every input is
+// logged into a trace that `rewind replay` re-runs bit-exactly.
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/x86_cpu_state_io.h"
+#include "replay/host/host_inputs.h"
+#include "replay/machine_spec.h"
+#include "replay/recorder.h"
+#include "tools/cli_options.h"
+#include "tools/exit_status.h"
+#include "tools/machine_builder.h"
+#include "tools/subcommands.h"
+#include "traces/sha256.h"
+
+namespace rwd::tools {
+
+namespace {
+
+// Instructions between checkpoints: bounds the replay work of a seek.
+constexpr uint64_t kDefaultCheckpointInterval = 100'000'000;
+
+const char kRecordHelp[] =
+    "usage: rewind record -o FILE.rwt -kernel FILE [options]\n"
+    "\n"
+    "Run like `rewind run` and record every input of the run into FILE.rwt.\n"
+    "\n"
+    "  -o FILE.rwt              the trace to write\n"
+    "  --checkpoint-interval N  instructions between checkpoints (default 100000000)\n";
+
+traces::ImageInfo image_info(const std::string& path) {
+  traces::ImageInfo info;
+  info.path = path;
+  info.sha256 = traces::sha256_file(path, &info.size);
+  return info;
+}
+
+}  // namespace
+
+int record_command(const std::vector<std::string>& all_args) {
+  std::vector<std::string> args;
+  std::string output;
+  uint64_t interval = kDefaultCheckpointInterval;
+  try {
+    for (size_t i = 0; i < all_args.size(); ++i) {
+      const std::string& a = all_args[i];
+      if (a == "--help" || a == "-help" || a == "-h") {
+        std::fputs(kRecordHelp, stdout);
+        std::fputs(kRunFlagsHelp, stdout);
+        return kExitOk;
+      }
+      if (a == "-o" || a == "--checkpoint-interval") {
+        if (i + 1 >= all_args.size()) throw UsageError(a + ": missing value");
+        const std::string& v = all_args[++i];
+        if (a == "-o") {
+          output = v;
+        } else {
+          char* end = nullptr;
+          interval = std::strtoull(v.c_str(), &end, 0);
+          if (v.empty() || *end || interval == 0) throw UsageError("--checkpoint-interval: expected a positive number, got '" + v + "'");
+        }
+        continue;
+      }
+      args.push_back(a);
+    }
+    if (output.empty()) throw UsageError("-o FILE.rwt is required");
+    RunOptions options = parse_run_options(args);
+    traces::Header header;
+    header.machine = replay::to_spec(options.machine);
+    header.command_line.push_back("rewind");
+    header.command_line.push_back("record");
+    header.command_line.insert(header.command_line.end(), all_args.begin(), all_args.end());
+    header.images.push_back(image_info(options.machine.kernel));
+    for (const std::string& initrd : options.machine.initrd) header.images.push_back(image_info(initrd));
+    header.rewind_version = "0.1";
+
+    replay::HostInputs host(options.machine.serial);
+    replay::Recorder recorder(host, interval);
+    BuiltMachine built = build_machine(options.machine, recorder);
+    recorder.attach(*built.machine, output, header);
+    core::RunOutcome outcome = built.machine->run();
+    if (outcome.reason == core::StopReason::kReset)
+      std::fprintf(stderr, "rewind: the guest reset: the recording ends here (a reset is not replayable yet)\n");
+    outcome.exit_status = exit_status_for(outcome);
+    recorder.finish(outcome);
+    if (outcome.reason == core::StopReason::kShutdown)
+      std::fprintf(stderr, "rewind: guest stopped: %s\n%s", outcome.detail.c_str(),
+                   core::format_cpu_state(built.machine->vcpu().state()).c_str());
+    if (options.stats && recorder.writer()) {
+      const auto& st = recorder.writer()->stats();
+      std::fprintf(stderr, "rewind: icount=%llu trace_bytes=%llu\n", (unsigned long long)outcome.icount,
+                   (unsigned long long)st.file_bytes);
+    }
+    return outcome.exit_status;
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "rewind: %s\n", e.what());
+    return kExitBadInput;
+  }
+}
+
+}  // namespace rwd::tools
