@@ -46,6 +46,12 @@ void Replayer::attach(core::Machine& machine) {
   machine.set_stop_points([this] { return next_stop(); });
 }
 
+void Replayer::attach_after_checkpoint(core::Machine& machine, size_t index) {
+  machine_ = &machine;
+  next_checkpoint_ = index + 1;
+  machine.set_stop_points([this] { return next_stop(); });
+}
+
 const traces::Event* Replayer::peek() {
   if (!peeked_ && !exhausted_) {
     try {
@@ -72,6 +78,7 @@ uint64_t Replayer::next_stop() {
   if (const traces::Event* e = peek()) stop = e->icount;
   const auto& cps = reader_.checkpoints();
   if (next_checkpoint_ < cps.size()) stop = std::min(stop, cps[next_checkpoint_].icount);
+  if (stop_at_) stop = std::min(stop, *stop_at_);
   if (ran_out_ && machine_) machine_->run_control().request_user_quit();
   return stop;
 }
@@ -139,6 +146,13 @@ void Replayer::verify_checkpoint() {
 
 bool Replayer::poll(uint64_t icount, uint64_t /*max_wait_ns*/) {
   if (!machine_) return false;
+  if (stop_at_ && icount >= *stop_at_) {
+    // The target point comes before any input logged there, so the state is
+    // the one the run had when it reached that icount.
+    reached_stop_ = true;
+    machine_->run_control().request_user_quit();
+    return true;
+  }
   while (const traces::Event* e = peek()) {
     if (e->icount < icount || (e->icount == icount && e->idle_ns < machine_->clock().idle_ns())) {
       diverge("the run passed " + describe(*e) + " without reaching it");

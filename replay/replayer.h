@@ -23,6 +23,12 @@ class Replayer final : public Inputs {
   // Once the machine is built and its vCPU attached: checks the initial digest
   // and checkpoint, and hooks the machine's stop points.
   void attach(core::Machine& machine);
+  // Instead of attach(): the machine was restored from checkpoint `index` (and
+  // the reader positioned after it); replay continues from there.
+  void attach_after_checkpoint(core::Machine& machine, size_t index);
+  // End the run when it reaches exactly this icount (replay --to).
+  void stop_at(uint64_t icount) { stop_at_ = icount; }
+  bool reached_stop() const { return reached_stop_; }
 
   int64_t start_wall_clock_ns() override;
   uint64_t random_u64() override;
@@ -62,6 +68,8 @@ class Replayer final : public Inputs {
   std::optional<traces::RunEnd> recorded_end_;
   std::string divergence_;
   bool ran_out_ = false;
+  std::optional<uint64_t> stop_at_;
+  bool reached_stop_ = false;
 };
 
 }  // namespace rwd::replay

@@ -18,6 +18,7 @@ const char kUsage[] =
     "  run      boot a guest under rewind's interpreter (QEMU-style flags)\n"
     "  record   run and record every input into a trace (-o FILE.rwt)\n"
     "  replay   re-run a recorded trace bit-exactly\n"
+    "  trace    show a trace's contents: trace info FILE, trace dump FILE\n"
     "\n"
     "rewind <command> --help shows a command's options.\n";
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "run") return rwd::tools::run_command(args);
   if (command == "record") return rwd::tools::record_command(args);
   if (command == "replay") return rwd::tools::replay_command(args);
+  if (command == "trace") return rwd::tools::trace_command(args);
   std::fprintf(stderr, "rewind: unknown command '%s' (see rewind --help)\n", command.c_str());
   return rwd::tools::kExitBadInput;
 }

@@ -1,10 +1,15 @@
 // `rewind replay FILE.rwt [-serial MODE]`: re-run a recording bit-exactly. The
 // machine comes from the trace; the host is never asked for input.
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 
 #include "replay/host/host_inputs.h"
 #include "replay/machine_spec.h"
+#include "core/x86_cpu_state_io.h"
+#include "replay/checkpoints.h"
 #include "replay/replayer.h"
+#include "replay/state_digest.h"
 #include "tools/cli_options.h"
 #include "tools/exit_status.h"
 #include "tools/machine_builder.h"
@@ -17,12 +22,34 @@ namespace rwd::tools {
 namespace {
 
 const char kReplayHelp[] =
-    "usage: rewind replay FILE.rwt [-serial stdio|file:PATH|none]\n"
+    "usage: rewind replay FILE.rwt [-serial stdio|file:PATH|none] [--to ICOUNT [--no-seek]]\n"
     "\n"
     "Re-run a recording: the guest sees exactly the inputs it saw when recorded,\n"
     "prints the same console output and ends with the recorded status. State\n"
     "digests are compared as the replay passes them; the first mismatch stops it\n"
-    "with 'diverged at icount N: ...' (status 8).\n";
+    "with 'diverged at icount N: ...' (status 8).\n"
+    "\n"
+    "  --to ICOUNT   stop when ICOUNT instructions have retired and print the state\n"
+    "                there (digest and registers); starts from the nearest checkpoint\n"
+    "  --no-seek     with --to: replay from the start instead of a checkpoint\n";
+
+// Prints where a --to replay stopped: the digest that a straight replay and a
+// seek must agree on, and the registers.
+void print_position(core::Machine& machine) {
+  const core::X86CpuState& cpu = machine.vcpu().state();
+  traces::Digest d = replay::compute_digest(cpu, machine);
+  std::string hex;
+  char buf[3];
+  for (const auto* part : {&d.registers, &d.pages}) {
+    for (uint8_t b : *part) {
+      std::snprintf(buf, sizeof buf, "%02x", b);
+      hex += buf;
+    }
+    if (part == &d.registers) hex += "/";
+  }
+  std::fprintf(stderr, "rewind: at icount %llu: digest %s\n%s", (unsigned long long)cpu.icount, hex.c_str(),
+               core::format_cpu_state(cpu).c_str());
+}
 
 // The guest images must be the recorded ones, byte for byte.
 void check_images(const traces::Header& header) {
@@ -34,11 +61,30 @@ void check_images(const traces::Header& header) {
   }
 }
 
+// Puts the machine in the state of the last checkpoint at or before `icount`:
+// the pages of every checkpoint up to it (each holds the pages written since
+// the previous one), then its CPU and device state. Returns its index, or
+// nothing when replay must start from the beginning.
+std::optional<size_t> restore_nearest_checkpoint(traces::TraceReader& reader, core::Machine& machine, uint64_t icount) {
+  const auto& cps = reader.checkpoints();
+  std::optional<size_t> target;
+  for (size_t i = 0; i < cps.size() && cps[i].icount <= icount; ++i) target = i;
+  if (!target || cps[*target].icount == 0) return std::nullopt;
+  for (size_t i = 0; i < *target; ++i) replay::apply_checkpoint_pages(machine, reader.read_checkpoint(i));
+  std::optional<traces::Checkpoint> cp = reader.seek_checkpoint_at_or_before(cps[*target].icount);
+  if (!cp) return std::nullopt;
+  replay::apply_checkpoint_pages(machine, *cp);
+  replay::restore_checkpoint_state(machine, *cp);
+  return target;
+}
+
 }  // namespace
 
 int replay_command(const std::vector<std::string>& args) {
   std::string path;
   core::SerialConfig serial;
+  std::optional<uint64_t> to;
+  bool seek = true;
   try {
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& a = args[i];
@@ -50,6 +96,15 @@ int replay_command(const std::vector<std::string>& args) {
         if (i + 1 >= args.size()) throw UsageError("-serial: missing value");
         serial = parse_run_options({"-kernel", "x", "-serial", args[++i]}).machine.serial;
         if (!serial.input_path.empty()) throw UsageError("-serial: replay takes no input (it comes from the trace)");
+      } else if (a == "--to") {
+        if (i + 1 >= args.size()) throw UsageError("--to: missing value");
+        const std::string& v = args[++i];
+        char* end = nullptr;
+        uint64_t n = std::strtoull(v.c_str(), &end, 0);
+        if (v.empty() || *end || v[0] == '-') throw UsageError("--to: expected an instruction count, got '" + v + "'");
+        to = n;
+      } else if (a == "--no-seek") {
+        seek = false;
       } else if (!a.empty() && a[0] == '-') {
         throw UsageError("unknown option '" + a + "' (see rewind replay --help)");
       } else if (path.empty()) {
@@ -66,8 +121,22 @@ int replay_command(const std::vector<std::string>& args) {
     std::unique_ptr<replay::ByteSink> console = replay::open_console_sink(serial);
     replay::Replayer replayer(*reader, *console);
     BuiltMachine built = build_machine(config, replayer);
-    replayer.attach(*built.machine);
+    std::optional<size_t> restored;
+    if (to && seek) restored = restore_nearest_checkpoint(*reader, *built.machine, *to);
+    if (restored) replayer.attach_after_checkpoint(*built.machine, *restored);
+    else replayer.attach(*built.machine);
+    if (to) {
+      replayer.stop_at(*to);
+      if (built.machine->vcpu().state().icount == *to) {
+        print_position(*built.machine);
+        return kExitOk;
+      }
+    }
     core::RunOutcome outcome = built.machine->run();
+    if (to && replayer.reached_stop() && replayer.divergence().empty()) {
+      print_position(*built.machine);
+      return kExitOk;
+    }
     if (!replayer.divergence().empty()) {
       std::fprintf(stderr, "rewind: %s\n", replayer.divergence().c_str());
       return kExitDiverged;
@@ -90,6 +159,18 @@ int replay_command(const std::vector<std::string>& args) {
     }
     int status = exit_status_for(outcome);
     const auto& recorded = std::get<traces::RunEnd>(end->data);
+    traces::Digest final_digest = replay::compute_digest(built.machine->vcpu().state(), *built.machine);
+    if (!recorded.final_digest.registers.empty() && final_digest != recorded.final_digest) {
+      std::fprintf(stderr, "rewind: diverged at icount %llu: the final state differs (%s)\n",
+                   (unsigned long long)outcome.icount,
+                   replay::first_difference(recorded.final_digest, final_digest).c_str());
+      return kExitDiverged;
+    }
+    if (to) {
+      std::fprintf(stderr, "rewind: the recording ends at icount %llu, before %llu\n",
+                   (unsigned long long)outcome.icount, (unsigned long long)*to);
+      return kExitBadInput;
+    }
     if (recorded.exit_status != status) {
       std::fprintf(stderr, "rewind: diverged at icount %llu: expected exit status %d, got %d\n",
                    (unsigned long long)outcome.icount, recorded.exit_status, status);
