@@ -1,5 +1,7 @@
 #include "hw/i8042_controller.h"
 
+#include <string>
+
 namespace rwd::hw {
 
 namespace {
@@ -206,6 +208,66 @@ void I8042Controller::write_port_a(uint8_t value) {
   port_a_ = value;
   // A 0 -> 1 transition of bit 0 resets the CPU (the PS/2 fast reset).
   if ((value & 0x01) && !(old & 0x01)) run_control_.request_reset();
+}
+
+void I8042Controller::save_state(core::StateWriter& out) const {
+  out.u32(kStateVersion);
+  out.u8(command_byte_);
+  out.u8(output_port_);
+  out.u8(port_a_);
+  out.boolean(last_write_was_command_);
+  out.boolean(aux_timeout_);
+  out.u8(static_cast<uint8_t>(pending_));
+  out.u8(keyboard_pending_command_);
+  out.boolean(keyboard_enabled_);
+  out.boolean(keyboard_irq_level_);
+  out.boolean(mouse_irq_level_);
+  out.u32(static_cast<uint32_t>(output_.size()));
+  for (const OutputByte& byte : output_) {
+    out.u8(byte.value);
+    out.u8(static_cast<uint8_t>(byte.source));
+  }
+}
+
+void I8042Controller::load_state(core::StateReader& in) {
+  in.version(kStateVersion);
+  auto corrupt = [](const std::string& what) {
+    throw core::SnapshotError(std::string(kStateName) + ": corrupt state: " + what);
+  };
+  uint8_t command_byte = in.u8(), output_port = in.u8(), port_a = in.u8();
+  bool last_write_was_command = in.boolean(), aux_timeout = in.boolean();
+  uint8_t pending = in.u8();
+  uint8_t keyboard_pending_command = in.u8();
+  bool keyboard_enabled = in.boolean();
+  bool keyboard_irq_level = in.boolean(), mouse_irq_level = in.boolean();
+  if (pending > static_cast<uint8_t>(Pending::kKeyboardArgument)) {
+    corrupt("pending data-port meaning " + std::to_string(pending) + " does not exist");
+  }
+  // The count comes from the stream: entries are read one by one (a corrupt
+  // count runs into the end of the state, it never sizes an allocation).
+  uint32_t count = in.u32();
+  std::deque<OutputByte> output;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint8_t value = in.u8();
+    uint8_t source = in.u8();
+    if (source > static_cast<uint8_t>(Source::kMouse)) {
+      corrupt("output byte " + std::to_string(i) + " has source " + std::to_string(source) + ", which does not exist");
+    }
+    output.push_back({value, static_cast<Source>(source)});
+  }
+  output_ = std::move(output);
+  command_byte_ = command_byte;
+  output_port_ = output_port;
+  port_a_ = port_a;
+  last_write_was_command_ = last_write_was_command;
+  aux_timeout_ = aux_timeout;
+  pending_ = static_cast<Pending>(pending);
+  keyboard_pending_command_ = keyboard_pending_command;
+  keyboard_enabled_ = keyboard_enabled;
+  // This side's view only: the PIC restores its own, and driving the lines
+  // here could be an edge the original run never had.
+  keyboard_irq_level_ = keyboard_irq_level;
+  mouse_irq_level_ = mouse_irq_level;
 }
 
 }  // namespace rwd::hw

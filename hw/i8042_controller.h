@@ -20,11 +20,14 @@
 #include "core/irq.h"
 #include "core/memory.h"
 #include "core/run_control.h"
+#include "core/snapshot.h"
 
 namespace rwd::hw {
 
-class I8042Controller final : public core::RegionOps {
+class I8042Controller final : public core::RegionOps, public core::Snapshottable {
  public:
+  static constexpr uint32_t kStateVersion = 1;
+  static constexpr const char* kStateName = "i8042";
   static constexpr uint16_t kDataPort = 0x60, kCommandPort = 0x64, kPortA = 0x92;
   static constexpr unsigned kKeyboardIrq = 1, kMouseIrq = 12;
 
@@ -41,6 +44,14 @@ class I8042Controller final : public core::RegionOps {
   core::RegionOps& port_a_ops() { return port_a_ops_; }
 
   void reset();
+
+  // core::Snapshottable: the output buffer queue (bytes and their source),
+  // the command byte, output port, port A (0x92), the status flags, what the
+  // next data-port write means, the keyboard's pending command and enable,
+  // and this side's view of IRQ1/IRQ12.
+  void save_state(core::StateWriter& out) const override;
+  void load_state(core::StateReader& in) override;
+
   bool a20_enabled() const { return (output_port_ | port_a_) & kOutA20; }
   uint8_t command_byte() const { return command_byte_; }
 

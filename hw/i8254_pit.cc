@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 
 namespace rwd::hw {
 
@@ -355,6 +356,88 @@ void I8254Pit::on_irq0_edge() {
   // Look past the edge that fired even if the clock reads earlier (the queue
   // may be run ahead of time): never re-arm the same edge.
   arm_irq0(std::max(now_ticks(), ns_to_ticks(irq0_timer_->deadline_ns())));
+}
+
+void I8254Pit::save_state(core::StateWriter& out) const {
+  out.u32(kStateVersion);
+  for (const Channel& ch : channels_) save_channel(ch, out);
+  out.u8(port_b_);
+  out.boolean(irq0_level_);
+  irq0_timer_->save(out);
+}
+
+void I8254Pit::save_channel(const Channel& ch, core::StateWriter& out) {
+  out.u8(ch.mode);
+  out.u8(ch.access);
+  out.boolean(ch.bcd);
+  out.boolean(ch.gate);
+  out.u32(ch.count);
+  out.boolean(ch.count_loaded);
+  out.boolean(ch.counting);
+  out.boolean(ch.triggered);
+  out.u64(ch.start_tick);
+  out.u64(ch.frozen_d);
+  out.boolean(ch.write_high_next);
+  out.u8(ch.write_low);
+  out.boolean(ch.read_high_next);
+  out.boolean(ch.latched);
+  out.u16(ch.latch_value);
+  out.boolean(ch.latched_high_next);
+  out.boolean(ch.status_latched);
+  out.u8(ch.status);
+}
+
+I8254Pit::Channel I8254Pit::load_channel(unsigned index, core::StateReader& in) {
+  Channel ch;
+  ch.mode = in.u8();
+  ch.access = in.u8();
+  ch.bcd = in.boolean();
+  ch.gate = in.boolean();
+  ch.count = in.u32();
+  ch.count_loaded = in.boolean();
+  ch.counting = in.boolean();
+  ch.triggered = in.boolean();
+  ch.start_tick = in.u64();
+  ch.frozen_d = in.u64();
+  ch.write_high_next = in.boolean();
+  ch.write_low = in.u8();
+  ch.read_high_next = in.boolean();
+  ch.latched = in.boolean();
+  ch.latch_value = in.u16();
+  ch.latched_high_next = in.boolean();
+  ch.status_latched = in.boolean();
+  ch.status = in.u8();
+
+  std::string who = std::string(kStateName) + ": corrupt state: channel " + std::to_string(index);
+  if (ch.mode > 5) throw core::SnapshotError(who + " mode " + std::to_string(ch.mode) + " is not 0-5");
+  if (ch.access < 1 || ch.access > 3) {
+    throw core::SnapshotError(who + " access mode " + std::to_string(ch.access) + " is not 1-3");
+  }
+  // The count is a divisor (d % n) and a modulus: zero or beyond the
+  // counter's range would divide by zero or show impossible counter values.
+  uint32_t max_count = ch.bcd ? 10000 : 0x10000;
+  if (ch.count == 0 || ch.count > max_count) {
+    throw core::SnapshotError(who + " count " + std::to_string(ch.count) + " is not 1-" + std::to_string(max_count));
+  }
+  return ch;
+}
+
+void I8254Pit::load_state(core::StateReader& in) {
+  in.version(kStateVersion);
+  Channel channels[3];
+  for (unsigned i = 0; i < 3; ++i) channels[i] = load_channel(i, in);
+  uint8_t port_b = in.u8();
+  bool irq0_level = in.boolean();
+  if (port_b & ~0x0f) {
+    throw core::SnapshotError(std::string(kStateName) + ": corrupt state: port B bits " + std::to_string(port_b) +
+                              " include ones computed on read");
+  }
+  irq0_timer_->load(in);
+  for (unsigned i = 0; i < 3; ++i) channels_[i] = channels[i];
+  port_b_ = port_b;
+  // This side's view only: the PIC restores its own input level, and an
+  // irq0_.set() here could be an edge the original run never had.
+  irq0_level_ = irq0_level;
 }
 
 }  // namespace rwd::hw

@@ -19,13 +19,16 @@
 
 #include "core/irq.h"
 #include "core/memory.h"
+#include "core/snapshot.h"
 #include "core/timer_queue.h"
 #include "core/virtual_clock.h"
 
 namespace rwd::hw {
 
-class I8254Pit final : public core::RegionOps {
+class I8254Pit final : public core::RegionOps, public core::Snapshottable {
  public:
+  static constexpr uint32_t kStateVersion = 1;
+  static constexpr const char* kStateName = "pit";
   static constexpr uint16_t kBase = 0x40, kPortB = 0x61;
   static constexpr unsigned kIrq = 0;
   static constexpr uint64_t kFrequencyHz = 1'193'182;
@@ -43,6 +46,16 @@ class I8254Pit final : public core::RegionOps {
   core::RegionOps& port_b_ops() { return port_b_ops_; }
 
   void reset();
+
+  // core::Snapshottable: the three channels (mode, count, timing origin,
+  // gate, latches and byte-order flip-flops), port B's stored bits (channel
+  // 2's gate is part of channel 2), the IRQ0 edge timer and this side's IRQ0
+  // level. Nothing is recomputed from the clock on load: the channels hold
+  // ticks, which mean the same after the machine restores virtual time.
+  void save_state(core::StateWriter& out) const override;
+  void load_state(core::StateReader& in) override;
+
+  bool irq0_level() const { return irq0_level_; }
   void set_gate(unsigned channel, bool level);
   bool output(unsigned channel);
   // The counting element as a read would show it (no latch involved).
@@ -69,11 +82,9 @@ class I8254Pit final : public core::RegionOps {
     bool read_high_next = false;   // access 3 (unlatched): next read is the high byte
     bool latched = false;
     uint16_t latch_value = 0;
-    uint8_t latch_bytes = 0;   // bytes of the latched count still to read
     bool latched_high_next = false;
     bool status_latched = false;
     uint8_t status = 0;
-    bool null_count = true;
   };
 
   class PortBOps final : public core::RegionOps {
@@ -106,6 +117,8 @@ class I8254Pit final : public core::RegionOps {
   void update_irq0();  // after channel 0 was reprogrammed
   void on_irq0_edge();
   void arm_irq0(uint64_t after_tick);
+  static void save_channel(const Channel& ch, core::StateWriter& out);
+  static Channel load_channel(unsigned index, core::StateReader& in);
 
   core::VirtualClock& clock_;
   core::IrqLine irq0_;

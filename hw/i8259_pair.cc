@@ -1,5 +1,7 @@
 #include "hw/i8259_pair.h"
 
+#include <string>
+
 namespace rwd::hw {
 
 namespace {
@@ -238,6 +240,82 @@ void I8259Pair::write_elcr(int chip, uint8_t value) {
     if (input_is_level(c, i)) c.irr = (c.irr & ~mask) | (c.pins & mask);
   }
   update();
+}
+
+void I8259Pair::save_state(core::StateWriter& out) const {
+  out.u32(kStateVersion);
+  out.boolean(output_);
+  for (const Chip& c : chips_) save_chip(c, out);
+}
+
+void I8259Pair::save_chip(const Chip& c, core::StateWriter& out) {
+  out.u8(c.irr);
+  out.u8(c.isr);
+  out.u8(c.imr);
+  out.u8(c.pins);
+  out.u8(c.elcr);
+  out.u8(c.vector_base);
+  out.u8(c.lowest_priority);
+  out.u8(c.init_step);
+  out.boolean(c.icw4_needed);
+  out.boolean(c.single);
+  out.boolean(c.level_triggered);
+  out.boolean(c.auto_eoi);
+  out.boolean(c.rotate_on_auto_eoi);
+  out.boolean(c.special_fully_nested);
+  out.boolean(c.special_mask);
+  out.boolean(c.read_isr);
+  out.boolean(c.poll);
+}
+
+I8259Pair::Chip I8259Pair::load_chip(int chip, core::StateReader& in) {
+  Chip c;
+  c.elcr_mask = chip == kMaster ? kMasterElcrMask : kSlaveElcrMask;  // wiring, not state
+  c.irr = in.u8();
+  c.isr = in.u8();
+  c.imr = in.u8();
+  c.pins = in.u8();
+  c.elcr = in.u8();
+  c.vector_base = in.u8();
+  c.lowest_priority = in.u8();
+  c.init_step = in.u8();
+  c.icw4_needed = in.boolean();
+  c.single = in.boolean();
+  c.level_triggered = in.boolean();
+  c.auto_eoi = in.boolean();
+  c.rotate_on_auto_eoi = in.boolean();
+  c.special_fully_nested = in.boolean();
+  c.special_mask = in.boolean();
+  c.read_isr = in.boolean();
+  c.poll = in.boolean();
+
+  std::string who = std::string(kStateName) + ": corrupt state: " + (chip == kMaster ? "master" : "slave");
+  if (c.elcr & ~c.elcr_mask) {
+    throw core::SnapshotError(who + " ELCR " + std::to_string(c.elcr) + " sets inputs that are always edge-triggered");
+  }
+  if (c.vector_base & 7) {
+    throw core::SnapshotError(who + " vector base " + std::to_string(c.vector_base) + " is not a multiple of 8");
+  }
+  // Priorities are input numbers: rank() and rotation assume 0-7.
+  if (c.lowest_priority > 7) {
+    throw core::SnapshotError(who + " lowest-priority input " + std::to_string(c.lowest_priority) + " is not 0-7");
+  }
+  if (c.init_step == 1 || c.init_step > 4) {
+    throw core::SnapshotError(who + " initialisation step " + std::to_string(c.init_step) + " does not exist");
+  }
+  return c;
+}
+
+void I8259Pair::load_state(core::StateReader& in) {
+  in.version(kStateVersion);
+  bool output = in.boolean();
+  Chip master = load_chip(kMaster, in);
+  Chip slave = load_chip(kSlave, in);
+  chips_[kMaster] = master;
+  chips_[kSlave] = slave;
+  // The CPU's INTR pin is restored by the machine; driving intr_ here would
+  // be an edge the original run never had.
+  output_ = output;
 }
 
 }  // namespace rwd::hw

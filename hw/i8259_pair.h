@@ -24,11 +24,14 @@
 
 #include "core/irq.h"
 #include "core/memory.h"
+#include "core/snapshot.h"
 
 namespace rwd::hw {
 
-class I8259Pair final : public core::IrqSink, public core::InterruptController {
+class I8259Pair final : public core::IrqSink, public core::InterruptController, public core::Snapshottable {
  public:
+  static constexpr uint32_t kStateVersion = 1;
+  static constexpr const char* kStateName = "pic";
   static constexpr uint16_t kMasterBase = 0x20, kSlaveBase = 0xa0, kElcrBase = 0x4d0;
   static constexpr unsigned kCascadeInput = 2;
 
@@ -49,11 +52,19 @@ class I8259Pair final : public core::IrqSink, public core::InterruptController {
 
   void reset();
 
+  // core::Snapshottable: both chips (IRR, ISR, IMR, input levels, ELCR,
+  // initialisation and OCW state) and the INT output level. Input levels are
+  // the PIC's own view of its lines, restored without edges; devices restore
+  // theirs, so the two ends agree again without any signalling.
+  void save_state(core::StateWriter& out) const override;
+  void load_state(core::StateReader& in) override;
+
   // Introspection for tests, the monitor and snapshots.
   bool output() const { return output_; }
   uint8_t irr(int chip) const { return chips_[chip].irr; }
   uint8_t isr(int chip) const { return chips_[chip].isr; }
   uint8_t imr(int chip) const { return chips_[chip].imr; }
+  uint8_t pins(int chip) const { return chips_[chip].pins; }
 
  private:
   struct Chip {
@@ -117,6 +128,8 @@ class I8259Pair final : public core::IrqSink, public core::InterruptController {
   void acknowledge_input(Chip& c, int input);
   void eoi(Chip& c, int input, bool rotate);
   void update();
+  static void save_chip(const Chip& c, core::StateWriter& out);
+  static Chip load_chip(int chip, core::StateReader& in);
 
   Chip chips_[2];
   core::IrqLine intr_;

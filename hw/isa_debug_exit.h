@@ -15,11 +15,13 @@
 #include "core/machine_config.h"
 #include "core/memory.h"
 #include "core/run_control.h"
+#include "core/snapshot.h"
 
 namespace rwd::hw {
 
-class IsaDebugExit final : public core::RegionOps {
+class IsaDebugExit final : public core::RegionOps, public core::Snapshottable {
  public:
+  static constexpr uint32_t kStateVersion = 1;
   static constexpr const char* kDriver = "isa-debug-exit";
   static constexpr uint16_t kDefaultBase = 0xf4, kDefaultSize = 4;
   static constexpr uint16_t kQemuDefaultBase = 0x501, kQemuDefaultSize = 2;
@@ -40,6 +42,12 @@ class IsaDebugExit final : public core::RegionOps {
   // Accesses of 1 to 4 bytes reach the device whole, so `outl` gives the
   // full 32-bit value.
   static core::AccessRules access_rules();
+
+  // core::Snapshottable: there is no state, only the version. The board still
+  // registers each device under its port ("debug-exit@0xf4"), so restoring a
+  // checkpoint on a board with other placements fails by name.
+  void save_state(core::StateWriter& out) const override { out.u32(kStateVersion); }
+  void load_state(core::StateReader& in) override { in.version(kStateVersion); }
 
  private:
   core::RunControl& run_control_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 
 namespace rwd::hw {
 
@@ -372,6 +373,48 @@ void Mc146818Rtc::arm_timer(uint64_t not_before_ns) {
     deadline = std::min(deadline, next_second * kNsPerSecond - epoch_at_zero_ns_);
   }
   timer_->arm(static_cast<uint64_t>(deadline));
+}
+
+void Mc146818Rtc::save_state(core::StateWriter& out) const {
+  out.u32(kStateVersion);
+  out.bytes(cmos_.data(), cmos_.size());
+  out.u8(index_);
+  out.boolean(nmi_disabled_);
+  out.boolean(irq_level_);
+  out.boolean(time_known_);
+  out.u64(static_cast<uint64_t>(epoch_at_zero_ns_));
+  out.u64(static_cast<uint64_t>(frozen_seconds_));
+  out.u64(flags_checked_ns_);
+  timer_->save(out);
+}
+
+void Mc146818Rtc::load_state(core::StateReader& in) {
+  in.version(kStateVersion);
+  std::array<uint8_t, 128> cmos;
+  in.bytes(cmos.data(), cmos.size());
+  uint8_t index = in.u8();
+  bool nmi_disabled = in.boolean();
+  bool irq_level = in.boolean();
+  bool time_known = in.boolean();
+  auto epoch_at_zero_ns = static_cast<int64_t>(in.u64());
+  auto frozen_seconds = static_cast<int64_t>(in.u64());
+  uint64_t flags_checked_ns = in.u64();
+  // The index selects a CMOS byte on every data-port access.
+  if (index >= cmos.size()) {
+    throw core::SnapshotError(std::string(kStateName) + ": corrupt state: CMOS index " + std::to_string(index) +
+                              " is beyond the 128 bytes");
+  }
+  timer_->load(in);
+  cmos_ = cmos;
+  index_ = index;
+  nmi_disabled_ = nmi_disabled;
+  time_known_ = time_known;
+  epoch_at_zero_ns_ = epoch_at_zero_ns;
+  frozen_seconds_ = frozen_seconds;
+  flags_checked_ns_ = flags_checked_ns;
+  // This side's view only: the PIC restores its own, and irq_.set() here
+  // could be an edge the original run never had.
+  irq_level_ = irq_level;
 }
 
 }  // namespace rwd::hw

@@ -21,14 +21,17 @@
 
 #include "core/irq.h"
 #include "core/memory.h"
+#include "core/snapshot.h"
 #include "core/timer_queue.h"
 #include "core/virtual_clock.h"
 #include "replay/inputs.h"
 
 namespace rwd::hw {
 
-class Mc146818Rtc final : public core::RegionOps {
+class Mc146818Rtc final : public core::RegionOps, public core::Snapshottable {
  public:
+  static constexpr uint32_t kStateVersion = 1;
+  static constexpr const char* kStateName = "rtc";
   static constexpr uint16_t kBase = 0x70;
   static constexpr unsigned kIrq = 8;
   // Register indexes.
@@ -54,6 +57,18 @@ class Mc146818Rtc final : public core::RegionOps {
   void set_memory_size(uint64_t below_4g, uint64_t above_4g);
 
   void reset();
+
+  // core::Snapshottable: all 128 CMOS bytes (control registers and register
+  // C's flags included), the index and NMI-disable bit, the clock (whether
+  // the start wall clock has been asked for yet, and the RTC time at virtual
+  // time 0 that it and guest writes produced), the time held while frozen,
+  // how far register C's flags are current, the periodic/update/alarm timer,
+  // and this side's IRQ8 level. A restored RTC that already knew the time
+  // never asks replay::Inputs again; one that did not asks on first use.
+  void save_state(core::StateWriter& out) const override;
+  void load_state(core::StateReader& in) override;
+
+  bool irq_level() const { return irq_level_; }
   bool nmi_disabled() const { return nmi_disabled_; }
   // Raw CMOS access (no side effects; time registers return stored bytes).
   uint8_t cmos(uint8_t index) const { return cmos_[index & 0x7f]; }

@@ -82,8 +82,22 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   com1_ = std::make_unique<Uart16550>("com1", clock, timers, isa_irq(Uart16550::kCom1Irq), nullptr);
   i8042_ = std::make_unique<I8042Controller>(machine.run_control(), isa_irq(I8042Controller::kKeyboardIrq),
                                              isa_irq(I8042Controller::kMouseIrq));
-  for (size_t i = 0; i < exits.size(); ++i) debug_exits_.push_back(std::make_unique<IsaDebugExit>(machine.run_control()));
+  for (const IsaDebugExit::Placement& exit : exits) {
+    debug_exits_.push_back(std::make_unique<IsaDebugExit>(machine.run_control()));
+    debug_exit_bases_.push_back(exit.iobase);
+  }
 
+  // The destructor does not run when the constructor throws: leave no region
+  // or state name pointing at the devices about to be destroyed.
+  struct ReleaseOnThrow {
+    PcBoard* board;
+    ~ReleaseOnThrow() {
+      if (board) board->release();
+    }
+  } release_on_throw{this};
+
+  // First, as it can fail (a name taken): then nothing is mapped yet.
+  register_states();
   map_ram();
 
   map_io("pic-master", I8259Pair::kMasterBase, 2, &pic_.master_ops());
@@ -104,6 +118,7 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
 
   rtc_->set_memory_size(layout_.below_4g, layout_.above_4g);
   com1_->set_tx_sink(&inputs.attach_console(0, com1_.get()));
+  release_on_throw.board = nullptr;
 
   pic_.connect_output(core::IrqLine(&machine.cpu_pins(), core::kCpuPinIntr));
   machine.set_interrupt_controller(&pic_);
@@ -112,8 +127,33 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
 PcBoard::~PcBoard() {
   machine_.set_interrupt_controller(nullptr);
   pic_.connect_output(core::IrqLine());
+  release();
+}
+
+void PcBoard::register_states() {
+  machine_.register_state(I8259Pair::kStateName, &pic_);
+  machine_.register_state(I8254Pit::kStateName, pit_.get());
+  machine_.register_state(Mc146818Rtc::kStateName, rtc_.get());
+  machine_.register_state(com1_->name(), com1_.get());
+  machine_.register_state(I8042Controller::kStateName, i8042_.get());
+  for (size_t i = 0; i < debug_exits_.size(); ++i) {
+    machine_.register_state("debug-exit@" + hex(debug_exit_bases_[i]), debug_exits_[i].get());
+  }
+}
+
+void PcBoard::release() {
+  // Unregistering what was never registered is a no-op, so a constructor that
+  // failed half-way can come through here too.
+  machine_.unregister_state(&pic_);
+  machine_.unregister_state(pit_.get());
+  machine_.unregister_state(rtc_.get());
+  machine_.unregister_state(com1_.get());
+  machine_.unregister_state(i8042_.get());
+  for (const auto& exit : debug_exits_) machine_.unregister_state(exit.get());
   for (const std::string& name : io_regions_) machine_.io().remove(name);
   for (const std::string& name : memory_regions_) machine_.memory().remove(name);
+  io_regions_.clear();
+  memory_regions_.clear();
 }
 
 void PcBoard::map_ram() {

@@ -19,8 +19,12 @@
 //   auto cpu = core::reset_cpu_state();
 //   hw::load_multiboot(machine, config, cpu);        // throws hw::LoadError
 //
-// The board must be destroyed before the machine: it unmaps its regions and
-// its timers live in the machine's queue.
+// The board must be destroyed before the machine: it unmaps its regions, its
+// timers live in the machine's queue, and it unregisters its devices' state.
+//
+// Checkpoint state names (Machine::save_states), in this order: "pic", "pit",
+// "rtc", "com1", "i8042", then "debug-exit@<iobase>" for each isa-debug-exit
+// (e.g. "debug-exit@0xf4"). They key the state in traces: never rename one.
 #pragma once
 
 #include <memory>
@@ -72,6 +76,10 @@ class PcBoard {
     void write(uint64_t offset, uint64_t value, unsigned size) override {}
   };
 
+  void register_states();
+  // Unregisters the devices' state and unmaps every region mapped so far (the
+  // destructor, and a constructor that throws half-way).
+  void release();
   void map_ram();
   void map_io(const std::string& name, uint64_t base, uint64_t size, core::RegionOps* ops,
               core::AccessRules rules = byte_access());
@@ -86,6 +94,7 @@ class PcBoard {
   std::unique_ptr<Uart16550> com1_;
   std::unique_ptr<I8042Controller> i8042_;
   std::vector<std::unique_ptr<IsaDebugExit>> debug_exits_;
+  std::vector<uint16_t> debug_exit_bases_;  // for their state names
   NullPort post_port_;
   std::vector<std::string> memory_regions_;
   std::vector<std::string> io_regions_;

@@ -24,8 +24,8 @@ constexpr uint64_t kNsPerSecond = 1'000'000'000;
 
 Uart16550::Uart16550(const char* name, core::VirtualClock& clock, core::TimerQueue& timers, core::IrqLine irq,
                      replay::ByteSink* tx)
-    : clock_(clock), irq_(irq), tx_(tx) {
-  timeout_timer_ = std::make_unique<core::Timer>(timers, std::string(name) + ".rx-timeout", [this] { on_timeout(); });
+    : name_(name), clock_(clock), irq_(irq), tx_(tx) {
+  timeout_timer_ = std::make_unique<core::Timer>(timers, name_ + ".rx-timeout", [this] { on_timeout(); });
   reset();
 }
 
@@ -273,6 +273,72 @@ void Uart16550::update_irq() {
     irq_level_ = level;
     irq_.set(level);
   }
+}
+
+void Uart16550::save_state(core::StateWriter& out) const {
+  out.u32(kStateVersion);
+  out.u8(ier_);
+  out.u8(lcr_);
+  out.u8(mcr_);
+  out.u8(scr_);
+  out.u8(fcr_);
+  out.u8(lsr_errors_);
+  out.u8(msr_deltas_);
+  out.u16(divisor_);
+  out.boolean(thr_interrupt_);
+  out.boolean(timeout_pending_);
+  out.boolean(irq_level_);
+  out.bytes(rx_fifo_.data(), rx_fifo_.size());
+  out.u8(static_cast<uint8_t>(rx_head_));
+  out.u8(static_cast<uint8_t>(rx_count_));
+  timeout_timer_->save(out);
+}
+
+void Uart16550::load_state(core::StateReader& in) {
+  in.version(kStateVersion);
+  // Everything is read and checked before any member changes, so a corrupt
+  // checkpoint leaves the register state as it was.
+  uint8_t ier = in.u8(), lcr = in.u8(), mcr = in.u8(), scr = in.u8(), fcr = in.u8();
+  uint8_t lsr_errors = in.u8(), msr_deltas = in.u8();
+  uint16_t divisor = in.u16();
+  bool thr_interrupt = in.boolean(), timeout_pending = in.boolean(), irq_level = in.boolean();
+  std::array<uint8_t, kFifoSize> rx_fifo;
+  in.bytes(rx_fifo.data(), rx_fifo.size());
+  unsigned rx_head = in.u8(), rx_count = in.u8();
+
+  auto corrupt = [&](const std::string& what) {
+    throw core::SnapshotError(name_ + ": corrupt state: " + what);
+  };
+  // Masks the register writes apply: other bits would confuse the IIR/LSR/MSR
+  // composition (and FCR bits 7:6 index the trigger-level table).
+  if (ier & ~0x0f) corrupt("IER " + std::to_string(ier) + " has reserved bits set");
+  if (mcr & ~0x1f) corrupt("MCR " + std::to_string(mcr) + " has reserved bits set");
+  if (fcr & ~0xc9) corrupt("FCR " + std::to_string(fcr) + " has bits that self-clear");
+  if (lsr_errors & ~kLsrOe) corrupt("LSR error bits " + std::to_string(lsr_errors) + " cannot occur");
+  if (msr_deltas & ~0x0f) corrupt("MSR delta bits " + std::to_string(msr_deltas) + " out of range");
+  if (rx_head >= kFifoSize) corrupt("RX FIFO head " + std::to_string(rx_head) + " is beyond the FIFO");
+  unsigned capacity = (fcr & 0x01) ? kFifoSize : 1;
+  if (rx_count > capacity) {
+    corrupt("RX FIFO holds " + std::to_string(rx_count) + " bytes, more than its " + std::to_string(capacity));
+  }
+  timeout_timer_->load(in);
+
+  ier_ = ier;
+  lcr_ = lcr;
+  mcr_ = mcr;
+  scr_ = scr;
+  fcr_ = fcr;
+  lsr_errors_ = lsr_errors;
+  msr_deltas_ = msr_deltas;
+  divisor_ = divisor;
+  thr_interrupt_ = thr_interrupt;
+  timeout_pending_ = timeout_pending;
+  rx_fifo_ = rx_fifo;
+  rx_head_ = rx_head;
+  rx_count_ = rx_count;
+  // Only this side's view of the line: the interrupt controller restores its
+  // own, so calling irq_.set() here would invent an edge the run never had.
+  irq_level_ = irq_level;
 }
 
 }  // namespace rwd::hw

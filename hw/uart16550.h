@@ -17,17 +17,20 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "core/irq.h"
 #include "core/memory.h"
+#include "core/snapshot.h"
 #include "core/timer_queue.h"
 #include "core/virtual_clock.h"
 #include "replay/inputs.h"
 
 namespace rwd::hw {
 
-class Uart16550 final : public core::RegionOps, public replay::ByteReceiver {
+class Uart16550 final : public core::RegionOps, public replay::ByteReceiver, public core::Snapshottable {
  public:
+  static constexpr uint32_t kStateVersion = 1;
   static constexpr uint16_t kCom1Base = 0x3f8;
   static constexpr unsigned kCom1Irq = 4;
   static constexpr unsigned kFifoSize = 16;
@@ -53,6 +56,13 @@ class Uart16550 final : public core::RegionOps, public replay::ByteReceiver {
 
   void set_tx_sink(replay::ByteSink* tx) { tx_ = tx; }
   void reset();
+
+  // core::Snapshottable: registers, RX FIFO, pending sources, the timeout
+  // timer and this side's IRQ level. The console sink is wiring, not state.
+  void save_state(core::StateWriter& out) const override;
+  void load_state(core::StateReader& in) override;
+  // The name given at construction ("com1"): also its checkpoint state name.
+  const std::string& name() const { return name_; }
 
   // For tests and the board.
   bool irq_level() const { return irq_level_; }
@@ -81,6 +91,7 @@ class Uart16550 final : public core::RegionOps, public replay::ByteReceiver {
   uint8_t pending_interrupt() const;  // the IIR bits 3:0 of the highest-priority source
   void update_irq();
 
+  std::string name_;
   core::VirtualClock& clock_;
   core::IrqLine irq_;
   replay::ByteSink* tx_;

@@ -57,8 +57,10 @@ const traces::Event* Replayer::peek() {
     try {
       peeked_ = reader_.next();
     } catch (const traces::TraceError& e) {
-      diverge(std::string("the trace is damaged: ") + e.what());
+      // A damaged file is not a divergence: the run stops and says what is wrong.
+      damage_ = e.what();
       exhausted_ = true;
+      if (machine_) machine_->run_control().request_user_quit();
       return nullptr;
     }
     if (!peeked_) {
@@ -146,13 +148,6 @@ void Replayer::verify_checkpoint() {
 
 bool Replayer::poll(uint64_t icount, uint64_t /*max_wait_ns*/) {
   if (!machine_) return false;
-  if (stop_at_ && icount >= *stop_at_) {
-    // The target point comes before any input logged there, so the state is
-    // the one the run had when it reached that icount.
-    reached_stop_ = true;
-    machine_->run_control().request_user_quit();
-    return true;
-  }
   while (const traces::Event* e = peek()) {
     if (e->icount < icount || (e->icount == icount && e->idle_ns < machine_->clock().idle_ns())) {
       diverge("the run passed " + describe(*e) + " without reaching it");
@@ -197,6 +192,13 @@ bool Replayer::poll(uint64_t icount, uint64_t /*max_wait_ns*/) {
   }
   const auto& cps = reader_.checkpoints();
   if (divergence_.empty() && next_checkpoint_ < cps.size() && cps[next_checkpoint_].icount == icount) verify_checkpoint();
+  if (stop_at_ && icount >= *stop_at_) {
+    // The target point is after everything the recording did there (inputs,
+    // checkpoint), so a seek restored from a checkpoint at this very icount
+    // and a straight replay stop in the same state.
+    reached_stop_ = true;
+    machine_->run_control().request_user_quit();
+  }
   return input_may_arrive();
 }
 

@@ -39,6 +39,8 @@ class Replayer final : public Inputs {
 
   // The first divergence, empty while replay agrees with the recording.
   const std::string& divergence() const { return divergence_; }
+  // Why the trace could not be read further (damage), empty when it could.
+  const std::string& damage() const { return damage_; }
   // The recording's end, once replay has reached it.
   const std::optional<traces::RunEnd>& recorded_end() const { return recorded_end_; }
   // Where the readable trace ends, when it was cut short and replay ran out.
@@ -67,6 +69,7 @@ class Replayer final : public Inputs {
   UserRequest pending_request_ = UserRequest::kNone;
   std::optional<traces::RunEnd> recorded_end_;
   std::string divergence_;
+  std::string damage_;
   bool ran_out_ = false;
   std::optional<uint64_t> stop_at_;
   bool reached_stop_ = false;

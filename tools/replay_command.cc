@@ -133,13 +133,17 @@ int replay_command(const std::vector<std::string>& args) {
       }
     }
     core::RunOutcome outcome = built.machine->run();
-    if (to && replayer.reached_stop() && replayer.divergence().empty()) {
-      print_position(*built.machine);
-      return kExitOk;
+    if (!replayer.damage().empty()) {
+      std::fprintf(stderr, "rewind: %s\n", replayer.damage().c_str());
+      return kExitBadInput;
     }
     if (!replayer.divergence().empty()) {
       std::fprintf(stderr, "rewind: %s\n", replayer.divergence().c_str());
       return kExitDiverged;
+    }
+    if (to && replayer.reached_stop()) {
+      print_position(*built.machine);
+      return kExitOk;
     }
     if (replayer.ran_out_of_trace()) {
       std::fprintf(stderr, "rewind: the trace ends at icount %llu (it was cut short: byte %llu of %llu is the end of the readable part)\n",
@@ -165,6 +169,10 @@ int replay_command(const std::vector<std::string>& args) {
                    (unsigned long long)outcome.icount,
                    replay::first_difference(recorded.final_digest, final_digest).c_str());
       return kExitDiverged;
+    }
+    if (to && outcome.icount == *to) {
+      print_position(*built.machine);
+      return kExitOk;
     }
     if (to) {
       std::fprintf(stderr, "rewind: the recording ends at icount %llu, before %llu\n",
