@@ -9,7 +9,8 @@
 
 namespace rwd::tools {
 
-BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs) {
+BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs,
+                           std::function<void(uint64_t icount)> on_poll) {
   BuiltMachine built;
   built.machine = std::make_unique<core::Machine>(config.ram_size);
   core::Machine& machine = *built.machine;
@@ -19,7 +20,8 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   core::X86CpuState cpu = core::reset_cpu_state();
   hw::load_multiboot(machine, config, cpu);
   machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), cpu));
-  machine.set_input_poller([&machine, &inputs](uint64_t icount, uint64_t max_wait_ns) {
+  machine.set_input_poller([&machine, &inputs, on_poll](uint64_t icount, uint64_t max_wait_ns) {
+    if (on_poll) on_poll(icount);
     bool alive = inputs.poll(icount, max_wait_ns);
     if (inputs.take_user_request() == replay::UserRequest::kQuit) machine.run_control().request_user_quit();
     return alive;

@@ -2,6 +2,7 @@
 // machine from the same configuration, so a replay is the recording's twin.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "core/machine.h"
@@ -19,7 +20,10 @@ struct BuiltMachine {
 // RAM, board, the Multiboot kernel loaded, the interpreter vCPU attached, and
 // the main loop's input poller wired to `inputs`. Throws the one-line
 // runtime_errors of the board and loader.
-BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs);
+// `on_poll` (optional) sees the icount at every input poll, about every 2^20
+// instructions: progress meters hang there.
+BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs,
+                           std::function<void(uint64_t icount)> on_poll = {});
 
 // Ends the run the user's way: the guest's status, or a crash report.
 int exit_status_for(const core::RunOutcome& outcome);

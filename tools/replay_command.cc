@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "replay/host/host_inputs.h"
+#include "replay/host/host_progress.h"
 #include "replay/machine_spec.h"
 #include "core/x86_cpu_state_io.h"
 #include "replay/checkpoints.h"
@@ -120,7 +121,9 @@ int replay_command(const std::vector<std::string>& args) {
     config.serial = serial;
     std::unique_ptr<replay::ByteSink> console = replay::open_console_sink(serial);
     replay::Replayer replayer(*reader, *console);
-    BuiltMachine built = build_machine(config, replayer);
+    replay::HostProgress progress(to ? "seek" : "replay");
+    uint64_t target = to ? *to : reader->last_icount();
+    BuiltMachine built = build_machine(config, replayer, [&](uint64_t icount) { progress.update(icount, target); });
     std::optional<size_t> restored;
     if (to && seek) restored = restore_nearest_checkpoint(*reader, *built.machine, *to);
     if (restored) replayer.attach_after_checkpoint(*built.machine, *restored);
@@ -133,6 +136,7 @@ int replay_command(const std::vector<std::string>& args) {
       }
     }
     core::RunOutcome outcome = built.machine->run();
+    progress.finish();
     if (!replayer.damage().empty()) {
       std::fprintf(stderr, "rewind: %s\n", replayer.damage().c_str());
       return kExitBadInput;
