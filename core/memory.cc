@@ -26,27 +26,16 @@ AddressSpace::AddressSpace(std::string name, uint64_t size) : name_(std::move(na
 
 void AddressSpace::add_ram(std::string name, uint64_t base, uint64_t size, uint8_t* host, int priority,
                            DirtyLog* dirty_log) {
-  auto r = std::make_unique<Region>();
-  r->name = std::move(name);
-  r->base = base;
-  r->size = size;
-  r->priority = priority;
-  r->ram = host;
-  r->dirty_log = dirty_log;
-  regions_.push_back(std::move(r));
-  rebuild_flat_view();
+  add_region(Region{std::move(name), base, size, priority, host, dirty_log, nullptr, {}});
 }
 
 void AddressSpace::add_io(std::string name, uint64_t base, uint64_t size, RegionOps* ops,
                           AccessRules rules, int priority) {
-  auto r = std::make_unique<Region>();
-  r->name = std::move(name);
-  r->base = base;
-  r->size = size;
-  r->priority = priority;
-  r->ops = ops;
-  r->rules = rules;
-  regions_.push_back(std::move(r));
+  add_region(Region{std::move(name), base, size, priority, nullptr, nullptr, ops, rules});
+}
+
+void AddressSpace::add_region(Region region) {
+  regions_.push_back(std::make_unique<Region>(std::move(region)));
   rebuild_flat_view();
 }
 

@@ -95,6 +95,7 @@ class AddressSpace {
   const std::vector<FlatRange>& flat_view() const { return flat_; }
 
  private:
+  void add_region(Region region);
   void rebuild_flat_view();
   bool overlaps_mapping(uint64_t addr, unsigned size) const;
   uint64_t dispatch_read(const FlatRange& r, uint64_t addr, unsigned size);

@@ -10,39 +10,17 @@
 #include <fstream>
 #include <iterator>
 
+#include "tests/integration/guest_spec.h"
 #include "tests/integration/subprocess.h"
 
+using rwd::testing::GuestSpec;
 using rwd::testing::ProcessResult;
+using rwd::testing::read_file;
+using rwd::testing::spec_from_arguments;
 using rwd::testing::rewind_binary;
 using rwd::testing::run_process;
 
 namespace {
-
-struct GuestSpec {
-  std::string name, image, expected_file, memory, append, modules, serial_input;
-  int exit_status = -1;
-};
-
-GuestSpec spec_from_arguments() {
-  auto& suite = boost::unit_test::framework::master_test_suite();
-  BOOST_TEST_REQUIRE(suite.argc == 9, "expected 8 guest arguments after --, got " << suite.argc - 1);
-  GuestSpec g;
-  g.name = suite.argv[1];
-  g.image = suite.argv[2];
-  g.expected_file = suite.argv[3];
-  g.exit_status = std::stoi(suite.argv[4]);
-  g.memory = suite.argv[5];
-  g.append = suite.argv[6];
-  g.modules = suite.argv[7];
-  g.serial_input = suite.argv[8];
-  return g;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // The first line where two outputs differ, for a readable failure.
 std::string first_difference(const std::string& want, const std::string& got) {

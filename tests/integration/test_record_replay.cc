@@ -26,6 +26,7 @@
 #include <random>
 
 #include "tests/integration/jittered_feed.h"
+#include "tests/integration/guest_spec.h"
 #include "tests/integration/subprocess.h"
 #include "traces/trace_format.h"
 #include "traces/trace_reader.h"
@@ -34,7 +35,10 @@
 namespace fs = std::filesystem;
 namespace tr = rwd::traces;
 using rwd::testing::JitterOptions;
+using rwd::testing::GuestSpec;
 using rwd::testing::ProcessResult;
+using rwd::testing::read_file;
+using rwd::testing::spec_from_arguments;
 using rwd::testing::rewind_binary;
 using rwd::testing::run_process;
 using rwd::testing::run_process_jittered;
@@ -59,32 +63,6 @@ constexpr size_t kWantCheckpoints = 4;  // the initial one included
 // The checksum guest's default work (~200 million instructions) is more than
 // a test suite should record; this keeps it at ~2 million.
 const char kChecksumAppend[] = "rounds=50";
-
-struct GuestSpec {
-  std::string name, image, expected_file, memory, append, modules, serial_input;
-  int exit_status = -1;
-};
-
-GuestSpec spec_from_arguments() {
-  auto& suite = boost::unit_test::framework::master_test_suite();
-  BOOST_TEST_REQUIRE(suite.argc == 9, "expected 8 guest arguments after --, got " << suite.argc - 1);
-  GuestSpec g;
-  g.name = suite.argv[1];
-  g.image = suite.argv[2];
-  g.expected_file = suite.argv[3];
-  g.exit_status = std::stoi(suite.argv[4]);
-  g.memory = suite.argv[5];
-  g.append = suite.argv[6];
-  g.modules = suite.argv[7];
-  g.serial_input = suite.argv[8];
-  return g;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void write_file(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
