@@ -79,9 +79,14 @@ uint64_t Replayer::next_stop() {
   uint64_t stop = ~0ull;
   if (const traces::Event* e = peek()) stop = e->icount;
   const auto& cps = reader_.checkpoints();
-  if (next_checkpoint_ < cps.size()) stop = std::min(stop, cps[next_checkpoint_].icount);
+  bool checkpoint_ahead = next_checkpoint_ < cps.size();
+  if (checkpoint_ahead) stop = std::min(stop, cps[next_checkpoint_].icount);
   if (stop_at_) stop = std::min(stop, *stop_at_);
-  if (ran_out_ && machine_) machine_->run_control().request_user_quit();
+  // A trace cut short: every event written before a checkpoint precedes it in
+  // the file, so whole checkpoint frames after the last readable event still
+  // describe the run. Replay goes on to the last of them (verifying each) and
+  // ends there, or at the last event when no checkpoint follows it.
+  if (ran_out_ && !checkpoint_ahead && machine_) machine_->run_control().request_user_quit();
   return stop;
 }
 

@@ -43,7 +43,9 @@ class Replayer final : public Inputs {
   const std::string& damage() const { return damage_; }
   // The recording's end, once replay has reached it.
   const std::optional<traces::RunEnd>& recorded_end() const { return recorded_end_; }
-  // Where the readable trace ends, when it was cut short and replay ran out.
+  // True when the trace was cut short and replay ran out of it: the run then
+  // ends at the later of the last readable event and the last readable
+  // checkpoint (which it verifies on the way).
   bool ran_out_of_trace() const { return ran_out_; }
   // After the run: the next undelivered event (a complete recording's RunEnd).
   const traces::Event* next_event() { return peek(); }

@@ -1,5 +1,7 @@
 // `rewind replay FILE.rwt [-serial MODE]`: re-run a recording bit-exactly. The
 // machine comes from the trace; the host is never asked for input.
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -101,8 +103,10 @@ int replay_command(const std::vector<std::string>& args) {
         if (i + 1 >= args.size()) throw UsageError("--to: missing value");
         const std::string& v = args[++i];
         char* end = nullptr;
-        uint64_t n = std::strtoull(v.c_str(), &end, 0);
-        if (v.empty() || *end || v[0] == '-') throw UsageError("--to: expected an instruction count, got '" + v + "'");
+        errno = 0;
+        uint64_t n = std::strtoull(v.c_str(), &end, 10);
+        if (v.empty() || *end || !std::isdigit(static_cast<unsigned char>(v[0])) || errno == ERANGE)
+          throw UsageError("--to: expected an instruction count, got '" + v + "'");
         to = n;
       } else if (a == "--no-seek") {
         seek = false;

@@ -423,8 +423,8 @@ BOOST_FIXTURE_TEST_CASE(file_cut_short, EchoRecording) {
     if (at != std::string::npos) {
       uint64_t icount = std::strtoull(r.err.c_str() + at + key.size(), nullptr, 10);
       BOOST_TEST(icount <= recorded_end, what << ": ends at " << icount << ", past the recording's end " << recorded_end);
-      // Replay runs at least to the last readable event. (It stops there even
-      // when whole checkpoints follow it: it does not run on to verify them.)
+      // Replay runs at least to the last readable event (and on to the last
+      // readable checkpoint; test_replay_seek checks that exact point).
       BOOST_TEST(icount >= last_event, what << ": stopped at " << icount << " before the last readable event at "
                                             << last_event);
       BOOST_TEST(icount <= reader->last_icount(), what << ": ran to " << icount << ", past the readable part's end "
