@@ -7,9 +7,9 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <fstream>
-#include <iterator>
 #include <string>
+
+#include "tests/integration/test_files.h"
 
 namespace rwd::testing {
 
@@ -31,12 +31,6 @@ inline GuestSpec spec_from_arguments() {
   g.modules = suite.argv[7];
   g.serial_input = suite.argv[8];
   return g;
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
-  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 }  // namespace rwd::testing

@@ -27,6 +27,7 @@
 
 #include "tests/integration/jittered_feed.h"
 #include "tests/integration/guest_spec.h"
+#include "tests/integration/test_files.h"
 #include "tests/integration/subprocess.h"
 #include "traces/trace_format.h"
 #include "traces/trace_reader.h"
@@ -36,6 +37,8 @@ namespace fs = std::filesystem;
 namespace tr = rwd::traces;
 using rwd::testing::JitterOptions;
 using rwd::testing::GuestSpec;
+using rwd::testing::TempDir;
+using rwd::testing::write_file;
 using rwd::testing::ProcessResult;
 using rwd::testing::read_file;
 using rwd::testing::spec_from_arguments;
@@ -64,42 +67,12 @@ constexpr size_t kWantCheckpoints = 4;  // the initial one included
 // a test suite should record; this keeps it at ~2 million.
 const char kChecksumAppend[] = "rounds=50";
 
-void write_file(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), std::streamsize(data.size()));
-  BOOST_TEST_REQUIRE(out.good(), "cannot write " << path);
-}
-
-uint64_t test_seed() {
-  if (const char* s = std::getenv("REWIND_RR_SEED"); s && *s) return std::strtoull(s, nullptr, 0);
-  std::random_device rd;
-  return (uint64_t(rd()) << 32) ^ rd() ^ uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
 uint64_t announce_seed(const std::string& what) {
-  uint64_t seed = test_seed();
+  uint64_t seed = rwd::testing::seed_from_env_or_random("REWIND_RR_SEED");
   // On stdout so that ctest --output-on-failure shows it next to the failure.
   std::cout << what << ": input jitter seed " << seed << " (REWIND_RR_SEED=" << seed << " repeats it)\n";
   return seed;
 }
-
-// A fresh directory for one test's files, removed when the test ends.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    std::string pattern = (fs::temp_directory_path() / ("rewind_rr_" + tag + "_XXXXXX")).string();
-    BOOST_TEST_REQUIRE(mkdtemp(pattern.data()) != nullptr, "mkdtemp " << pattern);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // The first line where two outputs differ, for a readable failure.
 std::string first_difference(const std::string& want, const std::string& got) {

@@ -29,11 +29,15 @@
 
 #include "tests/integration/jittered_feed.h"
 #include "tests/integration/subprocess.h"
+#include "tests/integration/test_files.h"
 #include "traces/trace_reader.h"
 
 namespace fs = std::filesystem;
 namespace tr = rwd::traces;
 using rwd::testing::guest_path;
+using rwd::testing::read_file;
+using rwd::testing::TempDir;
+using rwd::testing::write_file;
 using rwd::testing::JitterOptions;
 using rwd::testing::ProcessResult;
 using rwd::testing::rewind_binary;
@@ -60,18 +64,6 @@ constexpr uint64_t kChecksumInterval = 500000;
 constexpr uint64_t kEchoInterval = 250000;
 constexpr uint64_t kBetweenOffset = 12345;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), std::streamsize(data.size()));
-  BOOST_TEST_REQUIRE(out.good(), "cannot write " << path);
-}
-
 size_t line_count(const std::string& s) {
   size_t n = 0;
   for (char c : s) n += c == '\n';
@@ -79,29 +71,6 @@ size_t line_count(const std::string& s) {
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rewind_seek_XXXXXX").string();
-    BOOST_TEST_REQUIRE(mkdtemp(pattern.data()) != nullptr, "mkdtemp " << pattern);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-uint64_t test_seed() {
-  if (const char* s = std::getenv("REWIND_SEEK_SEED"); s && *s) return std::strtoull(s, nullptr, 0);
-  std::random_device rd;
-  return (uint64_t(rd()) << 32) ^ rd() ^ uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-}
 
 struct Recording {
   std::string name;
@@ -139,8 +108,8 @@ Recording record(const std::string& name, const std::string& trace, uint64_t int
 
 // The shared recordings, made once for the whole run.
 struct Recordings {
-  TempDir dir;
-  uint64_t seed = test_seed();
+  TempDir dir{"seek"};
+  uint64_t seed = rwd::testing::seed_from_env_or_random("REWIND_SEEK_SEED");
   std::string echo_input = read_file(std::string(REWIND_SOURCE_DIR) + "/tests/guests/serial_echo.input");
   std::optional<Recording> checksum_rec, echo_rec;
 
@@ -293,7 +262,7 @@ BOOST_AUTO_TEST_SUITE(cut_short)
 BOOST_AUTO_TEST_CASE(replays_to_the_last_readable_event_or_checkpoint) {
   const Recording& rec = recordings().echo();
   const std::string whole = read_file(rec.trace);
-  TempDir dir;
+  TempDir dir{"seek"};
   // Cuts at fixed fractions of the file, and one just past a checkpoint frame
   // that follows another checkpoint frame after some event frame, so that at
   // least one cut surely leaves whole checkpoints after the last readable
