@@ -54,19 +54,28 @@ struct LoopJ {
     return jump_to(m, d, m.s.rip + d.imm);
   }
 };
+// The target of an indirect near JMP/CALL: an n-byte register or memory operand.
+template <bool Mem, class M> inline bool read_near_target(M& m, const DecodedInsn& d, unsigned n, uint64_t& t) {
+  if constexpr (Mem) {
+    uint64_t off = effective_address(m, d);
+    int seg = operand_segment(d);
+    if (n == 8) return m.template read<8>(seg, off, t);
+    U<4> x4;
+    U<2> x2;
+    if (n == 4) { if (!m.template read<4>(seg, off, x4)) return false; t = x4; return true; }
+    if (!m.template read<2>(seg, off, x2)) return false;
+    t = x2;
+    return true;
+  } else {
+    t = get_reg_n(m, d.rm, n);
+    return true;
+  }
+}
 template <bool Mem> struct JmpE {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     unsigned n = near_size(m, d);
     uint64_t t;
-    if (Mem) {
-      uint64_t off = effective_address(m, d);
-      int seg = operand_segment(d);
-      if (n == 8) { RWD_TRY(m.template read<8>(seg, off, t)); }
-      else if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(seg, off, x)); t = x; }
-      else { U<2> x; RWD_TRY(m.template read<2>(seg, off, x)); t = x; }
-    } else {
-      t = get_reg_n(m, d.rm, n);
-    }
+    RWD_TRY(read_near_target<Mem>(m, d, n, t));
     return jump_to(m, d, t);
   }
 };
@@ -83,15 +92,7 @@ template <bool Mem> struct CallE {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     unsigned n = near_size(m, d);
     uint64_t t;
-    if (Mem) {
-      uint64_t off = effective_address(m, d);
-      int seg = operand_segment(d);
-      if (n == 8) { RWD_TRY(m.template read<8>(seg, off, t)); }
-      else if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(seg, off, x)); t = x; }
-      else { U<2> x; RWD_TRY(m.template read<2>(seg, off, x)); t = x; }
-    } else {
-      t = get_reg_n(m, d.rm, n);
-    }
+    RWD_TRY(read_near_target<Mem>(m, d, n, t));
     RWD_TRY(push_n(m, n, m.s.rip));
     m.s.rip = t;
     return Status::kEndBlock;
