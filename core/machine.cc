@@ -3,7 +3,10 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <new>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace rwd::core {
 
@@ -18,7 +21,9 @@ uint8_t* allocate_ram(uint64_t size) {
   // Anonymous zero pages: untouched guest RAM costs no host memory.
   void* p = mmap(nullptr, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
+  if (p == MAP_FAILED)
+    throw std::runtime_error("cannot reserve " + std::to_string(size >> 20) + " MiB of host memory for guest RAM: " +
+                             std::strerror(errno));
   return static_cast<uint8_t*>(p);
 }
 
@@ -30,7 +35,11 @@ Machine::Machine(uint64_t ram_size)
       memory_("memory", ~0ull),
       io_("io", 0x10000),
       dirty_log_(ram_, ram_size),
-      clock_(&unbound_icount_) {}
+      clock_(&unbound_icount_) {
+  timers_.set_arm_listener([this](uint64_t deadline_ns) {
+    if (deadline_ns < run_until_ns_) run_control_.request_attention(attention::kReplan);
+  });
+}
 
 Machine::~Machine() {
   cpu_pins_.vcpu = nullptr;
@@ -121,6 +130,7 @@ RunOutcome Machine::run() {
   X86CpuState& state = cpu.state();
   uint64_t next_poll = state.icount + kInputPollInsns;
   bool input_alive = true;
+  auto next_stop = [&] { return next_stop_icount_ ? next_stop_icount_() : TimerQueue::kNever; };
 
   while (!run_control_.stop_requested()) {
     timers_.run_expired(clock_.now_ns());
@@ -128,9 +138,15 @@ RunOutcome Machine::run() {
 
     uint64_t deadline = timers_.next_deadline_ns();
     uint64_t budget = std::min(clock_.insns_until(deadline), next_poll - state.icount);
-    uint64_t stop_at = next_stop_icount_ ? next_stop_icount_() : TimerQueue::kNever;
+    uint64_t stop_at = next_stop();
     if (stop_at > state.icount) budget = std::min(budget, stop_at - state.icount);
-    VcpuExit exit = cpu.run(state.icount + std::max<uint64_t>(budget, 1));
+    budget = std::max<uint64_t>(budget, 1);
+    // A timer armed during the run with an earlier deadline asks for
+    // attention, so it fires at its deadline whatever else bounded the budget.
+    run_until_ns_ = clock_.now_ns() + budget * VirtualClock::kNsPerInsn;
+    VcpuExit exit = cpu.run(state.icount + budget);
+    run_until_ns_ = 0;
+    uint8_t attention = run_control_.take_attention();
     if (exit == VcpuExit::kStopRequested) break;
 
     if (exit == VcpuExit::kHalted) {
@@ -149,23 +165,28 @@ RunOutcome Machine::run() {
         }
         continue;
       }
-      // Pace an idle guest against real time only while input may arrive, so an
-      // interactive guest does not race through its timeouts; then skip to the
-      // deadline (deterministic: it depends on guest state alone).
-      if (poll_inputs_ && input_alive) input_alive = poll_inputs_(state.icount, deadline - clock_.now_ns());
+      // Pace an idle guest against real time (the host sleeps instead of
+      // racing through the guest's timeouts, and input typed meanwhile
+      // lands), then skip to the deadline: the skip depends on guest state
+      // alone; the pacing decides only when input lands, which is logged.
+      if (poll_inputs_) input_alive = poll_inputs_(state.icount, deadline - clock_.now_ns());
       if (!cpu_has_pending_wakeup()) clock_.skip_idle_to(deadline);
       next_poll = state.icount + kInputPollInsns;
       continue;
     }
 
     // Regular polls follow a schedule that record and replay share; a
-    // replay-layer stop is served even after outside input has ended.
+    // replay-layer stop is served even after outside input has ended, and so
+    // is a point the replay layer reached early (it consumed an input
+    // mid-run) or a host request.
     bool regular_poll = state.icount >= next_poll;
     if (regular_poll) next_poll = state.icount + kInputPollInsns;
-    if (poll_inputs_ && ((regular_poll && input_alive) || state.icount == stop_at))
+    bool at_stop = state.icount == stop_at || state.icount == next_stop();
+    if (poll_inputs_ && ((regular_poll && input_alive) || at_stop || (attention & attention::kHost)))
       input_alive = poll_inputs_(state.icount, 0);
   }
 
+  run_control_.report_repeats();
   RunOutcome outcome;
   outcome.reason = run_control_.reason();
   outcome.exit_status = run_control_.exit_status();

@@ -90,6 +90,7 @@ class Machine {
   AddressSpace memory_;
   AddressSpace io_;
   uint64_t unbound_icount_ = 0;
+  uint64_t run_until_ns_ = 0;  // while the vCPU runs: the virtual time its budget ends at
   DirtyLog dirty_log_;
   std::vector<std::pair<std::string, Snapshottable*>> state_owners_;
   VirtualClock clock_;

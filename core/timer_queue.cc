@@ -15,6 +15,7 @@ void Timer::arm(uint64_t deadline_ns) {
   deadline_ns_ = deadline_ns;
   arm_sequence_ = queue_.next_sequence_++;
   armed_ = true;
+  if (queue_.on_arm_) queue_.on_arm_(deadline_ns);
 }
 
 void Timer::cancel() { armed_ = false; }

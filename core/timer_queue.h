@@ -52,6 +52,10 @@ class TimerQueue {
   // order). A callback may re-arm its own or other timers.
   void run_expired(uint64_t now_ns);
 
+  // Told of every arm(), with the new deadline: the main loop uses it to
+  // notice a deadline earlier than the budget the vCPU is running with.
+  void set_arm_listener(std::function<void(uint64_t deadline_ns)> listener) { on_arm_ = std::move(listener); }
+
   void save(StateWriter& out) const { out.u64(next_sequence_); }
   void load(StateReader& in) { next_sequence_ = in.u64(); }
 
@@ -63,6 +67,7 @@ class TimerQueue {
 
   std::vector<Timer*> timers_;  // a handful per machine: linear scans beat a heap
   uint64_t next_sequence_ = 0;
+  std::function<void(uint64_t)> on_arm_;
 };
 
 }  // namespace rwd::core

@@ -27,6 +27,7 @@ enum class VcpuExit : uint8_t {
   kLimitReached,   // state().icount == icount_limit
   kHalted,         // HLT with no deliverable interrupt
   kStopRequested,  // RunControl::stop_requested() became true
+  kAttention,      // RunControl::attention_requested(): back to the main loop, run goes on
 };
 
 // IrqSink pins of a vCPU.
@@ -39,8 +40,10 @@ class Vcpu : public IrqSink {
 
   virtual X86CpuState& state() = 0;
   // Execute until state().icount reaches icount_limit (exactly: never beyond),
-  // the vCPU halts, or a stop is requested. A triple fault requests a shutdown
-  // through RunControl with a description of the faults.
+  // the vCPU halts, a stop is requested, or attention is requested (checked
+  // at least at every block end and REP iteration, so within microseconds of
+  // host time). A triple fault requests a shutdown through RunControl with a
+  // description of the faults.
   virtual VcpuExit run(uint64_t icount_limit) = 0;
   // The state was changed from outside (loader, snapshot restore, debugger):
   // drop anything cached from it.

@@ -104,3 +104,19 @@ void Recorder::finish(const core::RunOutcome& outcome) {
 }
 
 }  // namespace rwd::replay
+
+namespace rwd::replay {
+
+void Recorder::finish_after_error(int exit_status) noexcept {
+  if (!writer_) return;
+  try {
+    traces::RunEnd end;
+    end.reason = traces::StopReason::kError;
+    end.exit_status = exit_status;
+    log(end);
+    writer_->finish();
+  } catch (...) {
+  }
+}
+
+}  // namespace rwd::replay

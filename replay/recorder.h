@@ -27,6 +27,12 @@ class Recorder final : public Inputs {
   void attach(core::Machine& machine, const std::string& path, traces::Header header);
   // Logs how the run ended with the final digest and completes the file.
   void finish(const core::RunOutcome& outcome);
+  // The run failed inside rewind (an exception escaped the main loop): logs
+  // an `error` end with `exit_status` and no digest (the state may be half
+  // way through an instruction) and completes the file, best effort: it
+  // never throws, and a trace it cannot finish stays readable up to its last
+  // whole frame.
+  void finish_after_error(int exit_status) noexcept;
 
   int64_t start_wall_clock_ns() override;
   uint64_t random_u64() override;

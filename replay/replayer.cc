@@ -25,6 +25,18 @@ std::string hex(const traces::Bytes& b) {
   return s;
 }
 
+// Answers to a request a device makes while executing an instruction; all
+// other events are delivered between instructions.
+bool is_synchronous(traces::EventKind kind) {
+  return kind == traces::EventKind::kWallClock || kind == traces::EventKind::kRandom;
+}
+
+// The recording ended for a reason outside the guest: replay stops there itself.
+bool ended_from_outside(traces::StopReason reason) {
+  return reason == traces::StopReason::kUserQuit || reason == traces::StopReason::kError ||
+         reason == traces::StopReason::kInstructionLimit;
+}
+
 std::string describe(const traces::Event& e) {
   return std::string(traces::event_kind_name(e.kind())) + " at icount " + std::to_string(e.icount) +
          (e.idle_ns ? " (idle " + std::to_string(e.idle_ns) + " ns)" : "");
@@ -77,7 +89,11 @@ bool Replayer::at_event_point(const traces::Event& e) const {
 
 uint64_t Replayer::next_stop() {
   uint64_t stop = ~0ull;
-  if (const traces::Event* e = peek()) stop = e->icount;
+  if (const traces::Event* e = peek()) {
+    // An answer due here is handed out during the next instruction: run
+    // exactly that one, then check it was asked for.
+    stop = is_synchronous(e->kind()) && at_event_point(*e) ? e->icount + 1 : e->icount;
+  }
   const auto& cps = reader_.checkpoints();
   bool checkpoint_ahead = next_checkpoint_ < cps.size();
   if (checkpoint_ahead) stop = std::min(stop, cps[next_checkpoint_].icount);
@@ -99,7 +115,11 @@ void Replayer::diverge(const std::string& what) {
 
 const traces::Event* Replayer::expect_sync(traces::EventKind kind) {
   const traces::Event* e = peek();
-  if (e && e->kind() == kind && at_event_point(*e)) return e;
+  if (e && e->kind() == kind && at_event_point(*e)) {
+    // The next event may be due sooner than the running budget assumed.
+    machine_->run_control().request_attention(core::attention::kReplan);
+    return e;
+  }
   diverge(std::string("expected ") + (e ? describe(*e) : "the end of the trace") + ", got a request for " +
           traces::event_kind_name(kind));
   return nullptr;
@@ -151,14 +171,28 @@ void Replayer::verify_checkpoint() {
   }
 }
 
-bool Replayer::poll(uint64_t icount, uint64_t /*max_wait_ns*/) {
+bool Replayer::poll(uint64_t icount, uint64_t max_wait_ns) {
   if (!machine_) return false;
   while (const traces::Event* e = peek()) {
     if (e->icount < icount || (e->icount == icount && e->idle_ns < machine_->clock().idle_ns())) {
-      diverge("the run passed " + describe(*e) + " without reaching it");
-      break;
+      if (is_synchronous(e->kind()))
+        diverge("expected a device to ask for " + describe(*e) + " during the instruction that ran there, but none did");
+      else
+        diverge("the run passed " + describe(*e) + " without reaching it");
+      return false;
     }
     if (!at_event_point(*e)) break;
+    // Answers wait for the device that asks for them (the next instruction);
+    // the end stays in place for the caller to compare.
+    if (is_synchronous(e->kind())) break;
+    if (e->kind() == traces::EventKind::kRunEnd) {
+      recorded_end_ = std::get<traces::RunEnd>(e->data);
+      if (ended_from_outside(recorded_end_->reason)) {
+        stopped_at_recorded_end_ = true;
+        machine_->run_control().request_user_quit();
+      }
+      break;
+    }
     switch (e->kind()) {
       case traces::EventKind::kConsoleInput: {
         const auto& in = std::get<traces::ConsoleInput>(e->data);
@@ -185,18 +219,21 @@ bool Replayer::poll(uint64_t icount, uint64_t /*max_wait_ns*/) {
         }
         break;
       }
-      case traces::EventKind::kRunEnd:
-        recorded_end_ = std::get<traces::RunEnd>(e->data);
+      default:
         break;
-      case traces::EventKind::kWallClock:
-      case traces::EventKind::kRandom:
-        diverge("expected a device to ask for " + describe(*e) + ", but none did");
-        return false;
     }
     consume();
   }
   const auto& cps = reader_.checkpoints();
   if (divergence_.empty() && next_checkpoint_ < cps.size() && cps[next_checkpoint_].icount == icount) verify_checkpoint();
+  if (max_wait_ns == core::Machine::kWaitForever && divergence_.empty()) {
+    // The guest halted with no timer armed: only an event at this very point
+    // can wake it. One further ahead can never be reached.
+    const traces::Event* e = peek();
+    if (e && !at_event_point(*e))
+      diverge("the guest halted with no timer armed, but the recording continues with " + describe(*e) +
+              ": nothing can wake the guest to reach it");
+  }
   if (stop_at_ && icount >= *stop_at_) {
     // The target point is after everything the recording did there (inputs,
     // checkpoint), so a seek restored from a checkpoint at this very icount
@@ -213,6 +250,10 @@ UserRequest Replayer::take_user_request() {
   return r;
 }
 
-bool Replayer::input_may_arrive() const { return peeked_.has_value() || !exhausted_; }
+bool Replayer::input_may_arrive() const {
+  // Nothing is delivered after the end.
+  if (peeked_) return peeked_->kind() != traces::EventKind::kRunEnd;
+  return !exhausted_;
+}
 
 }  // namespace rwd::replay

@@ -41,13 +41,18 @@ class Replayer final : public Inputs {
   const std::string& divergence() const { return divergence_; }
   // Why the trace could not be read further (damage), empty when it could.
   const std::string& damage() const { return damage_; }
-  // The recording's end, once replay has reached it.
+  // The recording's end, once replay has reached its point.
   const std::optional<traces::RunEnd>& recorded_end() const { return recorded_end_; }
+  // True when the replay stopped itself at the recording's end because the
+  // recording ended for a reason outside the guest (the user quit, an
+  // internal error): the replay's status is then the recorded one.
+  bool stopped_at_recorded_end() const { return stopped_at_recorded_end_; }
   // True when the trace was cut short and replay ran out of it: the run then
   // ends at the later of the last readable event and the last readable
   // checkpoint (which it verifies on the way).
   bool ran_out_of_trace() const { return ran_out_; }
-  // After the run: the next undelivered event (a complete recording's RunEnd).
+  // After the run: the next undelivered event (a complete recording's RunEnd,
+  // never consumed).
   const traces::Event* next_event() { return peek(); }
 
  private:
@@ -70,6 +75,7 @@ class Replayer final : public Inputs {
   std::optional<int64_t> wall_clock_;
   UserRequest pending_request_ = UserRequest::kNone;
   std::optional<traces::RunEnd> recorded_end_;
+  bool stopped_at_recorded_end_ = false;
   std::string divergence_;
   std::string damage_;
   bool ran_out_ = false;

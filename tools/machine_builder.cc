@@ -20,6 +20,7 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   core::X86CpuState cpu = core::reset_cpu_state();
   hw::load_multiboot(machine, config, cpu);
   machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), cpu));
+  built.signals = std::make_unique<replay::host_signals::Watch>(machine.run_control());
   machine.set_input_poller([&machine, &inputs, on_poll](uint64_t icount, uint64_t max_wait_ns) {
     if (on_poll) on_poll(icount);
     bool alive = inputs.poll(icount, max_wait_ns);

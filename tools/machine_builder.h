@@ -8,13 +8,16 @@
 #include "core/machine.h"
 #include "core/machine_config.h"
 #include "hw/pc_board.h"
+#include "replay/host/host_signals.h"
 #include "replay/inputs.h"
 
 namespace rwd::tools {
 
 struct BuiltMachine {
   std::unique_ptr<core::Machine> machine;
-  std::unique_ptr<hw::PcBoard> board;  // destroyed first: it unmaps from the machine
+  std::unique_ptr<hw::PcBoard> board;  // destroyed before the machine: it unmaps from it
+  // Quit signals reach this machine's vCPU while it exists (destroyed first).
+  std::unique_ptr<replay::host_signals::Watch> signals;
 };
 
 // RAM, board, the Multiboot kernel loaded, the interpreter vCPU attached, and

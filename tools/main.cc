@@ -1,6 +1,8 @@
 // `rewind`: the command line. Each subcommand lives in its own file.
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,9 @@ const char kUsage[] =
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(kUsage, stderr);
@@ -46,4 +50,21 @@ int main(int argc, char** argv) {
   if (command == "trace") return rwd::tools::trace_command(args);
   std::fprintf(stderr, "rewind: unknown command '%s' (see rewind --help)\n", command.c_str());
   return rwd::tools::kExitBadInput;
+}
+
+}  // namespace
+
+// Every command reports the errors a user can cause itself (status 2); what
+// reaches here is rewind's own failure, reported in one line all the same.
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "rewind: internal error: out of host memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rewind: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "rewind: internal error: unexpected exception\n");
+  }
+  return rwd::tools::kExitInternalError;
 }

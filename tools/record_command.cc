@@ -83,7 +83,13 @@ int record_command(const std::vector<std::string>& all_args) {
     replay::Recorder recorder(host, interval);
     BuiltMachine built = build_machine(options.machine, recorder);
     recorder.attach(*built.machine, output, header);
-    core::RunOutcome outcome = built.machine->run();
+    core::RunOutcome outcome;
+    try {
+      outcome = built.machine->run();
+    } catch (...) {
+      recorder.finish_after_error(kExitInternalError);
+      throw;
+    }
     if (outcome.reason == core::StopReason::kReset)
       std::fprintf(stderr, "rewind: the guest reset: the recording ends here (a reset is not replayable yet)\n");
     outcome.exit_status = exit_status_for(outcome);
@@ -96,7 +102,7 @@ int record_command(const std::vector<std::string>& all_args) {
       std::fprintf(stderr, "rewind: icount=%llu trace_bytes=%llu\n", (unsigned long long)outcome.icount,
                    (unsigned long long)st.file_bytes);
     }
-    return outcome.exit_status;
+    return host.console().write_failed() ? kExitBadInput : outcome.exit_status;
   } catch (const std::runtime_error& e) {
     std::fprintf(stderr, "rewind: %s\n", e.what());
     return kExitBadInput;

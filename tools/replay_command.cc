@@ -123,11 +123,22 @@ int replay_command(const std::vector<std::string>& args) {
     check_images(reader->header());
     core::MachineConfig config = replay::from_spec(reader->header().machine);
     config.serial = serial;
-    std::unique_ptr<replay::ByteSink> console = replay::open_console_sink(serial);
+    std::unique_ptr<replay::ConsoleSink> console = replay::open_console_sink(serial);
     replay::Replayer replayer(*reader, *console);
     replay::HostProgress progress(to ? "seek" : "replay");
     uint64_t target = to ? *to : reader->last_icount();
-    BuiltMachine built = build_machine(config, replayer, [&](uint64_t icount) { progress.update(icount, target); });
+    // The user stopping the replay (a quit signal, or the console's reader
+    // gone) is not part of the recording: it ends the replay where it is.
+    core::RunControl* run_control = nullptr;
+    bool interrupted = false;
+    BuiltMachine built = build_machine(config, replayer, [&](uint64_t icount) {
+      progress.update(icount, target);
+      if (run_control && (replay::host_signals::take_quit() || console->reader_gone())) {
+        interrupted = true;
+        run_control->request_user_quit();
+      }
+    });
+    run_control = &built.machine->run_control();
     std::optional<size_t> restored;
     if (to && seek) restored = restore_nearest_checkpoint(*reader, *built.machine, *to);
     if (restored) replayer.attach_after_checkpoint(*built.machine, *restored);
@@ -149,15 +160,30 @@ int replay_command(const std::vector<std::string>& args) {
       std::fprintf(stderr, "rewind: %s\n", replayer.divergence().c_str());
       return kExitDiverged;
     }
+    if (interrupted) {
+      if (console->reader_gone()) return kExitOk;  // `| head`: the reader has seen enough
+      int sig = replay::host_signals::first_quit_signal();
+      std::fprintf(stderr, "rewind: replay interrupted at icount %llu (the recording goes on to %llu)\n",
+                   (unsigned long long)outcome.icount, (unsigned long long)reader->last_icount());
+      return 128 + (sig ? sig : 2);
+    }
     if (to && replayer.reached_stop()) {
       print_position(*built.machine);
       return kExitOk;
     }
+    // A seek past the end fails the same way for a complete and a cut trace.
+    auto past_the_end = [&](const std::string& why) {
+      std::fprintf(stderr, "rewind: the recording ends at icount %llu, before %llu%s\n",
+                   (unsigned long long)outcome.icount, (unsigned long long)*to, why.c_str());
+      return kExitBadInput;
+    };
+    std::string cut_note = " (the trace was cut short: byte " + std::to_string(reader->readable_end()) + " of " +
+                           std::to_string(reader->file_size()) + " is the end of the readable part)";
     if (replayer.ran_out_of_trace()) {
-      std::fprintf(stderr, "rewind: the trace ends at icount %llu (it was cut short: byte %llu of %llu is the end of the readable part)\n",
-                   (unsigned long long)outcome.icount, (unsigned long long)reader->readable_end(),
-                   (unsigned long long)reader->file_size());
-      return kExitOk;
+      if (to) return past_the_end(cut_note);
+      std::fprintf(stderr, "rewind: the trace ends at icount %llu%s\n", (unsigned long long)outcome.icount,
+                   cut_note.c_str());
+      return console->write_failed() ? kExitBadInput : kExitOk;
     }
     // The recording's own end must be the next event, at this very point.
     const traces::Event* end = replayer.next_event();
@@ -169,7 +195,6 @@ int replay_command(const std::vector<std::string>& args) {
                        : "has no end event");
       return kExitDiverged;
     }
-    int status = exit_status_for(outcome);
     const auto& recorded = std::get<traces::RunEnd>(end->data);
     traces::Digest final_digest = replay::compute_digest(built.machine->vcpu().state(), *built.machine);
     if (!recorded.final_digest.registers.empty() && final_digest != recorded.final_digest) {
@@ -182,19 +207,20 @@ int replay_command(const std::vector<std::string>& args) {
       print_position(*built.machine);
       return kExitOk;
     }
-    if (to) {
-      std::fprintf(stderr, "rewind: the recording ends at icount %llu, before %llu\n",
-                   (unsigned long long)outcome.icount, (unsigned long long)*to);
-      return kExitBadInput;
-    }
+    if (to) return past_the_end("");
+    // Where the recording ended from outside the guest (the user quit, an
+    // error of the recording rewind), the replay stopped there itself.
+    int status = replayer.stopped_at_recorded_end() ? recorded.exit_status : exit_status_for(outcome);
     if (recorded.exit_status != status) {
       std::fprintf(stderr, "rewind: diverged at icount %llu: expected exit status %d, got %d\n",
                    (unsigned long long)outcome.icount, recorded.exit_status, status);
       return kExitDiverged;
     }
+    if (recorded.reason == traces::StopReason::kError)
+      std::fprintf(stderr, "rewind: the recording ends here: the recording rewind stopped on an internal error\n");
     if (outcome.reason == core::StopReason::kShutdown)
       std::fprintf(stderr, "rewind: guest stopped: %s\n", outcome.detail.c_str());
-    return status;
+    return console->write_failed() ? kExitBadInput : status;
   } catch (const std::runtime_error& e) {
     std::fprintf(stderr, "rewind: %s\n", e.what());
     return kExitBadInput;

@@ -56,18 +56,20 @@ int run_command(const std::vector<std::string>& args) {
         std::fprintf(stderr, "rewind: icount=%" PRIu64 " host_seconds=%.6f mips=%.1f\n", total_icount, seconds,
                      seconds > 0 ? total_icount / seconds / 1e6 : 0.0);
       }
+      // Output that could not be written is a failed run, whatever the guest did.
+      auto status = [&](int guest_status) { return inputs.console().write_failed() ? kExitBadInput : guest_status; };
       switch (outcome.reason) {
         case core::StopReason::kGuestExit:
-          return outcome.exit_status;
+          return status(outcome.exit_status);
         case core::StopReason::kShutdown:
           std::fprintf(stderr, "rewind: guest stopped: %s", outcome.detail.c_str());
           return kExitGuestCrashed;
         case core::StopReason::kReset:
-          if (options.machine.no_reboot) return kExitOk;
+          if (options.machine.no_reboot) return status(kExitOk);
           continue;  // power-cycle: a fresh machine from the same flags
         case core::StopReason::kUserQuit:
         case core::StopReason::kNone:
-          return kExitOk;
+          return status(kExitOk);
       }
     }
   } catch (const std::runtime_error& e) {
@@ -75,9 +77,6 @@ int run_command(const std::vector<std::string>& args) {
     // files replay/host cannot open) are runtime_errors with one-line messages.
     std::fprintf(stderr, "rewind: %s\n", e.what());
     return kExitBadInput;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rewind: internal error: %s\n", e.what());
-    return kExitInternalError;
   }
 }
 

@@ -33,7 +33,18 @@
 #  - devices always see the count of instructions retired before the one
 #    accessing them (icount is stored before every port or MMIO access).
 # An event stamped with icount N takes effect after exactly N instructions have
-# retired and before instruction N+1 executes.
+# retired and before instruction N+1 executes. Two kinds of events differ in
+# how they take effect:
+#  - asynchronous events (consoleInput, userRequest, stateDigest, runEnd) are
+#    delivered between instructions, at the point (icount, idleNs);
+#  - synchronous events (wallClock, random) are answers to a request a device
+#    made while executing an instruction: they belong to instruction N+1, the
+#    one that ran when exactly N instructions had retired (its own count is
+#    not included: it had not retired when it asked). Replay hands such an
+#    answer out only when that instruction asks for it, and reports a
+#    divergence if it does not. When an instruction asks and then faults (it
+#    does not retire), events stamped N after the answer come after the
+#    fault's delivery.
 
 @0xe7d1ee8100a7f53c;
 

@@ -205,16 +205,20 @@ void InterpCpu::unimplemented(const DecodedInsn& d) {
   uint64_t rip = s.rip - d.length;
   std::snprintf(where, sizeof where, "%04x:%016llx", unsigned(s.seg[kSegCs].selector),
                 static_cast<unsigned long long>(rip));
-  if (env_.run_control)
-    env_.run_control->warn(std::string("no semantics for ") + form_name(d.form) + " (" + describe_encoding(d) +
-                           ") at " + where + ": raising #UD");
+  if (env_.run_control) {
+    std::string key = std::string("no semantics for ") + form_name(d.form);
+    env_.run_control->warn_once(key, key + " (" + describe_encoding(d) + ") at " + where + ": raising #UD");
+  }
 }
 
 void InterpCpu::unimplemented_feature(const char* what) {
   char where[64];
   std::snprintf(where, sizeof where, "%04x:%016llx", unsigned(s.seg[kSegCs].selector),
                 static_cast<unsigned long long>(s.rip));
-  if (env_.run_control) env_.run_control->warn(std::string("not implemented: ") + what + " near " + where);
+  if (env_.run_control) {
+    std::string key = std::string("not implemented: ") + what;
+    env_.run_control->warn_once(key, key + " near " + where);
+  }
 }
 
 }  // namespace rwd::tcg

@@ -106,6 +106,7 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     if (shutdown_ || (env_.run_control && env_.run_control->stop_requested()))
       return core::VcpuExit::kStopRequested;
     if (s.icount >= icount_limit) return core::VcpuExit::kLimitReached;
+    if (attention()) return core::VcpuExit::kAttention;
 
     // Events are taken between instructions, never inside the STI/MOV SS shadow.
     if (!s.interrupt_shadow) {
@@ -193,7 +194,7 @@ void TcgVcpu::execute(Block* b, uint64_t limit) {
     // changed: devices (interrupt lines, stop requests) are only reached by
     // instructions that set exit_block; IF and the shadow change only in
     // instructions that end their block.
-    if (icount >= limit || cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
+    if (icount >= limit || cpu_.exit_block || s.interrupt_shadow || shutdown_ || attention()) return;
     if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) return;
     // Successor cache inline (the common case), the full lookup out of line.
     uint64_t next_rip = s.rip;
@@ -219,7 +220,7 @@ void TcgVcpu::execute_rep(const Insn* i, uint64_t budget) {
     if (st == Status::kRepeat) {
       ++s.icount;
       s.rip = start;
-      if (--budget == 0 || cpu_.exit_block) return;
+      if (--budget == 0 || cpu_.exit_block || attention()) return;
       continue;
     }
     if (st == Status::kFault) {

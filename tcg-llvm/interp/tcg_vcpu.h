@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "core/run_control.h"
 #include "core/vcpu.h"
 #include "tcg-llvm/interp/block_cache.h"
 #include "tcg-llvm/interp/interp_cpu.h"
@@ -56,6 +57,7 @@ class TcgVcpu final : public core::Vcpu {
   // triple fault (shutdown).
   void deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err);
   void raise_pending_exception();
+  bool attention() const { return env_.run_control && env_.run_control->attention_requested(); }
 
   core::CpuEnvironment env_;
   BlockCache blocks_;

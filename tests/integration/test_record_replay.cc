@@ -29,6 +29,7 @@
 #include "tests/integration/guest_spec.h"
 #include "tests/integration/test_files.h"
 #include "tests/integration/subprocess.h"
+#include "tests/integration/trace_contents.h"
 #include "traces/trace_format.h"
 #include "traces/trace_reader.h"
 #include "traces/trace_writer.h"
@@ -38,6 +39,9 @@ namespace tr = rwd::traces;
 using rwd::testing::JitterOptions;
 using rwd::testing::GuestSpec;
 using rwd::testing::TempDir;
+using rwd::testing::TraceContents;
+using rwd::testing::load_trace;
+using rwd::testing::write_trace;
 using rwd::testing::write_file;
 using rwd::testing::ProcessResult;
 using rwd::testing::read_file;
@@ -136,41 +140,6 @@ Recording record(const GuestSpec& g, const std::string& image, const std::string
 ProcessResult replay(const std::string& trace) {
   // stdin is closed at once: the replay must need nothing from the host.
   return run_process({rewind_binary(), "replay", trace, "-serial", "stdio"}, {}, kReplayTimeout);
-}
-
-struct TraceContents {
-  tr::Header header;
-  std::vector<tr::Event> events;
-  std::vector<tr::Checkpoint> checkpoints;
-  bool truncated = false;
-};
-
-TraceContents load_trace(const std::string& path) {
-  TraceContents t;
-  std::unique_ptr<tr::TraceReader> reader = tr::TraceReader::open(path);
-  t.header = reader->header();
-  t.truncated = reader->truncated();
-  while (std::optional<tr::Event> e = reader->next()) t.events.push_back(std::move(*e));
-  for (size_t i = 0; i < reader->checkpoints().size(); ++i) t.checkpoints.push_back(reader->read_checkpoint(i));
-  return t;
-}
-
-// Writes `t` as a new, complete trace: the initial checkpoint (icount 0)
-// first, then events and checkpoints in icount order, a checkpoint after
-// every event at or before its icount (the recorder logs a point's inputs
-// and their digest before it takes a checkpoint there).
-void write_trace(const std::string& path, const TraceContents& t) {
-  std::unique_ptr<tr::TraceWriter> writer = tr::TraceWriter::create(path, t.header);
-  size_t next_cp = 0;
-  while (next_cp < t.checkpoints.size() && t.checkpoints[next_cp].icount == 0)
-    writer->write_checkpoint(t.checkpoints[next_cp++]);
-  for (const tr::Event& e : t.events) {
-    while (next_cp < t.checkpoints.size() && t.checkpoints[next_cp].icount < e.icount)
-      writer->write_checkpoint(t.checkpoints[next_cp++]);
-    writer->append(e);
-  }
-  while (next_cp < t.checkpoints.size()) writer->write_checkpoint(t.checkpoints[next_cp++]);
-  writer->finish();
 }
 
 std::string console_input_bytes(const TraceContents& t) {

@@ -66,6 +66,14 @@ class FakeVcpu : public core::Vcpu {
       wake_icounts.push_back(st_.icount);
       if (on_wake) on_wake(*this);
     }
+    if (device_at && *device_at >= st_.icount && *device_at < limit) {
+      // The instruction at *device_at touches a device, which runs `device`;
+      // like the interpreter, the vCPU then checks for attention.
+      st_.icount = *device_at + 1;
+      device_at.reset();
+      if (device) device();
+      if (machine_.run_control().attention_requested()) return VcpuExit::kAttention;
+    }
     if (exit_at && *exit_at >= st_.icount && *exit_at <= limit) {
       st_.icount = *exit_at;
       exit_at.reset();
@@ -93,6 +101,8 @@ class FakeVcpu : public core::Vcpu {
   std::optional<uint64_t> exit_at;
   int exit_status = 0;
   std::function<void(FakeVcpu&)> on_wake;
+  std::optional<uint64_t> device_at;
+  std::function<void()> device;
 
   // Observations.
   std::vector<uint64_t> limits, starts, wake_icounts;
@@ -190,6 +200,48 @@ BOOST_AUTO_TEST_CASE(timers_fire_at_exactly_their_deadline_and_the_vcpu_never_ov
   BOOST_TEST(oneshot[0].second - 3333u < kNs);
   // No idle time: the guest never halted.
   BOOST_TEST(m.clock().idle_ns() == 0u);
+  rig.check_sane();
+}
+
+BOOST_AUTO_TEST_CASE(timer_armed_by_the_guest_during_a_run_fires_at_its_deadline, *boost::unit_test::timeout(20)) {
+  // A one-shot timer programmed by an instruction (a PIT count written) with
+  // a deadline earlier than the budget the vCPU was given must still fire at
+  // that deadline: how far the vCPU was allowed to run (next poll, replay
+  // stop points) must never decide when a guest's timer fires.
+  Rig rig;
+  Machine& m = rig.machine;
+  std::optional<uint64_t> fired_at;
+  core::Timer oneshot(m.timers(), "oneshot", [&] { fired_at = m.clock().now_ns(); });
+  rig.cpu->device_at = 1000;  // the instruction at icount 1000 arms it for 300 ns later
+  rig.cpu->device = [&] { oneshot.arm(m.clock().now_ns() + 300); };
+  rig.cpu->exit_at = 5000;
+  core::RunOutcome out = m.run();
+  BOOST_TEST(out.reason == StopReason::kGuestExit);
+  BOOST_REQUIRE(fired_at.has_value());
+  BOOST_TEST(*fired_at == 1001u + 300u);
+  rig.check_sane();
+}
+
+BOOST_AUTO_TEST_CASE(host_attention_polls_inputs_at_once_without_moving_the_poll_schedule,
+                     *boost::unit_test::timeout(20)) {
+  // A quit signal asks for attention mid-run: the inputs are polled where the
+  // vCPU returned, and the regular schedule (shared by record and replay)
+  // stays where it was.
+  Rig rig;
+  Machine& m = rig.machine;
+  std::vector<uint64_t> polls;
+  m.set_input_poller([&](uint64_t icount, uint64_t) {
+    polls.push_back(icount);
+    return true;
+  });
+  rig.cpu->device_at = 12'345;
+  rig.cpu->device = [&] { m.run_control().request_attention(core::attention::kHost); };
+  rig.cpu->exit_at = 3 * kPollInterval + 10;
+  m.run();
+  BOOST_REQUIRE(polls.size() >= 4u);
+  BOOST_TEST(polls[0] == 12'346u);
+  BOOST_TEST(polls[1] == kPollInterval);
+  BOOST_TEST(polls[2] == 2 * kPollInterval);
   rig.check_sane();
 }
 
