@@ -88,6 +88,15 @@ bool AddressSpace::overlaps_mapping(uint64_t addr, unsigned size) const {
   return false;
 }
 
+bool AddressSpace::reaches_device(uint64_t addr, unsigned size) const {
+  for (unsigned i = 0; i < size; ++i) {
+    const FlatRange* f = lookup(addr + i);
+    if (f && f->region->ops) return true;
+    if (f) i += unsigned(std::min<uint64_t>(f->last - (addr + i), size));  // rest of this range
+  }
+  return false;
+}
+
 uint8_t* AddressSpace::ram_pointer(uint64_t addr, uint64_t len) const {
   const FlatRange* f = lookup(addr);
   if (!f || !f->region->ram || len == 0) return nullptr;

@@ -80,6 +80,9 @@ class AddressSpace {
   const FlatRange* lookup(uint64_t addr) const;
   // Host pointer for [addr, addr+len) when it lies entirely in one RAM region.
   uint8_t* ram_pointer(uint64_t addr, uint64_t len) const;
+  // True when an access to [addr, addr+size) would reach a device (an MMIO or
+  // port region), not only RAM or nothing.
+  bool reaches_device(uint64_t addr, unsigned size) const;
 
   // Accesses of 1, 2, 4 or 8 bytes; little-endian. Never fail: unmapped reads
   // return all-ones, unmapped writes are dropped, both counted in stats().

@@ -9,29 +9,45 @@ namespace rwd::replay {
 
 namespace {
 
+constexpr uint32_t kCpuStateVersion = 1;
+
 void clear_dirty_log(core::Machine& machine) {
   machine.dirty_log().clear();
   machine.vcpu().dirty_log_cleared();
 }
 
-}  // namespace
-
-traces::Checkpoint take_checkpoint(core::Machine& machine) {
+// Everything but the pages.
+traces::Checkpoint checkpoint_head(core::Machine& machine) {
   core::X86CpuState& cpu = machine.vcpu().state();
   traces::Checkpoint cp;
   cp.icount = cpu.icount;
   cp.idle_ns = machine.clock().idle_ns();
   core::StateWriter cpu_out;
   core::save_cpu_state(cpu, cpu_out);
-  cp.cpu_state_version = 1;
+  cp.cpu_state_version = kCpuStateVersion;
   cp.cpu_state = cpu_out.take();
   for (auto& [name, bytes] : machine.save_states()) cp.devices.push_back({name, std::move(bytes)});
-  const uint8_t* ram = machine.ram();
-  machine.dirty_log().for_each_dirty(
-      [&](uint64_t page) { cp.add_page(page, ram + page * core::DirtyLog::kPageSize); });
   cp.digest = compute_digest(cpu, machine);
-  clear_dirty_log(machine);
   return cp;
+}
+
+}  // namespace
+
+void write_checkpoint(core::Machine& machine, traces::TraceWriter& writer) {
+  traces::Checkpoint head = checkpoint_head(machine);
+  // Dirty pages straight from guest RAM, in increasing order.
+  const core::DirtyLog& log = machine.dirty_log();
+  const uint8_t* ram = machine.ram();
+  uint64_t next = 0;
+  writer.write_checkpoint(head, [&](uint64_t& page_number, const uint8_t*& bytes) {
+    while (next < log.page_count() && !log.is_dirty(next)) ++next;
+    if (next >= log.page_count()) return false;
+    page_number = next;
+    bytes = ram + next * core::DirtyLog::kPageSize;
+    ++next;
+    return true;
+  });
+  clear_dirty_log(machine);
 }
 
 traces::Digest checkpoint_digest_and_clear(core::Machine& machine) {
@@ -40,17 +56,27 @@ traces::Digest checkpoint_digest_and_clear(core::Machine& machine) {
   return d;
 }
 
-void apply_checkpoint_pages(core::Machine& machine, const traces::Checkpoint& cp) {
-  for (size_t i = 0; i < cp.pages.size(); ++i) {
-    uint64_t page = cp.pages[i].page_number;
-    if (page >= machine.dirty_log().page_count())
-      throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + ": page " + std::to_string(page) +
-                               " lies outside the machine's RAM");
-    std::memcpy(machine.ram() + page * core::DirtyLog::kPageSize, cp.page_bytes(i).data(), core::DirtyLog::kPageSize);
+traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& reader, size_t index) {
+  core::DirtyLog& log = machine.dirty_log();
+  clear_dirty_log(machine);
+  for (size_t i = 0; i <= index; ++i) {
+    // The target's own pages are the ones its digest covers: leave them
+    // marked, as they were when it was taken.
+    if (i == index) clear_dirty_log(machine);
+    reader.for_each_checkpoint_page(i, [&](uint64_t page, const uint8_t* bytes) {
+      if (page >= log.page_count())
+        throw traces::TraceError("checkpoint at icount " + std::to_string(reader.checkpoints()[i].icount) + ": page " +
+                                 std::to_string(page) + " lies outside the machine's RAM");
+      uint8_t* host = machine.ram() + page * core::DirtyLog::kPageSize;
+      std::memcpy(host, bytes, core::DirtyLog::kPageSize);
+      log.mark(host, core::DirtyLog::kPageSize);
+    });
   }
-}
-
-void restore_checkpoint_state(core::Machine& machine, const traces::Checkpoint& cp) {
+  traces::Checkpoint cp = reader.read_checkpoint(index, false);
+  if (cp.cpu_state_version != kCpuStateVersion)
+    throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + ": CPU state version " +
+                             std::to_string(cp.cpu_state_version) + " (this rewind reads version " +
+                             std::to_string(kCpuStateVersion) + ")");
   core::StateReader in(cp.cpu_state.data(), cp.cpu_state.size(), "cpu");
   core::X86CpuState cpu = core::load_cpu_state(in);
   in.expect_end();
@@ -59,8 +85,13 @@ void restore_checkpoint_state(core::Machine& machine, const traces::Checkpoint& 
   machine.load_states(states);
   machine.vcpu().state() = cpu;
   machine.vcpu().state_changed();
-  machine.dirty_log().clear();
-  machine.vcpu().dirty_log_cleared();
+  traces::Digest got = compute_digest(machine.vcpu().state(), machine);
+  clear_dirty_log(machine);
+  if (got != cp.digest)
+    throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) +
+                             " does not match its own digest (first difference: " +
+                             first_difference(cp.digest, got) + "): the trace is damaged");
+  return got;
 }
 
 }  // namespace rwd::replay

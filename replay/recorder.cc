@@ -18,7 +18,7 @@ void Recorder::attach(core::Machine& machine, const std::string& path, traces::H
   writer_ = traces::TraceWriter::create(path, header);
   // The initial checkpoint holds the loaded images (every page written so far),
   // so seeking never needs the image files.
-  writer_->write_checkpoint(take_checkpoint(machine));
+  write_checkpoint(machine, *writer_);
   next_checkpoint_ = checkpoint_interval_ ? machine.vcpu().state().icount + checkpoint_interval_ : ~0ull;
   machine.set_stop_points([this] { return next_checkpoint_; });
 }
@@ -73,7 +73,7 @@ bool Recorder::poll(uint64_t icount, uint64_t max_wait_ns) {
   // first went wrong, not just the next checkpoint.
   if (logged_since_digest_) log_digest();
   if (machine_ && icount >= next_checkpoint_) {
-    writer_->write_checkpoint(take_checkpoint(*machine_));
+    write_checkpoint(*machine_, *writer_);
     writer_->flush();
     next_checkpoint_ = icount + checkpoint_interval_;
   }

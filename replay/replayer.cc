@@ -46,19 +46,7 @@ std::string describe(const traces::Event& e) {
 
 Replayer::Replayer(traces::TraceReader& reader, ByteSink& console_out) : reader_(reader), console_out_(console_out) {}
 
-void Replayer::attach(core::Machine& machine) {
-  machine_ = &machine;
-  traces::Digest initial = compute_digest(machine.vcpu().state(), machine);
-  if (!reader_.header().initial_digest.registers.empty() && initial != reader_.header().initial_digest)
-    diverge("before the first instruction: the initial state differs (" +
-            first_difference(reader_.header().initial_digest, initial) + ")");
-  // The initial checkpoint sits at icount 0, before anything ran.
-  if (!reader_.checkpoints().empty() && reader_.checkpoints()[0].icount == machine.vcpu().state().icount)
-    verify_checkpoint();
-  machine.set_stop_points([this] { return next_stop(); });
-}
-
-void Replayer::attach_after_checkpoint(core::Machine& machine, size_t index) {
+void Replayer::attach(core::Machine& machine, size_t index) {
   machine_ = &machine;
   next_checkpoint_ = index + 1;
   machine.set_stop_points([this] { return next_stop(); });
@@ -150,25 +138,28 @@ ByteSink& Replayer::attach_console(unsigned index, ByteReceiver* receiver) {
 }
 
 void Replayer::verify_checkpoint() {
-  traces::Checkpoint expected = reader_.read_checkpoint(next_checkpoint_++);
-  traces::Digest got = checkpoint_digest_and_clear(*machine_);
+  size_t index = next_checkpoint_++;
+  traces::Checkpoint expected = reader_.read_checkpoint(index, false);
+  traces::Digest got = compute_digest(machine_->vcpu().state(), *machine_);
   if (got != expected.digest) {
     std::string what = first_difference(expected.digest, got);
     if (what.rfind("pages", 0) == 0) {
       // The checkpoint holds the pages themselves: name the first that differs.
-      for (size_t i = 0; i < expected.pages.size(); ++i) {
-        uint64_t page = expected.pages[i].page_number;
-        if (page < machine_->dirty_log().page_count() &&
-            std::memcmp(machine_->ram() + page * core::DirtyLog::kPageSize, expected.page_bytes(i).data(),
-                        core::DirtyLog::kPageSize) != 0) {
-          what = "RAM page " + std::to_string(page) + " (offset 0x" + std::to_string(page * 4096) + ")";
-          break;
+      bool found = false;
+      reader_.for_each_checkpoint_page(index, [&](uint64_t page, const uint8_t* bytes) {
+        if (found || page >= machine_->dirty_log().page_count()) return;
+        if (std::memcmp(machine_->ram() + page * core::DirtyLog::kPageSize, bytes, core::DirtyLog::kPageSize) != 0) {
+          char offset[32];
+          std::snprintf(offset, sizeof offset, "0x%llx", (unsigned long long)(page * core::DirtyLog::kPageSize));
+          what = "RAM page " + std::to_string(page) + " (offset " + offset + ")";
+          found = true;
         }
-      }
+      });
     }
     diverge("checkpoint digest: expected " + hex(expected.digest.registers) + "/" + hex(expected.digest.pages) +
             ", got " + hex(got.registers) + "/" + hex(got.pages) + "; first difference: " + what);
   }
+  checkpoint_digest_and_clear(*machine_);
 }
 
 bool Replayer::poll(uint64_t icount, uint64_t max_wait_ns) {

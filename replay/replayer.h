@@ -20,12 +20,10 @@ class Replayer final : public Inputs {
   // `console_out` receives the guest's console output (the user's terminal).
   Replayer(traces::TraceReader& reader, ByteSink& console_out);
 
-  // Once the machine is built and its vCPU attached: checks the initial digest
-  // and checkpoint, and hooks the machine's stop points.
-  void attach(core::Machine& machine);
-  // Instead of attach(): the machine was restored from checkpoint `index` (and
-  // the reader positioned after it); replay continues from there.
-  void attach_after_checkpoint(core::Machine& machine, size_t index);
+  // The machine was restored from checkpoint `index` (replay/checkpoints.h;
+  // index 0 for a replay from the start) and the reader positioned after it:
+  // hooks the machine's stop points, and replay continues from there.
+  void attach(core::Machine& machine, size_t index);
   // End the run when it reaches exactly this icount (replay --to).
   void stop_at(uint64_t icount) { stop_at_ = icount; }
   bool reached_stop() const { return reached_stop_; }

@@ -47,7 +47,10 @@ uint64_t hash64(const void* data, size_t size, uint64_t seed) {
 traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& machine) {
   uint16_t fields[kFieldCount];
   size_t n = 0;
-  auto add = [&](const void* p, size_t size) { fields[n++] = uint16_t(hash64(p, size, n)); };
+  auto add = [&](const void* p, size_t size) {
+    fields[n] = uint16_t(hash64(p, size, n));  // seeded by the field's index
+    ++n;
+  };
   for (uint64_t r : s.gpr) add(&r, sizeof r);
   add(&s.rip, sizeof s.rip);
   add(&s.rflags, sizeof s.rflags);

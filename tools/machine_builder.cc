@@ -17,9 +17,7 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   machine.run_control().set_warn_sink(
       [](const std::string& message) { std::fprintf(stderr, "rewind: warning: %s\n", message.c_str()); });
   built.board = std::make_unique<hw::PcBoard>(machine, config, inputs);
-  core::X86CpuState cpu = core::reset_cpu_state();
-  hw::load_multiboot(machine, config, cpu);
-  machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), cpu));
+  machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), core::reset_cpu_state()));
   built.signals = std::make_unique<replay::host_signals::Watch>(machine.run_control());
   machine.set_input_poller([&machine, &inputs, on_poll](uint64_t icount, uint64_t max_wait_ns) {
     if (on_poll) on_poll(icount);
@@ -28,6 +26,14 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
     return alive;
   });
   return built;
+}
+
+void load_guest(BuiltMachine& built, const core::MachineConfig& config) {
+  core::Machine& machine = *built.machine;
+  core::X86CpuState cpu = machine.vcpu().state();
+  hw::load_multiboot(machine, config, cpu);
+  machine.vcpu().state() = cpu;
+  machine.vcpu().state_changed();
 }
 
 int exit_status_for(const core::RunOutcome& outcome) {

@@ -20,13 +20,19 @@ struct BuiltMachine {
   std::unique_ptr<replay::host_signals::Watch> signals;
 };
 
-// RAM, board, the Multiboot kernel loaded, the interpreter vCPU attached, and
-// the main loop's input poller wired to `inputs`. Throws the one-line
-// runtime_errors of the board and loader.
+// RAM, board, the interpreter vCPU attached in its reset state, and the main
+// loop's input poller wired to `inputs`; no guest loaded yet. Throws the
+// one-line runtime_errors of the board.
 // `on_poll` (optional) sees the icount at every input poll, about every 2^20
 // instructions: progress meters hang there.
 BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs,
                            std::function<void(uint64_t icount)> on_poll = {});
+
+// Loads the guest of `config` (kernel, modules, command line) into a machine
+// that has not run yet and gives the vCPU its entry state. Throws the
+// loader's one-line runtime_errors. (A replay restores its recording's
+// initial checkpoint instead: it never reads the image files.)
+void load_guest(BuiltMachine& built, const core::MachineConfig& config);
 
 // Ends the run the user's way: the guest's status, or a crash report.
 int exit_status_for(const core::RunOutcome& outcome);

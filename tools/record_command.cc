@@ -82,6 +82,7 @@ int record_command(const std::vector<std::string>& all_args) {
     replay::HostInputs host(options.machine.serial);
     replay::Recorder recorder(host, interval);
     BuiltMachine built = build_machine(options.machine, recorder);
+    load_guest(built, options.machine);
     recorder.attach(*built.machine, output, header);
     core::RunOutcome outcome;
     try {

@@ -17,7 +17,6 @@
 #include "tools/exit_status.h"
 #include "tools/machine_builder.h"
 #include "tools/subcommands.h"
-#include "traces/sha256.h"
 #include "traces/trace_reader.h"
 
 namespace rwd::tools {
@@ -52,33 +51,6 @@ void print_position(core::Machine& machine) {
   }
   std::fprintf(stderr, "rewind: at icount %llu: digest %s\n%s", (unsigned long long)cpu.icount, hex.c_str(),
                core::format_cpu_state(cpu).c_str());
-}
-
-// The guest images must be the recorded ones, byte for byte.
-void check_images(const traces::Header& header) {
-  for (const traces::ImageInfo& image : header.images) {
-    uint64_t size = 0;
-    traces::Sha256Digest digest = traces::sha256_file(image.path, &size);
-    if (digest != image.sha256 || size != image.size)
-      throw traces::TraceError("guest image '" + image.path + "' differs from the one recorded (SHA-256 mismatch)");
-  }
-}
-
-// Puts the machine in the state of the last checkpoint at or before `icount`:
-// the pages of every checkpoint up to it (each holds the pages written since
-// the previous one), then its CPU and device state. Returns its index, or
-// nothing when replay must start from the beginning.
-std::optional<size_t> restore_nearest_checkpoint(traces::TraceReader& reader, core::Machine& machine, uint64_t icount) {
-  const auto& cps = reader.checkpoints();
-  std::optional<size_t> target;
-  for (size_t i = 0; i < cps.size() && cps[i].icount <= icount; ++i) target = i;
-  if (!target || cps[*target].icount == 0) return std::nullopt;
-  for (size_t i = 0; i < *target; ++i) replay::apply_checkpoint_pages(machine, reader.read_checkpoint(i));
-  std::optional<traces::Checkpoint> cp = reader.seek_checkpoint_at_or_before(cps[*target].icount);
-  if (!cp) return std::nullopt;
-  replay::apply_checkpoint_pages(machine, *cp);
-  replay::restore_checkpoint_state(machine, *cp);
-  return target;
 }
 
 }  // namespace
@@ -120,7 +92,6 @@ int replay_command(const std::vector<std::string>& args) {
     }
     if (path.empty()) throw UsageError("a trace file is required (see rewind replay --help)");
     std::unique_ptr<traces::TraceReader> reader = traces::TraceReader::open(path);
-    check_images(reader->header());
     core::MachineConfig config = replay::from_spec(reader->header().machine);
     config.serial = serial;
     std::unique_ptr<replay::ConsoleSink> console = replay::open_console_sink(serial);
@@ -139,10 +110,19 @@ int replay_command(const std::vector<std::string>& args) {
       }
     });
     run_control = &built.machine->run_control();
-    std::optional<size_t> restored;
-    if (to && seek) restored = restore_nearest_checkpoint(*reader, *built.machine, *to);
-    if (restored) replayer.attach_after_checkpoint(*built.machine, *restored);
-    else replayer.attach(*built.machine);
+    // The machine starts in the recorded state: the initial checkpoint holds
+    // every page the loader wrote, so the image files are never read. A seek
+    // starts from the last checkpoint at or before its target.
+    if (reader->checkpoints().empty() || reader->checkpoints()[0].icount != 0)
+      throw traces::TraceError("the trace has no initial checkpoint (at icount 0): nothing to replay from");
+    size_t start = to && seek ? reader->checkpoint_at_or_before(*to).value_or(0) : 0;
+    traces::Digest restored = replay::restore_checkpoint(*built.machine, *reader, start);
+    const traces::Digest& initial = reader->header().initial_digest;
+    if (start == 0 && !initial.registers.empty() && restored != initial)
+      throw traces::TraceError("the initial checkpoint does not match the header's initial state (" +
+                               replay::first_difference(initial, restored) + "): the trace is damaged");
+    reader->position_after_checkpoint(start);
+    replayer.attach(*built.machine, start);
     if (to) {
       replayer.stop_at(*to);
       if (built.machine->vcpu().state().icount == *to) {

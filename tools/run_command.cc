@@ -27,6 +27,7 @@ const char kRunHelp[] =
 // One boot of the machine, from power-on to the end of the run or a reset.
 core::RunOutcome boot_once(const core::MachineConfig& config, replay::Inputs& inputs) {
   BuiltMachine built = build_machine(config, inputs);
+  load_guest(built, config);
   core::RunOutcome outcome = built.machine->run();
   if (outcome.reason == core::StopReason::kShutdown)
     outcome.detail += "\n" + core::format_cpu_state(built.machine->vcpu().state());

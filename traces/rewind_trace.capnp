@@ -1,4 +1,4 @@
-# rewind trace file schema, format 1.0.
+# rewind trace file schema, format 1.1 (1.0 plus checkpoint-pages frames).
 #
 # A trace (*.rwt) records every input of one run that is not a pure function of
 # the guest's own state, so the run can be replayed bit-exactly. The byte layout
@@ -241,6 +241,13 @@ struct Checkpoint {
   # index, so equal pages (zeroed memory, copies) are stored once.
   digest @7 :Digest;
   # State digest at icount, equal to what a straight replay computes there.
+  pageFrames @8 :UInt32;
+  # (format 1.1) How many checkpoint-pages frames (CheckpointPages) come
+  # right before this frame in the file, holding the rest of its pages: a
+  # checkpoint whose pages do not fit in one frame is written as those frames
+  # first, then this one. 0 when every page is in `pages` above. When it is
+  # not 0, page numbers increase strictly across those frames and then this
+  # one (which makes each appear once without a reader holding them all).
 
   struct DeviceState {
     name @0 :Text;
@@ -255,6 +262,16 @@ struct Checkpoint {
     content @1 :UInt32;
     # Index into pageContents.
   }
+}
+
+# The payload of a checkpoint-pages frame (format 1.1): pages of the
+# checkpoint frame that follows (see Checkpoint.pageFrames). The frame
+# header's first icount is that checkpoint's icount.
+struct CheckpointPages {
+  pages @0 :List(Checkpoint.PageRef);
+  # Must be non-empty. Content indexes refer to pageContents below.
+  pageContents @1 :List(Data);
+  # Each exactly 4096 bytes.
 }
 
 # The payload of the footer frame, written by finish(): an index of the file.
@@ -285,5 +302,7 @@ struct Footer {
   enum FrameKind {
     events @0;
     checkpoint @1;
+    checkpointPages @2;
+    # (format 1.1)
   }
 }

@@ -310,13 +310,20 @@ void decode_events(const AlignedBuffer& message, uint64_t first_icount, std::vec
   });
 }
 
-Bytes encode_checkpoint(const Checkpoint& cp) {
-  // Merge equal contents: a hash of each page picks candidates, memcmp decides.
-  std::vector<uint32_t> remap(cp.page_contents.size(), UINT32_MAX);
+namespace {
+
+// The pages of `cp` with equal contents merged: a hash of each page picks
+// candidates, memcmp decides. refs[i] indexes `unique` for cp.pages[i].
+struct MergedPages {
   std::vector<const Bytes*> unique;
-  std::unordered_multimap<uint64_t, uint32_t> by_hash;
   std::vector<uint32_t> refs;
-  refs.reserve(cp.pages.size());
+};
+
+MergedPages merge_pages(const Checkpoint& cp) {
+  MergedPages m;
+  std::vector<uint32_t> remap(cp.page_contents.size(), UINT32_MAX);
+  std::unordered_multimap<uint64_t, uint32_t> by_hash;
+  m.refs.reserve(cp.pages.size());
   std::unordered_set<uint64_t> seen_pages;
   for (const PageRef& p : cp.pages) {
     if (p.content >= cp.page_contents.size())
@@ -339,21 +346,64 @@ Bytes encode_checkpoint(const Checkpoint& cp) {
       uint32_t found = UINT32_MAX;
       auto [lo, hi] = by_hash.equal_range(hash);
       for (auto it = lo; it != hi && found == UINT32_MAX; ++it)
-        if (std::memcmp(unique[it->second]->data(), bytes.data(), kPageSize) == 0) found = it->second;
+        if (std::memcmp(m.unique[it->second]->data(), bytes.data(), kPageSize) == 0) found = it->second;
       if (found == UINT32_MAX) {
-        found = uint32_t(unique.size());
-        unique.push_back(&bytes);
+        found = uint32_t(m.unique.size());
+        m.unique.push_back(&bytes);
         by_hash.emplace(hash, found);
       }
       remap[p.content] = found;
     }
-    refs.push_back(remap[p.content]);
+    m.refs.push_back(remap[p.content]);
   }
+  return m;
+}
+
+template <typename Builder>
+void set_pages(Builder root, const Checkpoint& cp, const MergedPages& m) {
+  auto pages = root.initPages(unsigned(cp.pages.size()));
+  for (size_t i = 0; i < cp.pages.size(); ++i) {
+    pages[unsigned(i)].setPageNumber(cp.pages[i].page_number);
+    pages[unsigned(i)].setContent(m.refs[i]);
+  }
+  auto contents = root.initPageContents(unsigned(m.unique.size()));
+  for (size_t i = 0; i < m.unique.size(); ++i) contents.set(unsigned(i), as_data(*m.unique[i]));
+}
+
+// Appends the pages of a Checkpoint or CheckpointPages reader to `cp`,
+// validating them.
+template <typename Reader>
+void get_pages(Reader r, const std::string& where, Checkpoint& cp) {
+  auto contents = r.getPageContents();
+  size_t base = cp.page_contents.size();
+  cp.page_contents.reserve(base + contents.size());
+  for (auto c : contents) {
+    if (c.size() != kPageSize)
+      throw TraceError(where + ": page content of " + std::to_string(c.size()) + " bytes, expected 4096");
+    cp.page_contents.push_back(to_bytes(c));
+  }
+  auto pages = r.getPages();
+  cp.pages.reserve(cp.pages.size() + pages.size());
+  std::unordered_set<uint64_t> seen;
+  for (auto p : pages) {
+    if (p.getContent() >= contents.size())
+      throw TraceError(where + ": page " + std::to_string(p.getPageNumber()) + " refers to missing content " +
+                       std::to_string(p.getContent()));
+    if (!seen.insert(p.getPageNumber()).second)
+      throw TraceError(where + ": page " + std::to_string(p.getPageNumber()) + " listed twice");
+    cp.pages.push_back({p.getPageNumber(), uint32_t(base + p.getContent())});
+  }
+}
+
+}  // namespace
+
+Bytes encode_checkpoint(const Checkpoint& cp, uint32_t page_frames) {
+  MergedPages merged = merge_pages(cp);
   if (cp.devices.size() > kMaxDevicesPerCheckpoint)
     throw TraceError("checkpoint: too many devices (" + std::to_string(cp.devices.size()) + ")");
 
   return encoding("a checkpoint", [&] {
-    capnp::MallocMessageBuilder message(unsigned(std::min<size_t>(unique.size() * 513 + 1024, 1u << 24)));
+    capnp::MallocMessageBuilder message(unsigned(std::min<size_t>(merged.unique.size() * 513 + 1024, 1u << 24)));
     auto root = message.initRoot<s::Checkpoint>();
     root.setIcount(cp.icount);
     root.setIdleNs(cp.idle_ns);
@@ -364,20 +414,15 @@ Bytes encode_checkpoint(const Checkpoint& cp) {
       devices[unsigned(i)].setName(as_text(cp.devices[i].name));
       devices[unsigned(i)].setState(as_data(cp.devices[i].state));
     }
-    auto pages = root.initPages(unsigned(cp.pages.size()));
-    for (size_t i = 0; i < cp.pages.size(); ++i) {
-      pages[unsigned(i)].setPageNumber(cp.pages[i].page_number);
-      pages[unsigned(i)].setContent(refs[i]);
-    }
-    auto contents = root.initPageContents(unsigned(unique.size()));
-    for (size_t i = 0; i < unique.size(); ++i) contents.set(unsigned(i), as_data(*unique[i]));
+    set_pages(root, cp, merged);
     set_digest(root.initDigest(), cp.digest);
+    root.setPageFrames(page_frames);
     return flatten(message);
   });
 }
 
-Checkpoint decode_checkpoint(const AlignedBuffer& message) {
-  return guarded("checkpoint", message, [](MessageIn& in) {
+Checkpoint decode_checkpoint(const AlignedBuffer& message, uint32_t* page_frames) {
+  return guarded("checkpoint", message, [&](MessageIn& in) {
     auto r = in.root<s::Checkpoint>();
     Checkpoint cp;
     cp.icount = r.getIcount();
@@ -388,26 +433,29 @@ Checkpoint decode_checkpoint(const AlignedBuffer& message) {
     auto devices = r.getDevices();
     if (devices.size() > kMaxDevicesPerCheckpoint) throw TraceError(where + ": too many devices");
     for (auto d : devices) cp.devices.push_back({to_string(d.getName()), to_bytes(d.getState())});
-    auto contents = r.getPageContents();
-    cp.page_contents.reserve(contents.size());
-    for (auto c : contents) {
-      if (c.size() != kPageSize)
-        throw TraceError(where + ": page content of " + std::to_string(c.size()) + " bytes, expected 4096");
-      cp.page_contents.push_back(to_bytes(c));
-    }
-    auto pages = r.getPages();
-    cp.pages.reserve(pages.size());
-    std::unordered_set<uint64_t> seen;
-    for (auto p : pages) {
-      if (p.getContent() >= cp.page_contents.size())
-        throw TraceError(where + ": page " + std::to_string(p.getPageNumber()) + " refers to missing content " +
-                         std::to_string(p.getContent()));
-      if (!seen.insert(p.getPageNumber()).second)
-        throw TraceError(where + ": page " + std::to_string(p.getPageNumber()) + " listed twice");
-      cp.pages.push_back({p.getPageNumber(), p.getContent()});
-    }
+    get_pages(r, where, cp);
     cp.digest = get_digest(r.getDigest(), where.c_str());
+    if (page_frames) *page_frames = r.getPageFrames();
     return cp;
+  });
+}
+
+Bytes encode_checkpoint_pages(const Checkpoint& chunk) {
+  MergedPages merged = merge_pages(chunk);
+  return encoding("checkpoint pages", [&] {
+    capnp::MallocMessageBuilder message(unsigned(std::min<size_t>(merged.unique.size() * 513 + 1024, 1u << 24)));
+    set_pages(message.initRoot<s::CheckpointPages>(), chunk, merged);
+    return flatten(message);
+  });
+}
+
+void decode_checkpoint_pages(const AlignedBuffer& message, uint64_t icount, Checkpoint& out) {
+  guarded("checkpoint pages", message, [&](MessageIn& in) {
+    auto r = in.root<s::CheckpointPages>();
+    std::string where = "pages of the checkpoint at icount " + std::to_string(icount);
+    if (r.getPages().size() == 0) throw TraceError(where + ": no pages");
+    get_pages(r, where, out);
+    return 0;
   });
 }
 
@@ -418,8 +466,9 @@ Bytes encode_footer(const FooterData& f) {
   for (size_t i = 0; i < f.frames.size(); ++i) {
     frames[unsigned(i)].setFirstIcount(f.frames[i].first_icount);
     frames[unsigned(i)].setOffset(f.frames[i].offset);
-    frames[unsigned(i)].setKind(f.frames[i].kind == FrameKind::kEvents ? s::Footer::FrameKind::EVENTS
-                                                                        : s::Footer::FrameKind::CHECKPOINT);
+    frames[unsigned(i)].setKind(f.frames[i].kind == FrameKind::kEvents       ? s::Footer::FrameKind::EVENTS
+                                : f.frames[i].kind == FrameKind::kCheckpoint ? s::Footer::FrameKind::CHECKPOINT
+                                                                             : s::Footer::FrameKind::CHECKPOINT_PAGES);
   }
   auto cps = root.initCheckpoints(unsigned(f.checkpoints.size()));
   for (size_t i = 0; i < f.checkpoints.size(); ++i) {
@@ -439,9 +488,10 @@ FooterData decode_footer(const AlignedBuffer& message) {
     f.frames.reserve(frames.size());
     for (auto fr : frames) {
       uint16_t kind = raw_enum(fr.getKind());
-      if (kind > raw_enum(s::Footer::FrameKind::CHECKPOINT))
+      if (kind > raw_enum(s::Footer::FrameKind::CHECKPOINT_PAGES))
         throw TraceError("trace footer: unknown frame kind " + std::to_string(kind));
-      f.frames.push_back({kind == 0 ? FrameKind::kEvents : FrameKind::kCheckpoint, fr.getOffset(), fr.getFirstIcount()});
+      constexpr FrameKind kKinds[] = {FrameKind::kEvents, FrameKind::kCheckpoint, FrameKind::kCheckpointPages};
+      f.frames.push_back({kKinds[kind], fr.getOffset(), fr.getFirstIcount()});
     }
     auto cps = r.getCheckpoints();
     f.checkpoints.reserve(cps.size());

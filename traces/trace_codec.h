@@ -49,8 +49,12 @@ Bytes encode_events(const Event* events, size_t count);
 void decode_events(const AlignedBuffer& message, uint64_t first_icount, std::vector<Event>& out);
 
 // Merges equal page contents and drops unreferenced ones while encoding.
-Bytes encode_checkpoint(const Checkpoint& checkpoint);
-Checkpoint decode_checkpoint(const AlignedBuffer& message);
+// `page_frames`: how many checkpoint-pages frames precede this one.
+Bytes encode_checkpoint(const Checkpoint& checkpoint, uint32_t page_frames = 0);
+Checkpoint decode_checkpoint(const AlignedBuffer& message, uint32_t* page_frames = nullptr);
+// A checkpoint-pages frame: the pages (and contents) of `chunk`, nothing else.
+Bytes encode_checkpoint_pages(const Checkpoint& chunk);
+void decode_checkpoint_pages(const AlignedBuffer& message, uint64_t icount, Checkpoint& out);
 
 struct FooterData {
   std::vector<FrameRef> frames;

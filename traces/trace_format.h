@@ -11,7 +11,7 @@
 namespace rwd::traces {
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 0;
+inline constexpr uint16_t kFormatMinor = 1;
 
 // Preamble: magic, u16 major, u16 minor, u32 header length, u32 CRC32C of the
 // header bytes, then the header (an unpacked, uncompressed Cap'n Proto message).
@@ -32,6 +32,7 @@ constexpr uint32_t fourcc(const char (&s)[5]) {
 enum class FrameKind : uint32_t {
   kEvents = fourcc("EVTS"),
   kCheckpoint = fourcc("CKPT"),
+  kCheckpointPages = fourcc("CKPG"),  // format 1.1: pages of the CKPT frame that follows
   kFooter = fourcc("FOOT"),
 };
 
@@ -49,6 +50,10 @@ inline constexpr uint32_t kMaxFooterFrameBytes = 256u << 20;      // uncompresse
 inline constexpr size_t kMaxDigestBytes = 64;
 inline constexpr size_t kMaxEventsPerFrame = 1u << 18;
 inline constexpr size_t kMaxDevicesPerCheckpoint = 1u << 12;
+// The writer puts at most this many pages in one frame (16 MiB raw), so a
+// checkpoint of all guest RAM streams through bounded memory; the rest goes
+// into checkpoint-pages frames before it.
+inline constexpr size_t kPagesPerFrame = 4096;
 
 // One entry of the index (the footer, or the reader's scan of a cut-off file).
 struct FrameRef {

@@ -35,13 +35,14 @@ std::string at(uint64_t offset) { return "trace frame at offset " + std::to_stri
 
 bool valid_kind(uint32_t k) {
   return k == uint32_t(FrameKind::kEvents) || k == uint32_t(FrameKind::kCheckpoint) ||
-         k == uint32_t(FrameKind::kFooter);
+         k == uint32_t(FrameKind::kCheckpointPages) || k == uint32_t(FrameKind::kFooter);
 }
 
 uint32_t max_uncompressed(FrameKind k) {
   switch (k) {
     case FrameKind::kEvents: return kMaxEventFrameBytes;
     case FrameKind::kCheckpoint: return kMaxCheckpointFrameBytes;
+    case FrameKind::kCheckpointPages: return kMaxCheckpointFrameBytes;
     case FrameKind::kFooter: return kMaxFooterFrameBytes;
   }
   return 0;
@@ -198,6 +199,11 @@ void TraceReader::scan_frames() {
   }
   scratch_->clear();
   data_end_ = off;
+  // Page frames whose checkpoint frame was cut off are not readable.
+  while (!frames_.empty() && frames_.back().kind == FrameKind::kCheckpointPages) {
+    data_end_ = frames_.back().offset;
+    frames_.pop_back();
+  }
   check_index();
   // The readable part ends inside its last event frame: decode that one.
   for (size_t i = frames_.size(); i-- > 0;) {
@@ -229,6 +235,14 @@ void TraceReader::check_index() {
       throw TraceError("trace index: frame " + std::to_string(i) + " starts at icount " +
                        std::to_string(f.first_icount) + ", before the previous frame's " + std::to_string(prev_icount));
     if (f.kind == FrameKind::kFooter) throw TraceError("trace index: frame " + std::to_string(i) + " is a footer");
+    if (f.kind == FrameKind::kCheckpointPages) {
+      // Pages come right before their checkpoint frame, at its icount.
+      bool followed = i + 1 < frames_.size() && frames_[i + 1].first_icount == f.first_icount &&
+                      (frames_[i + 1].kind == FrameKind::kCheckpointPages || frames_[i + 1].kind == FrameKind::kCheckpoint);
+      if (!followed)
+        throw TraceError("trace index: checkpoint pages at offset " + std::to_string(f.offset) +
+                         " are not followed by their checkpoint");
+    }
     if (f.kind == FrameKind::kCheckpoint) {
       checkpoints_.push_back({f.first_icount, f.offset});
       checkpoint_frames_.push_back(i);
@@ -286,7 +300,7 @@ void TraceReader::restart() {
   batch_pos_ = 0;
 }
 
-Checkpoint TraceReader::read_checkpoint(size_t index) {
+Checkpoint TraceReader::decode_checkpoint_frame(size_t index, size_t& first_page_frame) {
   if (index >= checkpoints_.size())
     throw TraceError("checkpoint " + std::to_string(index) + " does not exist (the trace has " +
                      std::to_string(checkpoints_.size()) + ")");
@@ -295,29 +309,112 @@ Checkpoint TraceReader::read_checkpoint(size_t index) {
   codec::AlignedBuffer buf;
   load_frame(fi, buf);
   Checkpoint cp;
+  uint32_t page_frames = 0;
   try {
-    cp = codec::decode_checkpoint(buf);
+    cp = codec::decode_checkpoint(buf, &page_frames);
   } catch (const TraceError& e) {
     throw TraceError(at(frames_[fi].offset) + ": " + e.what());
   }
   if (cp.icount != frames_[fi].first_icount)
     throw TraceError(at(frames_[fi].offset) + ": checkpoint icount " + std::to_string(cp.icount) +
                      " but the frame says " + std::to_string(frames_[fi].first_icount));
+  // Exactly page_frames page frames of this checkpoint come right before it.
+  size_t before = 0;
+  while (before < fi && frames_[fi - before - 1].kind == FrameKind::kCheckpointPages) ++before;
+  if (before != page_frames)
+    throw TraceError(at(frames_[fi].offset) + ": the checkpoint says " + std::to_string(page_frames) +
+                     " page frames precede it, the file has " + std::to_string(before));
+  first_page_frame = fi - before;
   return cp;
 }
 
-std::optional<Checkpoint> TraceReader::seek_checkpoint_at_or_before(uint64_t icount) {
+void TraceReader::check_page_order(const Checkpoint& cp, size_t from, uint64_t& last, bool& any) const {
+  for (size_t i = from; i < cp.pages.size(); ++i) {
+    uint64_t page = cp.pages[i].page_number;
+    if (any && page <= last)
+      throw TraceError("checkpoint at icount " + std::to_string(cp.icount) + ": page " + std::to_string(page) +
+                       " after page " + std::to_string(last) + " (a checkpoint over several frames lists pages in increasing order)");
+    last = page;
+    any = true;
+  }
+}
+
+Checkpoint TraceReader::read_checkpoint(size_t index, bool with_pages) {
+  size_t first;
+  Checkpoint cp = decode_checkpoint_frame(index, first);
+  size_t fi = checkpoint_frames_[index];
+  if (!with_pages) {
+    cp.pages.clear();
+    cp.page_contents.clear();
+    return cp;
+  }
+  if (first == fi) return cp;
+  Checkpoint all;
+  uint64_t last = 0;
+  bool any = false;
+  codec::AlignedBuffer buf;
+  for (size_t f = first; f < fi; ++f) {
+    load_frame(f, buf);
+    size_t from = all.pages.size();
+    try {
+      codec::decode_checkpoint_pages(buf, cp.icount, all);
+    } catch (const TraceError& e) {
+      throw TraceError(at(frames_[f].offset) + ": " + e.what());
+    }
+    check_page_order(all, from, last, any);
+  }
+  size_t base = all.page_contents.size();
+  check_page_order(cp, 0, last, any);
+  for (PageRef p : cp.pages) all.pages.push_back({p.page_number, uint32_t(base + p.content)});
+  for (Bytes& c : cp.page_contents) all.page_contents.push_back(std::move(c));
+  cp.pages = std::move(all.pages);
+  cp.page_contents = std::move(all.page_contents);
+  return cp;
+}
+
+void TraceReader::for_each_checkpoint_page(size_t index, const std::function<void(uint64_t, const uint8_t*)>& f) {
+  size_t first;
+  Checkpoint cp = decode_checkpoint_frame(index, first);
+  size_t fi = checkpoint_frames_[index];
+  uint64_t last = 0;
+  bool any = false;
+  codec::AlignedBuffer buf;
+  for (size_t frame = first; frame < fi; ++frame) {
+    load_frame(frame, buf);
+    Checkpoint chunk;
+    try {
+      codec::decode_checkpoint_pages(buf, cp.icount, chunk);
+    } catch (const TraceError& e) {
+      throw TraceError(at(frames_[frame].offset) + ": " + e.what());
+    }
+    check_page_order(chunk, 0, last, any);
+    for (size_t i = 0; i < chunk.pages.size(); ++i) f(chunk.pages[i].page_number, chunk.page_bytes(i).data());
+  }
+  if (first != fi) check_page_order(cp, 0, last, any);
+  for (size_t i = 0; i < cp.pages.size(); ++i) f(cp.pages[i].page_number, cp.page_bytes(i).data());
+}
+
+std::optional<size_t> TraceReader::checkpoint_at_or_before(uint64_t icount) const {
   auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), icount,
                              [](uint64_t v, const CheckpointRef& c) { return v < c.icount; });
-  if (it == checkpoints_.begin()) {
+  if (it == checkpoints_.begin()) return std::nullopt;
+  return size_t(it - checkpoints_.begin()) - 1;
+}
+
+void TraceReader::position_after_checkpoint(size_t index) {
+  next_frame_ = checkpoint_frames_.at(index) + 1;
+  batch_.clear();
+  batch_pos_ = 0;
+}
+
+std::optional<Checkpoint> TraceReader::seek_checkpoint_at_or_before(uint64_t icount) {
+  std::optional<size_t> index = checkpoint_at_or_before(icount);
+  if (!index) {
     restart();
     return std::nullopt;
   }
-  size_t index = size_t(it - checkpoints_.begin()) - 1;
-  Checkpoint cp = read_checkpoint(index);
-  next_frame_ = checkpoint_frames_[index] + 1;
-  batch_.clear();
-  batch_pos_ = 0;
+  Checkpoint cp = read_checkpoint(*index);
+  position_after_checkpoint(*index);
   return cp;
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,7 +47,16 @@ class TraceReader {
 
   const std::vector<FrameRef>& frames() const { return frames_; }
   const std::vector<CheckpointRef>& checkpoints() const { return checkpoints_; }
-  Checkpoint read_checkpoint(size_t index);
+  // Checkpoint `index` with all its pages (which may be all of guest RAM:
+  // for tests and small traces), or without them.
+  Checkpoint read_checkpoint(size_t index, bool with_pages = true);
+  // Each page of checkpoint `index`, in file order, one frame in memory at a
+  // time: f(page_number, 4096 bytes).
+  void for_each_checkpoint_page(size_t index, const std::function<void(uint64_t, const uint8_t*)>& f);
+  // The last checkpoint at or before `icount`, or nullopt when there is none.
+  std::optional<size_t> checkpoint_at_or_before(uint64_t icount) const;
+  // next() then returns the events written after checkpoint `index`.
+  void position_after_checkpoint(size_t index);
   // The last checkpoint at or before `icount`; next() then returns the events
   // written after it. nullopt when there is none: next() then starts from the
   // first event (replay starts from the initial state).
@@ -88,6 +98,10 @@ class TraceReader {
   void read_payload(uint64_t offset, const RawFrame& f, codec::AlignedBuffer& out);
   uint64_t frame_end(size_t index) const;
   void load_frame(size_t index, codec::AlignedBuffer& out);
+  // The checkpoint frame of checkpoint `index`, decoded (inline pages
+  // included), and the index of its first page frame (== its own when none).
+  Checkpoint decode_checkpoint_frame(size_t index, size_t& first_page_frame);
+  void check_page_order(const Checkpoint& cp, size_t from, uint64_t& last, bool& any) const;
   void pread_exact(uint64_t offset, void* buf, size_t len, const char* what);
 
   int fd_;

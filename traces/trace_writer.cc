@@ -99,13 +99,60 @@ void TraceWriter::flush() {
   write_frame(FrameKind::kEvents, first, raw, kMaxEventFrameBytes);
 }
 
-void TraceWriter::write_checkpoint(const Checkpoint& checkpoint) {
+void TraceWriter::write_checkpoint(const Checkpoint& checkpoint) { write_checkpoint(checkpoint, nullptr); }
+
+void TraceWriter::write_checkpoint(const Checkpoint& head, const PageProducer& more_pages) {
   check_open("write_checkpoint");
-  check_icount(checkpoint.icount, "checkpoint");
+  check_icount(head.icount, "checkpoint");
   flush();
-  Bytes raw = codec::encode_checkpoint(checkpoint);
-  checkpoints_.push_back({checkpoint.icount, offset_});
-  write_frame(FrameKind::kCheckpoint, checkpoint.icount, raw, kMaxCheckpointFrameBytes);
+  // Pages gather in `chunk`; each time it is full it becomes a CKPG frame,
+  // and the last (partial) chunk goes into the CKPT frame itself.
+  Checkpoint chunk;
+  chunk.icount = head.icount;
+  uint32_t page_frames = 0;
+  bool increasing = true;
+  uint64_t last_page = 0;
+  auto add = [&](uint64_t page_number, const uint8_t* bytes) {
+    if (chunk.pages.size() == kPagesPerFrame) {
+      if (!increasing)
+        throw TraceError("trace " + path_ + ": checkpoint at icount " + std::to_string(head.icount) +
+                         ": a checkpoint of more than " + std::to_string(kPagesPerFrame) +
+                         " pages must list them in increasing order");
+      write_frame(FrameKind::kCheckpointPages, head.icount, codec::encode_checkpoint_pages(chunk),
+                  kMaxCheckpointFrameBytes);
+      ++page_frames;
+      chunk.pages.clear();
+      chunk.page_contents.clear();
+    }
+    if (!chunk.pages.empty() || page_frames) increasing = increasing && page_number > last_page;
+    last_page = page_number;
+    chunk.add_page(page_number, bytes);
+  };
+  try {
+    for (size_t i = 0; i < head.pages.size(); ++i) {
+      if (head.pages[i].content >= head.page_contents.size() || head.page_bytes(i).size() != kPageSize)
+        throw TraceError("trace " + path_ + ": checkpoint at icount " + std::to_string(head.icount) + ": page " +
+                         std::to_string(head.pages[i].page_number) + " has no 4096-byte content");
+      add(head.pages[i].page_number, head.page_bytes(i).data());
+    }
+    uint64_t page_number;
+    const uint8_t* bytes;
+    while (more_pages && more_pages(page_number, bytes)) add(page_number, bytes);
+    if (page_frames && !increasing)
+      throw TraceError("trace " + path_ + ": checkpoint at icount " + std::to_string(head.icount) +
+                       ": pages out of order across frames");
+    Checkpoint last = head;
+    last.pages = std::move(chunk.pages);
+    last.page_contents = std::move(chunk.page_contents);
+    Bytes raw = codec::encode_checkpoint(last, page_frames);
+    checkpoints_.push_back({head.icount, offset_});
+    write_frame(FrameKind::kCheckpoint, head.icount, raw, kMaxCheckpointFrameBytes);
+  } catch (...) {
+    // Page frames without their checkpoint frame: nothing more may follow
+    // them (a reader drops such a tail as cut off).
+    if (page_frames) failed_ = true;
+    throw;
+  }
   ++stats_.checkpoints;
 }
 

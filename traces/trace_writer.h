@@ -6,11 +6,13 @@
 //             u32 CRC32C of the header bytes | H bytes: Header message
 //             (unpacked, uncompressed Cap'n Proto, rewind_trace.capnp)
 //   frames    any number of:
-//             u32 kind ("EVTS", "CKPT") | u32 compressed length C |
+//             u32 kind ("EVTS", "CKPG", "CKPT") | u32 compressed length C |
 //             u32 uncompressed length U | u64 first icount |
 //             u32 CRC32C of the 20 bytes before it and of the payload |
 //             C bytes: zstd frame of a U-byte Cap'n Proto message
-//             (EventBatch for EVTS, Checkpoint for CKPT)
+//             (EventBatch for EVTS, Checkpoint for CKPT, CheckpointPages for
+//             CKPG: the pages of a checkpoint too large for one frame, in the
+//             frames right before its CKPT)
 //   footer    one frame of kind "FOOT" holding a Footer message (the index)
 //   trailer   u64 offset of the footer frame | "RWNDEND\0"
 //
@@ -28,6 +30,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,8 +73,15 @@ class TraceWriter {
   TraceWriter& operator=(const TraceWriter&) = delete;
 
   void append(const Event& event);
-  // Writes pending events, then the checkpoint as a frame of its own.
+  // Writes pending events, then the checkpoint: one frame of its own, or,
+  // when its pages exceed kPagesPerFrame, checkpoint-pages frames and then
+  // the checkpoint frame (pages must then come in increasing order).
   void write_checkpoint(const Checkpoint& checkpoint);
+  // The same with more pages than `head` holds, pulled from `more_pages`
+  // until it returns false: a checkpoint of all guest RAM passes through a
+  // frame's worth of memory. The bytes must stay valid until the next call.
+  using PageProducer = std::function<bool(uint64_t& page_number, const uint8_t*& bytes)>;
+  void write_checkpoint(const Checkpoint& head, const PageProducer& more_pages);
   // Writes pending events as a frame now.
   void flush();
   // Flushes, writes the footer and trailer, closes the file. Nothing may be

@@ -4,7 +4,15 @@
 
 namespace rwd::tcg {
 
-BlockCache::BlockCache() : jump_(kJumpCacheSize) { flush_jump_cache(); }
+namespace {
+
+// A block's share of the budget: itself, its instructions and about what a
+// hash-table node and a page-list entry cost.
+size_t cost(const Block& b) { return sizeof(Block) + b.insns.capacity() * sizeof(Insn) + 96; }
+
+}  // namespace
+
+BlockCache::BlockCache(size_t budget_bytes) : jump_(kJumpCacheSize), budget_bytes_(budget_bytes) { flush_jump_cache(); }
 
 void BlockCache::flush_jump_cache() {
   ++epoch_;
@@ -12,6 +20,12 @@ void BlockCache::flush_jump_cache() {
 }
 
 bool BlockCache::insert(std::unique_ptr<Block> block) {
+  block->cache_bytes = uint32_t(cost(*block));
+  if (bytes_ + block->cache_bytes > budget_bytes_ && !blocks_.empty()) {
+    invalidate_all();
+    ++flushes_;
+  }
+  bytes_ += block->cache_bytes;
   uint64_t k = key(block->paddr, block->mode);
   uint64_t page = block->paddr & kPageMask;
   auto& list = pages_[page];
@@ -27,6 +41,7 @@ bool BlockCache::invalidate_page(uint64_t ppage) {
   for (uint64_t k : it->second) {
     auto b = blocks_.find(k);
     if (b == blocks_.end()) continue;
+    bytes_ -= b->second->cache_bytes;
     graveyard_.push_back(std::move(b->second));
     blocks_.erase(b);
   }
@@ -39,6 +54,7 @@ bool BlockCache::invalidate_page(uint64_t ppage) {
 void BlockCache::invalidate_all() {
   for (auto& [k, b] : blocks_) graveyard_.push_back(std::move(b));
   blocks_.clear();
+  bytes_ = 0;
   pages_.clear();
   flush_jump_cache();
 }

@@ -9,6 +9,12 @@
 // first write to one reaches invalidate_page(). Invalidated blocks are kept in
 // a graveyard until the vCPU is between blocks, because the block being
 // executed may be the one a store just invalidated.
+//
+// Memory: the cache holds at most a budget of bytes (blocks, their
+// instructions, the index). An insert that would pass it first drops every
+// block, as QEMU flushes a full code buffer: a guest that keeps executing new
+// code (or runs through memory where every instruction starts a block) costs
+// bounded memory, and code that is really hot is decoded again at once.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +39,7 @@ struct Insn {
 struct Block {
   uint64_t paddr = 0;
   DecodeMode mode = DecodeMode::k32;
+  uint32_t cache_bytes = 0;  // what it counts against the budget, set by insert()
   std::vector<Insn> insns;
   // Successor cache (block chaining): the blocks that followed this one at
   // these RIPs, valid while BlockCache::epoch() is unchanged (the epoch moves
@@ -45,14 +52,17 @@ struct Block {
 class BlockCache {
  public:
   static constexpr unsigned kJumpCacheSize = 1024;
+  static constexpr size_t kDefaultBudgetBytes = 32u << 20;
 
-  BlockCache();
+  explicit BlockCache(size_t budget_bytes = kDefaultBudgetBytes);
 
   Block* find(uint64_t paddr, DecodeMode mode) const {
     auto it = blocks_.find(key(paddr, mode));
     return it == blocks_.end() ? nullptr : it->second.get();
   }
-  // Takes ownership; returns true when the block's page just became a code page.
+  // Takes ownership; returns true when the block's page just became a code
+  // page. May first drop every block to stay within the budget (flushes()
+  // counts those): the caller must not run a block it held from before.
   bool insert(std::unique_ptr<Block> block);
 
   bool is_code_page(uint64_t ppage) const { return !pages_.empty() && pages_.count(ppage); }
@@ -75,6 +85,9 @@ class BlockCache {
 
   size_t size() const { return blocks_.size(); }
   uint64_t invalidations() const { return invalidations_; }
+  size_t bytes() const { return bytes_; }
+  size_t budget_bytes() const { return budget_bytes_; }
+  uint64_t flushes() const { return flushes_; }
 
  private:
   struct JumpEntry {
@@ -91,6 +104,9 @@ class BlockCache {
   std::vector<JumpEntry> jump_;
   uint64_t invalidations_ = 0;
   uint64_t epoch_ = 1;
+  size_t budget_bytes_;
+  size_t bytes_ = 0;
+  uint64_t flushes_ = 0;
 };
 
 }  // namespace rwd::tcg

@@ -144,7 +144,10 @@ bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
     std::memcpy(&v, host, n);
     return true;
   }
-  exit_block = true;  // a device saw the access: the main loop may have work
+  // A device that saw the access may have raised a line or asked to stop:
+  // end the block. Unassigned memory has no one to see it, and ending a block
+  // at each such access would start a new cached block at every instruction.
+  if (env_.memory->reaches_device(phys, n)) exit_block = true;
   v = env_.memory->read(phys, n);
   return true;
 }
@@ -175,7 +178,7 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
     if (env_.dirty_log) env_.dirty_log->mark(host, n);
     return true;
   }
-  exit_block = true;
+  if (env_.memory->reaches_device(phys, n)) exit_block = true;
   env_.memory->write(phys, v, n);
   return true;
 }

@@ -311,8 +311,13 @@ Block* TcgVcpu::decode_block(uint64_t phys, const uint8_t* host, uint64_t lin) {
     scratch_ = std::move(*block);
     return &scratch_;
   }
+  block->insns.shrink_to_fit();  // the budget counts capacity
   Block* raw = block.get();
+  uint64_t flushes = blocks_.flushes();
   if (blocks_.insert(std::move(block))) cpu_.tlb().protect_code_page(phys & kPageMask);
+  // A full cache was emptied into the graveyard: return to the run loop
+  // soon, which frees it.
+  if (blocks_.flushes() != flushes) cpu_.exit_block = true;
   return raw;
 }
 

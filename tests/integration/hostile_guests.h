@@ -28,6 +28,13 @@ inline MiniKernel rep_stos() {
   return MiniKernel{0x100000, 0, {0xbf, 0x00, 0x00, 0x20, 0x00, 0xb9, 0xff, 0xff, 0xff, 0xff, 0xf3, 0xaa, 0xeb, 0xfe}};
 }
 
+// 1: mov $0x200000, %edi; mov $(126 << 18), %ecx; inc %eax; rep stosl; jmp 1b —
+// writes all of 128 MiB of RAM above 2 MiB, again and again: every
+// checkpoint holds tens of MiB of pages.
+inline MiniKernel ram_dirtier() {
+  return MiniKernel{0x100000, 0, {0xbf, 0x00, 0x00, 0x20, 0x00, 0xb9, 0x00, 0x00, 0xf8, 0x01, 0x40, 0xf3, 0xab, 0xeb, 0xf1}};
+}
+
 // mov $0, %al; out %al, $0x70; in $0x71, %al; mov $0, %al; out %al, $0xf4 —
 // reads the RTC seconds at its third instruction, then exits with status 1.
 inline MiniKernel rtc_read() {

@@ -424,10 +424,14 @@ BOOST_FIXTURE_TEST_CASE(frame_payload_corrupted, EchoRecording) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(guest_image_changed_after_recording) {
+// A trace is self-contained: its initial checkpoint holds every page the
+// loader wrote, so replay never reads the image files again (as rr copies
+// what it recorded). Changing or removing them after recording changes
+// nothing; the header still names what was loaded, with its SHA-256.
+BOOST_AUTO_TEST_CASE(guest_image_changed_or_removed_after_recording) {
   GuestSpec g = spec_from_arguments();
   std::string input = g.serial_input.empty() ? std::string() : read_file(g.serial_input);
-  uint64_t seed = announce_seed("guest_image_changed_after_recording");
+  uint64_t seed = announce_seed("guest_image_changed_or_removed_after_recording");
   TempDir dir("image");
   std::string image = dir.file(g.name + "_copy.elf");
   fs::copy_file(g.image, image);
@@ -435,18 +439,17 @@ BOOST_AUTO_TEST_CASE(guest_image_changed_after_recording) {
   BOOST_TEST_REQUIRE(rec.run.exit_status == g.exit_status, "record: " << rec.run.err);
   check_clean_replay(g.name + ", image untouched", rec.run, replay(rec.trace));
 
+  TraceContents t = load_trace(rec.trace);
+  BOOST_TEST_REQUIRE(t.header.images.size() >= 1u);
+  BOOST_TEST(t.header.images[0].path == image);
+  BOOST_TEST(t.header.images[0].size == fs::file_size(image));
+
   std::string bytes = read_file(image);
   bytes[bytes.size() / 2] = char(uint8_t(bytes[bytes.size() / 2]) ^ 0x01);
   write_file(image, bytes);
-  ProcessResult r = replay(rec.trace);
-  const std::string what = g.name + ", one byte of the image changed";
-  BOOST_TEST(!r.timed_out, what << ": replay did not finish");
-  BOOST_TEST(r.exit_status == kExitBadInput, what << ": exit status " << r.exit_status << ", stderr: " << r.err);
-  BOOST_TEST(r.err.find(image) != std::string::npos, what << ": the message does not name the image: " << r.err);
-  BOOST_TEST(r.err.find("SHA-256") != std::string::npos, what << ": the message does not say SHA-256: " << r.err);
-  BOOST_TEST(r.out.empty(), what << ": the guest ran: " << r.out);
-  check_one_line(what, r.err);
-  std::cout << what << ": " << r.err;
+  check_clean_replay(g.name + ", one byte of the image changed", rec.run, replay(rec.trace));
+  fs::remove(image);
+  check_clean_replay(g.name + ", the image removed", rec.run, replay(rec.trace));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <cstdio>
+#include <cstring>
 
 #include "test_traces_util.h"
 #include "traces/trace_format.h"
@@ -278,4 +279,112 @@ BOOST_AUTO_TEST_CASE(the_schema_defines_an_instruction_exactly_as_the_interprete
   std::string schema = definition("traces/rewind_trace.capnp", "#");
   BOOST_TEST(!vcpu.empty());
   BOOST_TEST(vcpu == schema);
+}
+
+// ---- checkpoints over several frames (format 1.1) ---------------------------
+
+namespace {
+
+// A page whose bytes say which page it is (and how many times it was
+// written, so two checkpoints of the same page differ).
+Bytes numbered_page(uint64_t page, uint8_t generation) {
+  Bytes b(kPageSize);
+  for (size_t i = 0; i < kPageSize; i += 8) {
+    uint64_t v = page * 0x9e3779b97f4a7c15ull + i;
+    std::memcpy(&b[i], &v, 8);
+  }
+  b[0] = generation;
+  return b;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_larger_than_a_frame_streams_over_page_frames) {
+  std::string path = scratch.path("big_checkpoint.rwt");
+  const uint64_t kPages = 3 * kPagesPerFrame + 123;  // three page frames, the rest inline
+  Checkpoint head = sample_checkpoint(500, 0);
+  {
+    auto w = TraceWriter::create(path, sample_header());
+    w->append(Event{100, ConsoleInput{0, 'a'}});
+    uint64_t next = 0;
+    Bytes bytes;
+    w->write_checkpoint(head, [&](uint64_t& page, const uint8_t*& data) {
+      if (next == kPages) return false;
+      page = 7 + 2 * next;  // sparse and increasing
+      bytes = numbered_page(page, 1);
+      data = bytes.data();
+      ++next;
+      return true;
+    });
+    w->append(Event{600, ConsoleInput{0, 'b'}});
+    w->finish();
+    BOOST_TEST(w->stats().checkpoints == 1u);
+    BOOST_TEST(w->stats().frames == 1u + 4u + 1u);  // events, 3 CKPG + CKPT, events
+  }
+  for (bool cut : {false, true}) {
+    if (cut) {
+      // Cut just before the checkpoint frame: its page frames are dropped.
+      auto r = TraceReader::open(path);
+      size_t ckpt = 0;
+      for (size_t i = 0; i < r->frames().size(); ++i)
+        if (r->frames()[i].kind == FrameKind::kCheckpoint) ckpt = i;
+      std::vector<uint8_t> whole = read_file(path);
+      std::string cut_path = scratch.path("big_checkpoint_cut.rwt");
+      write_file(cut_path, whole, r->frames()[ckpt].offset + 10);
+      auto c = TraceReader::open(cut_path);
+      BOOST_TEST(c->truncated());
+      BOOST_TEST(c->checkpoints().empty());
+      BOOST_TEST(c->frames().size() == 1u);  // the first event frame only
+      BOOST_TEST(c->readable_end() == r->frames()[1].offset);
+      std::vector<Event> events = read_all(*c);
+      BOOST_TEST(events.size() == 1u);
+      continue;
+    }
+    auto r = TraceReader::open(path);
+    BOOST_REQUIRE_EQUAL(r->checkpoints().size(), 1u);
+    size_t page_frames = 0;
+    for (const FrameRef& f : r->frames()) page_frames += f.kind == FrameKind::kCheckpointPages;
+    BOOST_TEST(page_frames == 3u);
+    // Streamed: every page once, in order, with its bytes.
+    uint64_t seen = 0;
+    bool ok = true;
+    r->for_each_checkpoint_page(0, [&](uint64_t page, const uint8_t* data) {
+      ok = ok && page == 7 + 2 * seen && std::memcmp(data, numbered_page(page, 1).data(), kPageSize) == 0;
+      ++seen;
+    });
+    BOOST_TEST(seen == kPages);
+    BOOST_TEST(ok);
+    // Whole, and without pages.
+    Checkpoint all = r->read_checkpoint(0);
+    BOOST_TEST(all.pages.size() == kPages);
+    BOOST_TEST(all.icount == 500u);
+    BOOST_TEST(bool(all.digest == head.digest));
+    BOOST_TEST(bool(all.cpu_state == head.cpu_state));
+    Checkpoint bare = r->read_checkpoint(0, false);
+    BOOST_TEST(bare.pages.empty());
+    BOOST_TEST(bool(bare.digest == head.digest));
+    // The events on both sides of it.
+    std::vector<Event> events = read_all(*r);
+    BOOST_REQUIRE_EQUAL(events.size(), 2u);
+    r->position_after_checkpoint(0);
+    BOOST_TEST(r->next()->icount == 600u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_over_several_frames_needs_its_pages_in_order) {
+  std::string path = scratch.path("unordered_checkpoint.rwt");
+  auto w = TraceWriter::create(path, sample_header());
+  Checkpoint head = sample_checkpoint(10, 0);
+  uint64_t next = 0;
+  Bytes bytes = numbered_page(0, 0);
+  std::string msg = error_of([&] {
+    w->write_checkpoint(head, [&](uint64_t& page, const uint8_t*& data) {
+      if (next == kPagesPerFrame + 10) return false;
+      page = (next * 7919) % (kPagesPerFrame + 10);  // every page once, shuffled
+      data = bytes.data();
+      ++next;
+      return true;
+    });
+  });
+  BOOST_TEST(msg.find("increasing order") != std::string::npos, msg);
 }
