@@ -7,6 +7,9 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace rwd::core {
 
@@ -68,13 +71,16 @@ CpuEnvironment Machine::cpu_environment() {
 }
 
 void Machine::register_state(std::string name, Snapshottable* owner) {
-  for (const auto& [existing, _] : state_owners_)
-    if (existing == name) throw SnapshotError("two machine parts share the state name '" + name + "'");
+  if (!state_names_.insert(name).second) throw SnapshotError("two machine parts share the state name '" + name + "'");
   state_owners_.emplace_back(std::move(name), owner);
 }
 
 void Machine::unregister_state(const Snapshottable* owner) {
-  std::erase_if(state_owners_, [&](const auto& entry) { return entry.second == owner; });
+  std::erase_if(state_owners_, [&](const auto& entry) {
+    if (entry.second != owner) return false;
+    state_names_.erase(entry.first);
+    return true;
+  });
 }
 
 namespace {
@@ -99,15 +105,20 @@ std::vector<Machine::NamedState> Machine::save_states() const {
 }
 
 void Machine::load_states(const std::vector<NamedState>& states) {
+  // By name through hash maps: a machine may have thousands of parts.
+  std::unordered_map<std::string_view, const std::vector<uint8_t>*> by_name;
+  for (const auto& [n, bytes] : states)
+    if (!by_name.emplace(n, &bytes).second) throw SnapshotError("checkpoint has two states for '" + n + "'");
   auto find = [&](const std::string& name) -> const std::vector<uint8_t>& {
-    for (const auto& [n, bytes] : states)
-      if (n == name) return bytes;
-    throw SnapshotError("checkpoint has no state for '" + name + "'");
+    auto it = by_name.find(name);
+    if (it == by_name.end()) throw SnapshotError("checkpoint has no state for '" + name + "'");
+    return *it->second;
   };
+  std::unordered_set<std::string_view> owners;
+  for (const auto& [n, owner] : state_owners_) owners.insert(n);
   for (const auto& [name, _] : states) {
-    bool known = name == kMachineStateName;
-    for (const auto& [n, owner] : state_owners_) known = known || n == name;
-    if (!known) throw SnapshotError("checkpoint has state for '" + name + "', which this machine does not have");
+    if (name != kMachineStateName && !owners.count(name))
+      throw SnapshotError("checkpoint has state for '" + name + "', which this machine does not have");
   }
   const std::vector<uint8_t>& own_bytes = find(kMachineStateName);
   StateReader own(own_bytes.data(), own_bytes.size(), kMachineStateName);

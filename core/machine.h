@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -93,6 +94,7 @@ class Machine {
   uint64_t run_until_ns_ = 0;  // while the vCPU runs: the virtual time its budget ends at
   DirtyLog dirty_log_;
   std::vector<std::pair<std::string, Snapshottable*>> state_owners_;
+  std::unordered_set<std::string> state_names_;
   VirtualClock clock_;
   TimerQueue timers_;
   RunControl run_control_;

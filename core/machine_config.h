@@ -22,6 +22,18 @@ struct DeviceConfig {
   std::map<std::string, std::string> properties;
 };
 
+// Guest RAM sizes rewind runs: whole pages, from 2 MiB to 64 GiB.
+inline constexpr uint64_t kMinRamSize = 2ull << 20;
+inline constexpr uint64_t kMaxRamSize = 64ull << 30;
+// Why `bytes` of guest RAM cannot be used, or "" when it can (the command
+// line and a trace header are checked alike).
+inline std::string ram_size_problem(uint64_t bytes) {
+  if (bytes < kMinRamSize) return std::to_string(bytes) + " bytes is too small (at least 2 MiB)";
+  if (bytes > kMaxRamSize) return std::to_string(bytes) + " bytes is more than rewind supports (64 GiB)";
+  if (bytes % 4096) return std::to_string(bytes) + " bytes is not a whole number of 4 KiB pages";
+  return "";
+}
+
 struct MachineConfig {
   std::string kernel;
   std::string append;

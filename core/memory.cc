@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 namespace rwd::core {
@@ -36,40 +37,61 @@ void AddressSpace::add_io(std::string name, uint64_t base, uint64_t size, Region
 
 void AddressSpace::add_region(Region region) {
   regions_.push_back(std::make_unique<Region>(std::move(region)));
-  rebuild_flat_view();
+  if (!batch_depth_) rebuild_flat_view();
 }
 
 void AddressSpace::remove(const std::string& name) {
   std::erase_if(regions_, [&](const auto& r) { return r->name == name; });
-  rebuild_flat_view();
+  if (!batch_depth_) rebuild_flat_view();
 }
 
-// Paint regions in increasing priority (later equal-priority regions win, as
-// they were added later) onto the list of disjoint ranges.
+void AddressSpace::end_batch() {
+  if (batch_depth_ && --batch_depth_ == 0) rebuild_flat_view();
+}
+
+// A sweep over the regions' boundaries: between two consecutive boundaries
+// the covering region of highest priority wins (among equal priorities the
+// one added last). O(R log R), so a machine with thousands of regions builds
+// in milliseconds.
 void AddressSpace::rebuild_flat_view() {
   std::vector<const Region*> order;
   for (const auto& r : regions_)
     if (r->size) order.push_back(r.get());
   std::stable_sort(order.begin(), order.end(),
                    [](const Region* a, const Region* b) { return a->priority < b->priority; });
-  std::vector<FlatRange> flat;
-  for (const Region* r : order) {
-    uint64_t start = r->base;
+  // rank = index in `order`: a larger rank wins.
+  struct Edge {
+    uint64_t at;
+    bool opens;
+    size_t rank;
+  };
+  std::vector<Edge> edges;
+  edges.reserve(order.size() * 2);
+  for (size_t rank = 0; rank < order.size(); ++rank) {
+    const Region* r = order[rank];
     uint64_t last = r->base + (r->size - 1);
-    std::vector<FlatRange> next;
-    for (const FlatRange& f : flat) {
-      if (f.last < start || f.start > last) {
-        next.push_back(f);
-        continue;
-      }
-      if (f.start < start) next.push_back({f.start, start - 1, f.region, f.region_offset});
-      if (f.last > last)
-        next.push_back({last + 1, f.last, f.region, f.region_offset + (last + 1 - f.start)});
+    edges.push_back({r->base, true, rank});
+    if (last != ~0ull) edges.push_back({last + 1, false, rank});
+  }
+  std::sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) { return a.at < b.at; });
+  std::set<size_t> active;
+  std::vector<FlatRange> flat;
+  for (size_t i = 0; i < edges.size();) {
+    uint64_t at = edges[i].at;
+    for (; i < edges.size() && edges[i].at == at; ++i) {
+      if (edges[i].opens) active.insert(edges[i].rank);
+      else active.erase(edges[i].rank);
     }
-    next.push_back({start, last, r, 0});
-    std::sort(next.begin(), next.end(),
-              [](const FlatRange& a, const FlatRange& b) { return a.start < b.start; });
-    flat = std::move(next);
+    if (active.empty()) continue;
+    // Up to the next boundary, or the end of the address space.
+    uint64_t last = i < edges.size() ? edges[i].at - 1 : ~0ull;
+    const Region* winner = order[*active.rbegin()];
+    uint64_t offset = at - winner->base;
+    if (!flat.empty() && flat.back().region == winner && flat.back().last + 1 == at) {
+      flat.back().last = last;
+    } else {
+      flat.push_back({at, last, winner, offset});
+    }
   }
   flat_ = std::move(flat);
 }

@@ -65,7 +65,7 @@ struct AccessStats {
 
 // An address space (system memory, or the 64 KiB port-I/O space). Regions are
 // added at machine build time; the flat view is rebuilt on each change (rare:
-// board build, PCI BAR moves), lookups are a binary search.
+// board build, PCI BAR moves) or once per batch, lookups are a binary search.
 class AddressSpace {
  public:
   AddressSpace(std::string name, uint64_t size);
@@ -75,6 +75,21 @@ class AddressSpace {
   void add_io(std::string name, uint64_t base, uint64_t size, RegionOps* ops,
               AccessRules rules = {}, int priority = 0);
   void remove(const std::string& name);
+
+  // Many changes at once (a board mapping its devices): the flat view is
+  // rebuilt once, when the outermost batch ends.
+  void begin_batch() { ++batch_depth_; }
+  void end_batch();
+  class Batch {
+   public:
+    explicit Batch(AddressSpace& space) : space_(space) { space_.begin_batch(); }
+    ~Batch() { space_.end_batch(); }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    AddressSpace& space_;
+  };
 
   // The range covering addr, or nullptr when nothing is mapped there.
   const FlatRange* lookup(uint64_t addr) const;
@@ -109,6 +124,7 @@ class AddressSpace {
   std::vector<std::unique_ptr<Region>> regions_;
   std::vector<FlatRange> flat_;
   AccessStats stats_;
+  unsigned batch_depth_ = 0;
 };
 
 }  // namespace rwd::core

@@ -1,6 +1,7 @@
 #include "hw/isa_debug_exit.h"
 
 #include <charconv>
+#include <cstdio>
 #include <string>
 
 #include "hw/config_error.h"
@@ -26,6 +27,12 @@ uint64_t parse_number(const std::string& key, const std::string& text) {
   return value;
 }
 
+std::string hex(uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
 }  // namespace
 
 IsaDebugExit::Placement IsaDebugExit::parse(const core::DeviceConfig& config) {
@@ -44,9 +51,10 @@ IsaDebugExit::Placement IsaDebugExit::parse(const core::DeviceConfig& config) {
     throw ConfigError(std::string(kDriver) + ": iobase=" + config.properties.at("iobase") +
                       " is beyond the 64 KiB I/O port space");
   }
-  if (iosize == 0 || iobase + iosize > 0x10000) {
-    throw ConfigError(std::string(kDriver) + ": iosize=" + std::to_string(iosize) +
-                      " does not fit the I/O port space at iobase " + std::to_string(iobase));
+  // Compared without forming iobase + iosize, which a huge iosize overflows.
+  if (iosize == 0 || iosize > 0x10000 - iobase) {
+    throw ConfigError(std::string(kDriver) + ": iosize=" + hex(iosize) + " does not fit the I/O port space at iobase " +
+                      hex(iobase) + " (ports end at 0xffff)");
   }
   return Placement{static_cast<uint16_t>(iobase), static_cast<uint32_t>(iosize)};
 }

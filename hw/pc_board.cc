@@ -1,5 +1,6 @@
 #include "hw/pc_board.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/vcpu.h"
@@ -44,14 +45,19 @@ std::vector<IsaDebugExit::Placement> parse_devices(const core::MachineConfig& co
                           " overlap " + fixed.name + " (" + hex(fixed.first) + "-" + hex(fixed.last) + ")");
       }
     }
-    for (const IsaDebugExit::Placement& other : exits) {
-      uint64_t other_last = other.iobase + other.iosize - 1;
-      if (first <= other_last && other.iobase <= last) {
-        throw ConfigError(std::string(IsaDebugExit::kDriver) + ": ports " + hex(first) + "-" + hex(last) +
-                          " overlap another isa-debug-exit at " + hex(other.iobase));
-      }
-    }
     exits.push_back(placement);
+  }
+  // Sorted by base, overlaps can only be between neighbours: thousands of
+  // devices (a hostile trace header) check in O(n log n).
+  std::vector<IsaDebugExit::Placement> sorted = exits;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.iobase < b.iobase; });
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    const auto& prev = sorted[i - 1];
+    if (sorted[i].iobase <= prev.iobase + prev.iosize - 1) {
+      throw ConfigError(std::string(IsaDebugExit::kDriver) + ": ports " + hex(sorted[i].iobase) + "-" +
+                        hex(sorted[i].iobase + sorted[i].iosize - 1) + " overlap another isa-debug-exit at " +
+                        hex(prev.iobase));
+    }
   }
   if (exits.empty()) exits.push_back({IsaDebugExit::kDefaultBase, IsaDebugExit::kDefaultSize});
   return exits;
@@ -98,6 +104,7 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
 
   // First, as it can fail (a name taken): then nothing is mapped yet.
   register_states();
+  core::AddressSpace::Batch memory_batch(machine.memory()), io_batch(machine.io());
   map_ram();
 
   map_io("pic-master", I8259Pair::kMasterBase, 2, &pic_.master_ops());

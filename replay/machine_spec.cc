@@ -22,6 +22,13 @@ traces::MachineSpec to_spec(const core::MachineConfig& c) {
 }
 
 core::MachineConfig from_spec(const traces::MachineSpec& s) {
+  // What replay uses of the header is checked before use; what it does not
+  // use (kernel, append, initrd, serial: the initial checkpoint holds what was
+  // loaded, the console comes from the replay's own flags) is only shown.
+  if (std::string problem = core::ram_size_problem(s.ram_size); !problem.empty())
+    throw traces::TraceError("trace header: guest RAM (ramSize) of " + problem);
+  if (s.accel != "tcg" && s.accel != "kvm")
+    throw traces::TraceError("trace header: unknown accelerator '" + s.accel + "' (expected tcg or kvm)");
   core::MachineConfig c;
   c.kernel = s.kernel;
   c.append = s.append;

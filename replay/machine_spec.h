@@ -7,6 +7,8 @@
 namespace rwd::replay {
 
 traces::MachineSpec to_spec(const core::MachineConfig& config);
+// Throws traces::TraceError for a field replay cannot use (guest RAM out of
+// range, an unknown accelerator); devices are checked by the board.
 core::MachineConfig from_spec(const traces::MachineSpec& spec);
 
 }  // namespace rwd::replay

@@ -1,5 +1,6 @@
 #include "tools/cli_options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -36,9 +37,22 @@ uint64_t parse_memory_size(const std::string& text) {
   else throw UsageError("-m: invalid size '" + text + "' (expected e.g. 128M or 2G)");
   if (errno == ERANGE || n > (~0ull >> shift)) throw UsageError("-m: size '" + text + "' is too large");
   uint64_t bytes = n << shift;
-  if (bytes < (2ull << 20)) throw UsageError("-m: " + text + " is too small (at least 2M)");
-  if (bytes > (64ull << 30)) throw UsageError("-m: " + text + " is more than rewind supports (64G)");
+  if (bytes < core::kMinRamSize) throw UsageError("-m: " + text + " is too small (at least 2M)");
+  if (bytes > core::kMaxRamSize) throw UsageError("-m: " + text + " is more than rewind supports (64G)");
+  if (std::string problem = core::ram_size_problem(bytes); !problem.empty())
+    throw UsageError("-m: " + text + ": " + problem);
   return bytes;
+}
+
+uint64_t parse_count(const std::string& flag, const std::string& text, uint64_t min) {
+  bool digits = !text.empty() && text.size() <= 20 &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  errno = 0;
+  uint64_t n = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!digits || errno == ERANGE)
+    throw UsageError(flag + ": expected a number of instructions (decimal digits), got '" + text + "'");
+  if (n < min) throw UsageError(flag + ": must be at least " + std::to_string(min) + ", got " + text);
+  return n;
 }
 
 namespace {

@@ -27,6 +27,10 @@ RunOptions parse_run_options(const std::vector<std::string>& args);
 // "128", "128M", "2G", "4096k" (QEMU's -m: a bare number is MiB); at least 2M.
 uint64_t parse_memory_size(const std::string& text);
 
+// A count given to `flag`: decimal digits only (no sign, no spaces), within
+// uint64_t; at least `min`. Throws UsageError naming the flag.
+uint64_t parse_count(const std::string& flag, const std::string& text, uint64_t min = 0);
+
 extern const char kRunFlagsHelp[];
 
 }  // namespace rwd::tools

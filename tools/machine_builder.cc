@@ -28,12 +28,24 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   return built;
 }
 
-void load_guest(BuiltMachine& built, const core::MachineConfig& config) {
+void load_guest(BuiltMachine& built, const core::MachineConfig& config, const replay::ImageOpener& open) {
   core::Machine& machine = *built.machine;
   core::X86CpuState cpu = machine.vcpu().state();
-  hw::load_multiboot(machine, config, cpu);
+  hw::load_multiboot(machine, config, open, cpu);
   machine.vcpu().state() = cpu;
   machine.vcpu().state_changed();
+}
+
+std::vector<replay::NamedFile> machine_input_files(const core::MachineConfig& config) {
+  std::vector<replay::NamedFile> files = {{"the kernel", config.kernel}};
+  for (const std::string& m : config.initrd) files.push_back({"-initrd", hw::multiboot_module_path(m)});
+  if (!config.serial.input_path.empty()) files.push_back({"-serial input=", config.serial.input_path});
+  return files;
+}
+
+std::vector<replay::NamedFile> machine_output_files(const core::MachineConfig& config) {
+  if (config.serial.kind != core::SerialConfig::Kind::kFile) return {};
+  return {{"-serial file:", config.serial.path}};
 }
 
 int exit_status_for(const core::RunOutcome& outcome) {

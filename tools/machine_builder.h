@@ -4,11 +4,14 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "core/machine.h"
 #include "core/machine_config.h"
 #include "hw/pc_board.h"
+#include "replay/host/host_files.h"
 #include "replay/host/host_signals.h"
+#include "replay/image_file.h"
 #include "replay/inputs.h"
 
 namespace rwd::tools {
@@ -32,7 +35,14 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
 // that has not run yet and gives the vCPU its entry state. Throws the
 // loader's one-line runtime_errors. (A replay restores its recording's
 // initial checkpoint instead: it never reads the image files.)
-void load_guest(BuiltMachine& built, const core::MachineConfig& config);
+// `open` opens the image files (replay::open_host_image, or a recorder's
+// wrapper that also notes what it opened).
+void load_guest(BuiltMachine& built, const core::MachineConfig& config, const replay::ImageOpener& open);
+
+// The host files a machine of `config` reads (kernel, modules, console
+// input) and writes (console output), for replay::refuse_outputs_over_inputs.
+std::vector<replay::NamedFile> machine_input_files(const core::MachineConfig& config);
+std::vector<replay::NamedFile> machine_output_files(const core::MachineConfig& config);
 
 // Ends the run the user's way: the guest's status, or a crash report.
 int exit_status_for(const core::RunOutcome& outcome);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/x86_cpu_state_io.h"
+#include "replay/host/host_files.h"
 #include "replay/host/host_inputs.h"
 #include "replay/machine_spec.h"
 #include "replay/recorder.h"
@@ -33,10 +34,21 @@ const char kRecordHelp[] =
     "  -o FILE.rwt              the trace to write\n"
     "  --checkpoint-interval N  instructions between checkpoints (default 10000000)\n";
 
-traces::ImageInfo image_info(const std::string& path) {
+// What the header says of an image the loader opened: its path as given,
+// size and SHA-256 (informational: replay restores the initial checkpoint).
+traces::ImageInfo image_info(replay::ImageFile& file) {
   traces::ImageInfo info;
-  info.path = path;
-  info.sha256 = traces::sha256_file(path, &info.size);
+  info.path = file.path();
+  info.size = file.size();
+  traces::Sha256 hash;
+  std::vector<uint8_t> chunk(1u << 20);
+  for (uint64_t done = 0; done < info.size;) {
+    size_t n = size_t(std::min<uint64_t>(chunk.size(), info.size - done));
+    file.read(done, chunk.data(), n);
+    hash.update(chunk.data(), n);
+    done += n;
+  }
+  info.sha256 = hash.finish();
   return info;
 }
 
@@ -60,9 +72,7 @@ int record_command(const std::vector<std::string>& all_args) {
         if (a == "-o") {
           output = v;
         } else {
-          char* end = nullptr;
-          interval = std::strtoull(v.c_str(), &end, 0);
-          if (v.empty() || *end || interval == 0) throw UsageError("--checkpoint-interval: expected a positive number, got '" + v + "'");
+          interval = parse_count(a, v, 1);
         }
         continue;
       }
@@ -70,19 +80,24 @@ int record_command(const std::vector<std::string>& all_args) {
     }
     if (output.empty()) throw UsageError("-o FILE.rwt is required");
     RunOptions options = parse_run_options(args);
+    std::vector<replay::NamedFile> outputs = machine_output_files(options.machine);
+    outputs.insert(outputs.begin(), replay::NamedFile{"-o", output});
+    replay::refuse_outputs_over_inputs(outputs, machine_input_files(options.machine));
     traces::Header header;
     header.machine = replay::to_spec(options.machine);
     header.command_line.push_back("rewind");
     header.command_line.push_back("record");
     header.command_line.insert(header.command_line.end(), all_args.begin(), all_args.end());
-    header.images.push_back(image_info(options.machine.kernel));
-    for (const std::string& initrd : options.machine.initrd) header.images.push_back(image_info(initrd));
     header.rewind_version = "0.1";
 
     replay::HostInputs host(options.machine.serial);
     replay::Recorder recorder(host, interval);
     BuiltMachine built = build_machine(options.machine, recorder);
-    load_guest(built, options.machine);
+    load_guest(built, options.machine, [&](const std::string& role, const std::string& path, uint64_t max_size) {
+      std::unique_ptr<replay::ImageFile> file = replay::open_host_image(role, path, max_size);
+      header.images.push_back(image_info(*file));
+      return file;
+    });
     recorder.attach(*built.machine, output, header);
     core::RunOutcome outcome;
     try {

@@ -73,13 +73,7 @@ int replay_command(const std::vector<std::string>& args) {
         if (!serial.input_path.empty()) throw UsageError("-serial: replay takes no input (it comes from the trace)");
       } else if (a == "--to") {
         if (i + 1 >= args.size()) throw UsageError("--to: missing value");
-        const std::string& v = args[++i];
-        char* end = nullptr;
-        errno = 0;
-        uint64_t n = std::strtoull(v.c_str(), &end, 10);
-        if (v.empty() || *end || !std::isdigit(static_cast<unsigned char>(v[0])) || errno == ERANGE)
-          throw UsageError("--to: expected an instruction count, got '" + v + "'");
-        to = n;
+        to = parse_count(a, args[++i]);
       } else if (a == "--no-seek") {
         seek = false;
       } else if (!a.empty() && a[0] == '-') {
@@ -91,7 +85,14 @@ int replay_command(const std::vector<std::string>& args) {
       }
     }
     if (path.empty()) throw UsageError("a trace file is required (see rewind replay --help)");
+    core::MachineConfig serial_only;
+    serial_only.serial = serial;
+    replay::refuse_outputs_over_inputs(machine_output_files(serial_only), {{"the trace", path}});
     std::unique_ptr<traces::TraceReader> reader = traces::TraceReader::open(path);
+    if (reader->header().digest_algorithm != replay::kDigestAlgorithm)
+      throw traces::TraceError("the trace's state digests use '" + reader->header().digest_algorithm +
+                               "', this rewind computes '" + replay::kDigestAlgorithm +
+                               "': it cannot check a replay against it");
     core::MachineConfig config = replay::from_spec(reader->header().machine);
     config.serial = serial;
     std::unique_ptr<replay::ConsoleSink> console = replay::open_console_sink(serial);

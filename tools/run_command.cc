@@ -7,6 +7,7 @@
 
 #include "core/machine.h"
 #include "core/x86_cpu_state_io.h"
+#include "replay/host/host_files.h"
 #include "replay/host/host_inputs.h"
 #include "replay/host/host_stopwatch.h"
 #include "tools/cli_options.h"
@@ -27,7 +28,7 @@ const char kRunHelp[] =
 // One boot of the machine, from power-on to the end of the run or a reset.
 core::RunOutcome boot_once(const core::MachineConfig& config, replay::Inputs& inputs) {
   BuiltMachine built = build_machine(config, inputs);
-  load_guest(built, config);
+  load_guest(built, config, replay::open_host_image);
   core::RunOutcome outcome = built.machine->run();
   if (outcome.reason == core::StopReason::kShutdown)
     outcome.detail += "\n" + core::format_cpu_state(built.machine->vcpu().state());
@@ -46,6 +47,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   try {
     RunOptions options = parse_run_options(args);
+    replay::refuse_outputs_over_inputs(machine_output_files(options.machine), machine_input_files(options.machine));
     replay::HostInputs inputs(options.machine.serial);
     replay::HostStopwatch stopwatch;
     uint64_t total_icount = 0;

@@ -40,11 +40,11 @@ int trace_command(const std::vector<std::string>& args) {
     std::unique_ptr<traces::TraceReader> reader = traces::TraceReader::open(path);
     if (verb == "info") {
       traces::TraceSummary summary = traces::summarize(*reader, path);
-      std::printf("%s\n", (json ? traces::to_json(summary) : traces::to_text(summary)).c_str());
+      std::puts((json ? traces::to_json(summary) : traces::to_text(summary)).c_str());
       return kExitOk;
     }
     while (std::optional<traces::Event> e = reader->next())
-      std::printf("%s\n", (json ? traces::to_json(*e) : traces::to_text(*e)).c_str());
+      std::puts((json ? traces::to_json(*e) : traces::to_text(*e)).c_str());
     if (reader->truncated())
       std::fprintf(stderr, "rewind: %s was cut short: its readable part ends at byte %llu of %llu\n", path.c_str(),
                    (unsigned long long)reader->readable_end(), (unsigned long long)reader->file_size());

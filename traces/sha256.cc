@@ -3,10 +3,7 @@
 #include "traces/sha256.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 #include <vector>
 
 #include "traces/trace_types.h"
@@ -111,28 +108,6 @@ Sha256Digest sha256(const void* data, size_t len) {
   return s.finish();
 }
 
-Sha256Digest sha256_file(const std::string& path, uint64_t* size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw TraceError(path + ": cannot open: " + std::strerror(errno));
-  Sha256 s;
-  std::vector<uint8_t> buf(1 << 20);
-  uint64_t total = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw TraceError(path + ": read failed: " + std::strerror(err));
-    }
-    if (n == 0) break;
-    s.update(buf.data(), size_t(n));
-    total += uint64_t(n);
-  }
-  ::close(fd);
-  if (size) *size = total;
-  return s.finish();
-}
 
 std::string to_hex(const uint8_t* data, size_t len) {
   static const char kDigits[] = "0123456789abcdef";

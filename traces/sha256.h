@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4), used to fingerprint guest images in the trace header
-// so a replay on another machine can refuse a kernel or initrd that differs.
+// SHA-256 (FIPS 180-4), used to fingerprint the guest images a recording
+// loaded, in the trace header (`rewind trace info` shows them).
 #pragma once
 
 #include <array>
@@ -29,9 +29,6 @@ class Sha256 {
 };
 
 Sha256Digest sha256(const void* data, size_t len);
-// Hashes a host file; `size` (when non-null) receives its length in bytes.
-// Throws TraceError naming the path when it cannot be read.
-Sha256Digest sha256_file(const std::string& path, uint64_t* size = nullptr);
 // Lower-case hex, two digits per byte (also used for any digest bytes).
 std::string to_hex(const uint8_t* data, size_t len);
 inline std::string to_hex(const Sha256Digest& d) { return to_hex(d.data(), d.size()); }

@@ -101,6 +101,31 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+std::string printable(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    uint8_t c = uint8_t(s[i]);
+    if (c >= 0x80) {
+      if (size_t n = utf8_length(s, i)) {
+        out.append(s, i, n);
+        i += n;
+        continue;
+      }
+    }
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c == 0x7f || c >= 0x80) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+    ++i;
+  }
+  return out;
+}
+
 std::string to_text(const Event& e) {
   std::string out = "icount=" + std::to_string(e.icount) + " " + event_kind_name(e.kind());
   std::visit(
@@ -180,32 +205,32 @@ TraceSummary summarize(TraceReader& reader, const std::string& path) {
 std::string to_text(const TraceSummary& s) {
   const Header& h = s.header;
   std::ostringstream o;
-  o << "trace:        " << s.path << " (format " << h.format_major << "." << h.format_minor << ", rewind "
-    << (h.rewind_version.empty() ? "?" : h.rewind_version) << ")\n";
+  o << "trace:        " << printable(s.path) << " (format " << h.format_major << "." << h.format_minor << ", rewind "
+    << (h.rewind_version.empty() ? "?" : printable(h.rewind_version)) << ")\n";
   o << "status:       "
     << (s.truncated ? "cut off: readable up to byte " + std::to_string(s.readable_end) + " of " +
                           std::to_string(s.file_bytes)
                     : std::string("complete"))
     << "\n";
   o << "command line:";
-  for (const std::string& a : h.command_line) o << " " << a;
+  for (const std::string& a : h.command_line) o << " " << printable(a);
   o << "\n";
-  o << "kernel:       " << h.machine.kernel << "\n";
-  if (!h.machine.append.empty()) o << "append:       " << h.machine.append << "\n";
-  for (const std::string& i : h.machine.initrd) o << "initrd:       " << i << "\n";
+  o << "kernel:       " << printable(h.machine.kernel) << "\n";
+  if (!h.machine.append.empty()) o << "append:       " << printable(h.machine.append) << "\n";
+  for (const std::string& i : h.machine.initrd) o << "initrd:       " << printable(i) << "\n";
   o << "memory:       " << h.machine.ram_size << " bytes (" << (h.machine.ram_size >> 20) << " MiB)\n";
   o << "serial:       " << serial_kind_name(h.machine.serial.kind);
-  if (!h.machine.serial.path.empty()) o << " " << h.machine.serial.path;
-  if (!h.machine.serial.input_path.empty()) o << " (input " << h.machine.serial.input_path << ")";
+  if (!h.machine.serial.path.empty()) o << " " << printable(h.machine.serial.path);
+  if (!h.machine.serial.input_path.empty()) o << " (input " << printable(h.machine.serial.input_path) << ")";
   o << "\n";
-  o << "accel:        " << h.machine.accel << (h.machine.no_reboot ? ", no-reboot" : "") << "\n";
+  o << "accel:        " << printable(h.machine.accel) << (h.machine.no_reboot ? ", no-reboot" : "") << "\n";
   for (const DeviceSpec& d : h.machine.devices) {
-    o << "device:       " << d.driver;
-    for (const auto& [k, v] : d.properties) o << "," << k << "=" << v;
+    o << "device:       " << printable(d.driver);
+    for (const auto& [k, v] : d.properties) o << "," << printable(k) << "=" << printable(v);
     o << "\n";
   }
   for (const ImageInfo& img : h.images)
-    o << "image:        " << img.path << " " << img.size << " bytes sha256 " << to_hex(img.sha256) << "\n";
+    o << "image:        " << printable(img.path) << " " << img.size << " bytes sha256 " << to_hex(img.sha256) << "\n";
   o << "instructions: " << s.instructions << "\n";
   o << "events:       " << s.events;
   for (size_t k = 0; k < kEventKindCount; ++k)

@@ -48,5 +48,8 @@ std::string to_json(const Event& event);
 // A JSON string literal for arbitrary bytes (invalid UTF-8 and controls
 // escaped as \u00XX), quotes included.
 std::string json_string(const std::string& s);
+// Arbitrary bytes made safe to print on a terminal: valid UTF-8 as is,
+// controls, stray bytes and NUL as \xNN, a backslash doubled.
+std::string printable(const std::string& s);
 
 }  // namespace rwd::traces

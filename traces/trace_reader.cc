@@ -51,12 +51,14 @@ uint32_t max_uncompressed(FrameKind k) {
 }  // namespace
 
 std::unique_ptr<TraceReader> TraceReader::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) throw TraceError("cannot open trace " + path + ": " + std::strerror(errno));
   std::unique_ptr<TraceReader> r(new TraceReader(fd, path));
   struct stat st;
   if (::fstat(fd, &st) != 0) throw TraceError("cannot stat trace " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw TraceError(path + ": not a regular file");
+  if (S_ISDIR(st.st_mode)) throw TraceError("trace " + path + " is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) throw TraceError("trace " + path + " is not a regular file (a FIFO, socket or device)");
   r->file_size_ = uint64_t(st.st_size);
   r->read_preamble();
   if (!r->try_footer()) r->scan_frames();

@@ -53,27 +53,17 @@ std::string hex(uint64_t value) {
   return buf;
 }
 
-// `role` is "kernel" or "initrd": it starts the error message.
-Bytes read_file(const std::string& role, const std::string& path, size_t max_bytes = SIZE_MAX) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw LoadError(role + " '" + path + "': cannot open: " + std::strerror(errno));
-  Bytes data;
-  uint8_t chunk[65536];
-  for (;;) {
-    size_t want = std::min(sizeof chunk, max_bytes - data.size());
-    if (want == 0) break;
-    size_t got = std::fread(chunk, 1, want, f);
-    data.insert(data.end(), chunk, chunk + got);
-    if (got < want) {
-      bool failed = std::ferror(f);
-      int error = errno;
-      std::fclose(f);
-      if (failed) throw LoadError(role + " '" + path + "': cannot read: " + std::strerror(error));
-      return data;
-    }
-  }
-  std::fclose(f);
-  return data;
+// The first bytes of a file, up to `max`.
+Bytes read_head(replay::ImageFile& file, uint64_t max) {
+  Bytes b(std::min(file.size(), max));
+  if (!b.empty()) file.read(0, b.data(), b.size());
+  return b;
+}
+
+Bytes read_at(replay::ImageFile& file, uint64_t offset, size_t len) {
+  Bytes b(len);
+  file.read(offset, b.data(), len);
+  return b;
 }
 
 struct HeaderSearch {
@@ -120,11 +110,15 @@ class Loader {
 
  private:
   [[noreturn]] void fail(const std::string& problem) const { throw LoadError(who_ + ": " + problem); }
-  Image parse_elf(const Bytes& data) const;
-  Image parse_aout(const Bytes& data, uint64_t header) const;
+  std::unique_ptr<replay::ImageFile> open(const std::string& role, const std::string& path) const;
+  void check_flags(uint32_t flags) const;
+  Image parse_elf(replay::ImageFile& file, const Bytes& head) const;
+  Image parse_aout(const Bytes& head, uint64_t file_size, uint64_t header) const;
   void check_placement(const std::string& what, uint64_t addr, uint64_t size) const;
   std::string describe_ram() const;
   void write_zeros(uint64_t addr, uint64_t size);
+  // Streams `len` bytes of `file` from `offset` into guest memory at `addr`.
+  void copy_to_guest(replay::ImageFile& file, uint64_t offset, uint64_t addr, uint64_t len);
 
   core::AddressSpace& memory_;
   const PcMemoryLayout& layout_;
@@ -153,19 +147,43 @@ void Loader::check_placement(const std::string& what, uint64_t addr, uint64_t si
   }
 }
 
-Image Loader::parse_elf(const Bytes& data) const {
+std::unique_ptr<replay::ImageFile> Loader::open(const std::string& role, const std::string& path) const {
+  if (!options_.open) throw LoadError(role + " '" + path + "': no way to open image files was given");
+  try {
+    // Whatever does not fit in guest RAM can never load.
+    return options_.open(role, path, layout_.ram_size);
+  } catch (const LoadError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    throw LoadError(e.what());
+  }
+}
+
+void Loader::check_flags(uint32_t flags) const {
+  // Bits 0-15 are requirements a boot loader that does not meet them must
+  // refuse (Multiboot 0.6.96, 3.1.2): rewind always page-aligns modules (bit
+  // 0) and passes memory information (bit 1), nothing else.
+  constexpr uint32_t kKnownRequired = 0x3;
+  uint32_t unmet = flags & 0xffff & ~kKnownRequired;
+  if (!unmet) return;
+  if (unmet & 0x4)
+    fail("the Multiboot header asks for video mode information (flags bit 2), which rewind does not provide");
+  fail("the Multiboot header requires features rewind does not know (flags bits " + hex(unmet) + ")");
+}
+
+Image Loader::parse_elf(replay::ImageFile& file, const Bytes& data) const {
+  const uint64_t size = file.size();
   if (data.size() < 4 || std::memcmp(data.data(), "\x7f" "ELF", 4) != 0) {
     fail("the Multiboot header has no address fields (flags bit 16 clear), so the image must be ELF, and it is not");
   }
-  if (data.size() < 16) fail("truncated ELF: the file ends inside the ELF identification (" +
-                             std::to_string(data.size()) + " bytes)");
+  if (size < 16) fail("truncated ELF: the file ends inside the ELF identification (" + std::to_string(size) + " bytes)");
   if (data[4] == kElfClass64 || (data.size() >= 20 && le16(data, 18) == kEmX86_64)) {
     fail("ELF64 (x86-64) image: Multiboot v1 loads 32-bit ELF kernels only (link it as elf32-i386)");
   }
   if (data[4] != kElfClass32) fail("unknown ELF class " + std::to_string(data[4]));
   if (data[5] != kElfDataLsb) fail("big-endian ELF image: x86 kernels are little-endian");
-  if (data.size() < kElf32HeaderSize) {
-    fail("truncated ELF: the file (" + std::to_string(data.size()) + " bytes) ends inside the ELF header");
+  if (size < kElf32HeaderSize) {
+    fail("truncated ELF: the file (" + std::to_string(size) + " bytes) ends inside the ELF header");
   }
   if (uint16_t machine = le16(data, 18); machine != kEmI386) {
     fail("ELF machine " + std::to_string(machine) + " is not i386 (EM_386)");
@@ -176,27 +194,27 @@ Image Loader::parse_elf(const Bytes& data) const {
   uint64_t phnum = le16(data, 44);
   if (phnum == 0) fail("ELF image has no program headers");
   if (phentsize < kElf32PhdrSize) fail("ELF program header size " + std::to_string(phentsize) + " is too small");
-  if (phoff + phnum * phentsize > data.size()) {
+  if (phoff + phnum * phentsize > size) {
     fail("truncated ELF: program header table at offset " + hex(phoff) + " (" + std::to_string(phnum) +
-         " entries) extends beyond the end of the file (" + std::to_string(data.size()) + " bytes)");
+         " entries) extends beyond the end of the file (" + std::to_string(size) + " bytes)");
   }
 
   Image image;
   image.entry = entry;
   for (uint64_t i = 0; i < phnum; ++i) {
-    uint64_t ph = phoff + i * phentsize;
-    if (le32(data, ph) != kPtLoad) continue;
-    uint64_t offset = le32(data, ph + 4);
-    uint64_t vaddr = le32(data, ph + 8);
-    uint64_t paddr = le32(data, ph + 12);
-    uint64_t filesz = le32(data, ph + 16);
-    uint64_t memsz = le32(data, ph + 20);
-    uint32_t flags = le32(data, ph + 24);
+    Bytes ph = read_at(file, phoff + i * phentsize, kElf32PhdrSize);
+    if (le32(ph, 0) != kPtLoad) continue;
+    uint64_t offset = le32(ph, 4);
+    uint64_t vaddr = le32(ph, 8);
+    uint64_t paddr = le32(ph, 12);
+    uint64_t filesz = le32(ph, 16);
+    uint64_t memsz = le32(ph, 20);
+    uint32_t flags = le32(ph, 24);
     std::string what = "ELF program header " + std::to_string(i);
     if (filesz > memsz) fail(what + ": p_filesz " + hex(filesz) + " exceeds p_memsz " + hex(memsz));
-    if (offset + filesz > data.size()) {
+    if (offset + filesz > size) {
       fail("truncated ELF: " + what + " has its data at file offset " + hex(offset) + "+" + hex(filesz) +
-           ", beyond the end of the file (" + std::to_string(data.size()) + " bytes)");
+           ", beyond the end of the file (" + std::to_string(size) + " bytes)");
     }
     if (memsz == 0) continue;
     image.segments.push_back({what + " (p_paddr " + hex(paddr) + ")", paddr, offset, filesz, memsz});
@@ -211,7 +229,7 @@ Image Loader::parse_elf(const Bytes& data) const {
   return image;
 }
 
-Image Loader::parse_aout(const Bytes& data, uint64_t header) const {
+Image Loader::parse_aout(const Bytes& data, uint64_t file_size, uint64_t header) const {
   if (header + 32 > data.size()) {
     fail("Multiboot header at offset " + hex(header) + " is cut off by the end of the file (flags bit 16 needs " +
          "the address fields)");
@@ -235,12 +253,12 @@ Image Loader::parse_aout(const Bytes& data, uint64_t header) const {
       fail("Multiboot load_end_addr " + hex(load_end_addr) + " is below load_addr " + hex(load_addr));
     }
     load_size = load_end_addr - load_addr;
-    if (text_offset + load_size > data.size()) {
+    if (text_offset + load_size > file_size) {
       fail("truncated image: load_end_addr asks for " + hex(load_size) + " bytes from file offset " +
-           hex(text_offset) + ", but the file has " + std::to_string(data.size()) + " bytes");
+           hex(text_offset) + ", but the file has " + std::to_string(file_size) + " bytes");
     }
   } else {
-    load_size = data.size() - text_offset;
+    load_size = file_size - text_offset;
   }
   uint64_t mem_size = load_size;
   if (bss_end_addr) {
@@ -272,9 +290,23 @@ void Loader::write_zeros(uint64_t addr, uint64_t size) {
   }
 }
 
+void Loader::copy_to_guest(replay::ImageFile& file, uint64_t offset, uint64_t addr, uint64_t len) {
+  // A chunk at a time: a 1 GiB initrd needs no second GiB of host memory.
+  constexpr uint64_t kChunk = 1u << 20;
+  Bytes chunk(std::min(len, kChunk));
+  for (uint64_t done = 0; done < len;) {
+    uint64_t n = std::min(kChunk, len - done);
+    file.read(offset + done, chunk.data(), n);
+    memory_.write_bytes(addr + done, chunk.data(), n);
+    done += n;
+  }
+}
+
 MultibootBoot Loader::load(core::X86CpuState& cpu) {
   if (options_.kernel.empty()) throw LoadError("no kernel given (-kernel)");
-  Bytes kernel = read_file("kernel", options_.kernel);
+  std::unique_ptr<replay::ImageFile> kernel_file = open("kernel", options_.kernel);
+  // The header lies in the first 8 KiB; the a.out fields follow it.
+  Bytes kernel = read_head(*kernel_file, kMultibootSearchBytes + 32);
 
   HeaderSearch search = find_header(kernel);
   if (!search.offset) {
@@ -289,7 +321,9 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
   }
   uint64_t header = *search.offset;
   uint32_t flags = le32(kernel, header + 4);
-  Image image = (flags & kFlagAoutKludge) ? parse_aout(kernel, header) : parse_elf(kernel);
+  check_flags(flags);
+  Image image = (flags & kFlagAoutKludge) ? parse_aout(kernel, kernel_file->size(), header)
+                                          : parse_elf(*kernel_file, kernel);
 
   if (!memory_.ram_pointer(kMultibootInfoAreaBegin, kMultibootInfoAreaEnd - kMultibootInfoAreaBegin)) {
     fail("guest RAM (" + describe_ram() + ") does not cover the Multiboot information area " +
@@ -312,14 +346,15 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
   size = page_align(name_offset + std::strlen(kBootloaderName) + 1);
   uint64_t metadata_end = size;
 
-  std::vector<Bytes> module_data;
+  std::vector<std::unique_ptr<replay::ImageFile>> module_files;
   MultibootBoot boot;
   for (const std::string& m : modules) {
-    std::string path = m.substr(0, m.find(' '));
-    module_data.push_back(read_file("initrd", path));
+    module_files.push_back(open("initrd", multiboot_module_path(m)));
+    uint64_t module_size = module_files.back()->size();
     uint64_t start = base + size;
-    size = page_align(size + module_data.back().size());
-    boot.modules.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(start + module_data.back().size()), m});
+    if (start + module_size >= k4GiB) fail("module '" + m + "' does not fit below 4 GiB");
+    size = page_align(size + module_size);
+    boot.modules.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(start + module_size), m});
   }
   check_placement(modules.empty() ? std::string("the Multiboot command lines")
                                   : "the Multiboot command lines and " + std::to_string(modules.size()) + " module(s)",
@@ -327,7 +362,7 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
 
   // Everything checked: write the image.
   for (const Segment& s : image.segments) {
-    memory_.write_bytes(s.addr, kernel.data() + s.file_offset, s.file_size);
+    copy_to_guest(*kernel_file, s.file_offset, s.addr, s.file_size);
     write_zeros(s.addr + s.file_size, s.mem_size - s.file_size);
   }
 
@@ -344,7 +379,7 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
     put32(meta, entry, boot.modules[i].start);
     put32(meta, entry + 4, boot.modules[i].end);
     put32(meta, entry + 8, add_string(modules[i]));
-    memory_.write_bytes(boot.modules[i].start, module_data[i].data(), module_data[i].size());
+    copy_to_guest(*module_files[i], 0, boot.modules[i].start, module_files[i]->size());
   }
   uint32_t cmdline_addr = add_string(cmdline);
   next_string = name_offset - mods_offset;
@@ -412,10 +447,12 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
 
 }  // namespace
 
-bool is_multiboot_kernel(const std::string& path) {
+std::string multiboot_module_path(const std::string& entry) { return entry.substr(0, entry.find(' ')); }
+
+bool is_multiboot_kernel(replay::ImageFile& file) {
   try {
-    return find_header(read_file("kernel", path, kMultibootSearchBytes)).offset.has_value();
-  } catch (const LoadError&) {
+    return find_header(read_head(file, kMultibootSearchBytes)).offset.has_value();
+  } catch (const std::runtime_error&) {
     return false;
   }
 }
@@ -425,8 +462,9 @@ MultibootBoot load_multiboot(core::AddressSpace& memory, const PcMemoryLayout& l
   return Loader(memory, layout, options).load(cpu);
 }
 
-MultibootBoot load_multiboot(core::Machine& machine, const core::MachineConfig& config, core::X86CpuState& cpu) {
-  MultibootOptions options{config.kernel, config.append, config.initrd};
+MultibootBoot load_multiboot(core::Machine& machine, const core::MachineConfig& config, const replay::ImageOpener& open,
+                             core::X86CpuState& cpu) {
+  MultibootOptions options{config.kernel, config.append, config.initrd, open};
   return load_multiboot(machine.memory(), PcMemoryLayout::for_ram(machine.ram_size()), options, cpu);
 }
 

@@ -2,7 +2,9 @@
 // image carries a Multiboot header, without the option ROM in between.
 //
 //  - The header (magic 0x1BADB002, flags, checksum) must lie 4-aligned in the
-//    first 8192 bytes. With flags bit 16 (the "a.out kludge") the load
+//    first 8192 bytes. Of the required flags (bits 0-15) only page-aligned
+//    modules (bit 0) and memory information (bit 1) are provided: a header
+//    asking for more is refused, as the specification demands. With flags bit 16 (the "a.out kludge") the load
 //    addresses come from the header; otherwise the image must be a 32-bit ELF
 //    whose PT_LOAD segments are loaded at their physical addresses (p_paddr),
 //    bss zeroed, entering at e_entry (translated to a physical address when
@@ -23,7 +25,9 @@
 //
 // Every malformed or unsupported input raises LoadError with one line naming
 // the file and the problem; nothing is written to guest memory before the
-// whole image has been checked.
+// whole image has been checked. Files are read through replay::ImageFile, a
+// piece at a time: neither the kernel nor a module is held in host memory
+// whole.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +40,7 @@
 #include "core/x86_cpu_state.h"
 #include "hw/loaders/load_error.h"
 #include "hw/pc_memory_layout.h"
+#include "replay/image_file.h"
 
 namespace rwd::hw {
 
@@ -51,7 +56,11 @@ struct MultibootOptions {
   std::string kernel;               // path, also the first word of the command line
   std::string append;               // -append
   std::vector<std::string> modules; // -initrd entries: "path[ arguments]"
+  replay::ImageOpener open;         // how the kernel and modules are opened
 };
+
+// The file of an -initrd entry "path[ arguments]".
+std::string multiboot_module_path(const std::string& entry);
 
 struct MultibootModule {
   uint32_t start;
@@ -71,7 +80,7 @@ struct MultibootBoot {
 
 // True if the file starts with a valid Multiboot header in its first 8 KiB
 // (how a caller picks this loader over another). False for unreadable files.
-bool is_multiboot_kernel(const std::string& path);
+bool is_multiboot_kernel(replay::ImageFile& file);
 
 // Load into `memory` (RAM must already be mapped as `layout` describes) and
 // set the entry state in `cpu` (other fields untouched). Throws LoadError.
@@ -79,6 +88,7 @@ MultibootBoot load_multiboot(core::AddressSpace& memory, const PcMemoryLayout& l
                              const MultibootOptions& options, core::X86CpuState& cpu);
 
 // The same for a machine built by PcBoard from `config` (kernel, append, initrd).
-MultibootBoot load_multiboot(core::Machine& machine, const core::MachineConfig& config, core::X86CpuState& cpu);
+MultibootBoot load_multiboot(core::Machine& machine, const core::MachineConfig& config, const replay::ImageOpener& open,
+                             core::X86CpuState& cpu);
 
 }  // namespace rwd::hw

@@ -134,6 +134,12 @@ ProcessResult run_process(const ProcessOptions& options) {
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n > 0) (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(n));
       else (i == 0 ? out_open : err_open) = false;
+      if (i == 0 && out_open && options.close_stdout_after && result.out.size() >= options.close_stdout_after &&
+          !options.use_pty) {
+        close(out_fd);
+        out_fd = -1;
+        out_open = false;
+      }
     }
     // A pty's master never sees end-of-file while the slave is open here, so
     // the child's exit is what ends the loop.
@@ -142,6 +148,7 @@ ProcessResult run_process(const ProcessOptions& options) {
   if (result.signal_sent) result.signal_to_exit_seconds = std::chrono::duration<double>(Clock::now() - signal_time).count();
   // Whatever is still buffered.
   for (int fd : {out_fd, err_pipe[0]}) {
+    if (fd < 0) continue;
     fcntl(fd, F_SETFL, O_NONBLOCK);
     for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) (fd == out_fd ? result.out : result.err).append(buf, size_t(n));
   }
@@ -153,11 +160,13 @@ ProcessResult run_process(const ProcessOptions& options) {
     close(pty_master);
   } else {
     close_input();
-    close(out_pipe[0]);
+    if (out_fd >= 0) close(out_fd);
   }
   close(err_pipe[0]);
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.peak_rss_bytes = uint64_t(usage.ru_maxrss) * 1024;
+  result.cpu_seconds = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }

@@ -20,6 +20,7 @@ struct ProcessResult {
   double signal_to_exit_seconds = -1;  // when a signal was sent
   bool signal_sent = false;
   uint64_t peak_rss_bytes = 0;         // the child's maximum resident set
+  double cpu_seconds = 0;              // the child's user + system time
   bool terminal_restored = true;       // use_pty: the terminal's modes after exit equal those before
 };
 
@@ -34,6 +35,9 @@ struct ProcessOptions {
   std::string signal_after_output;  // stdout has shown this text
   uint64_t address_space_limit = 0;  // RLIMIT_AS of the child, bytes; 0 = none
   std::string working_directory;
+  // Close our end of the child's stdout once this many bytes arrived, as
+  // `| head -c N` does (0: read everything).
+  size_t close_stdout_after = 0;
 };
 
 // stdin_data is written to the child's stdin, which is then closed.

@@ -8,6 +8,11 @@
 #include <fstream>
 #include <iterator>
 
+#include <signal.h>
+
+#include <iostream>
+
+#include "tests/integration/hostile_guests.h"
 #include "tests/integration/mini_kernel.h"
 #include "tests/integration/subprocess.h"
 
@@ -136,4 +141,30 @@ BOOST_AUTO_TEST_CASE(a_triple_fault_ends_the_run_with_the_cpu_state) {
   BOOST_TEST(r.exit_status == 4, r.err);
   BOOST_TEST(r.err.find("triple fault") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("rip=") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_warning_a_guest_repeats_is_printed_once_with_a_count) {
+  // 100000 instructions without semantics: one warning, and the count at the end.
+  std::string k = write_temp_file("arpl_loop.elf", build_mini_kernel(rwd::testing::hostile::arpl_loop()));
+  ProcessResult r = run_rewind({"run", "-kernel", k, "-serial", "none"});
+  BOOST_TEST(r.exit_status == 1, r.err);
+  BOOST_TEST_REQUIRE(r.err.find("no semantics for ARPL_Ew_Gw") != std::string::npos,
+                     "no warning at all: if ARPL has semantics now, this test needs another unimplemented form: " << r.err);
+  BOOST_TEST(count_lines(r.err) == 2u, r.err);
+  BOOST_TEST(r.err.find("repeated 100000 times") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_guest_sleeps_once_its_input_has_ended) {
+  // Halted with interrupts on and a 1 kHz timer, stdin closed: rewind must
+  // pace the guest against host time, not race through virtual time.
+  std::string k = write_temp_file("idle.elf", build_mini_kernel(rwd::testing::hostile::idle_timer()));
+  rwd::testing::ProcessOptions o;
+  o.argv = {rewind_binary(), "run", "-kernel", k, "-serial", "stdio"};
+  o.signal = SIGTERM;
+  o.signal_after_seconds = 1.5;
+  o.timeout_seconds = 30;
+  ProcessResult r = rwd::testing::run_process(o);
+  BOOST_TEST(r.exit_status == 0, r.err);
+  BOOST_TEST(r.cpu_seconds < 0.5, "an idle guest used " << r.cpu_seconds << " s of CPU in " << r.seconds << " s");
+  std::cout << "idle guest: " << r.cpu_seconds << " s of CPU in " << r.seconds << " s\n";
 }

@@ -11,6 +11,7 @@
 #include "core/memory.h"
 #include "core/x86_cpu_state.h"
 #include "hw/loaders/multiboot.h"
+#include "replay/host/host_files.h"
 
 using namespace rwd;
 namespace fs = std::filesystem;
@@ -124,7 +125,8 @@ struct Fixture {
   }
   hw::MultibootBoot load(const std::string& kernel, const std::string& append = "",
                          std::vector<std::string> modules = {}) {
-    return hw::load_multiboot(memory, layout, hw::MultibootOptions{kernel, append, modules}, cpu);
+    return hw::load_multiboot(memory, layout, hw::MultibootOptions{kernel, append, modules, replay::open_host_image},
+                              cpu);
   }
   std::string error(const std::string& kernel, std::vector<std::string> modules = {}) {
     try {
@@ -133,6 +135,9 @@ struct Fixture {
       return e.what();
     }
     return "(no error)";
+  }
+  bool is_multiboot(const std::string& path) {
+    return hw::is_multiboot_kernel(*replay::open_host_image("kernel", path, kRamSize));
   }
   uint32_t r32(uint64_t addr) { return static_cast<uint32_t>(memory.read(addr, 4)); }
   uint64_t r64(uint64_t addr) { return memory.read(addr, 8); }
@@ -170,7 +175,7 @@ BOOST_AUTO_TEST_CASE(elf_kernel) {
   std::string kernel = file("kernel.elf", test_elf());
   std::string mod1 = file("initrd.img", pattern(0x1234, 9));
   std::string mod2 = file("second.bin", pattern(10, 4));
-  BOOST_TEST(hw::is_multiboot_kernel(kernel));
+  BOOST_TEST(is_multiboot(kernel));
   hw::MultibootBoot boot = load(kernel, "console=ttyS0 quiet", {mod1, mod2 + " arg=1"});
 
   // Segments by physical address, bss zeroed, entry moved to its physical address.
@@ -282,7 +287,7 @@ BOOST_AUTO_TEST_CASE(missing_files) {
              "initrd '" + dir.string() + "/missing.img': cannot open: No such file or directory");
   BOOST_TEST(untouched(0x100000, 0x3000));  // nothing written before everything was checked
   BOOST_TEST(untouched(0x9000, 0x1000));
-  BOOST_TEST(!hw::is_multiboot_kernel(dir.string() + "/nope"));
+
 }
 
 BOOST_AUTO_TEST_CASE(not_multiboot) {
@@ -292,7 +297,7 @@ BOOST_AUTO_TEST_CASE(not_multiboot) {
   BOOST_TEST(error(kernel) == "kernel '" + kernel +
                                   "' is not a Multiboot kernel: no Multiboot header (magic 0x1badb002) in its first "
                                   "8192 bytes");
-  BOOST_TEST(!hw::is_multiboot_kernel(kernel));
+  BOOST_TEST(!is_multiboot(kernel));
   BOOST_TEST(contains(error(file("empty", {})), "is not a Multiboot kernel"));
 }
 
@@ -367,6 +372,36 @@ BOOST_AUTO_TEST_CASE(aout_errors) {
   put32(cut, 0x24, 0x10000);
   put32(cut, 0x28, static_cast<uint32_t>(-(kMagic + 0x10000)));
   BOOST_TEST(contains(error(file("cut", cut)), "is cut off by the end of the file"));
+}
+
+BOOST_AUTO_TEST_CASE(required_flags_rewind_does_not_meet_are_refused) {
+  // Bits 0-15 are requirements (Multiboot 0.6.96, 3.1.2): a loader that does
+  // not meet one must refuse the kernel. rewind meets bits 0 and 1.
+  Bytes video = test_elf();
+  put_header(video, 0x100, 0x7);  // bit 2: video mode table
+  std::string message = error(file("video.elf", video));
+  BOOST_TEST(contains(message, "video mode information (flags bit 2)"));
+  Bytes unknown = test_elf();
+  put_header(unknown, 0x100, 0x8003);  // bit 15
+  BOOST_TEST(contains(error(file("unknown.elf", unknown)), "flags bits 0x8000"));
+  BOOST_TEST(untouched(0x100000, 0x3000));
+  // Optional bits (16-31) other than the a.out kludge are not requirements.
+  Bytes optional = test_elf();
+  put_header(optional, 0x100, 0x00020003);
+  BOOST_CHECK_NO_THROW(load(file("optional.elf", optional)));
+}
+
+BOOST_AUTO_TEST_CASE(images_are_opened_as_regular_files_only) {
+  std::string kernel = file("k", test_elf());
+  BOOST_TEST(contains(error("/dev/zero"), "kernel '/dev/zero' is a character device, not a file"));
+  BOOST_TEST(contains(error(dir.string()), "is a directory, not a file"));
+  BOOST_TEST(contains(error(kernel, {"/dev/urandom"}), "initrd '/dev/urandom' is a character device"));
+  // Larger than guest RAM: refused from the size alone.
+  std::string big = file("big", {});
+  fs::resize_file(big, kRamSize + 1);
+  BOOST_TEST(contains(error(big), "more than the"));
+  BOOST_TEST(contains(error(kernel, {big}), "initrd '" + big + "'"));
+  BOOST_TEST(untouched(0x100000, 0x3000));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -46,17 +46,6 @@ BOOST_AUTO_TEST_CASE(sha256_padding_boundaries_agree_between_whole_and_pieces) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(sha256_of_a_file_and_missing_file) {
-  ScratchDir dir;
-  std::string path = dir.path("image.bin");
-  write_file(path, std::vector<uint8_t>{'a', 'b', 'c'}, 3);
-  uint64_t size = 0;
-  BOOST_TEST(to_hex(sha256_file(path, &size)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  BOOST_TEST(size == 3u);
-  std::string msg = error_of([&] { sha256_file(dir.path("missing")); });
-  BOOST_TEST(msg.find("missing: cannot open") != std::string::npos, msg);
-}
-
 BOOST_AUTO_TEST_CASE(crc32c_check_value_and_both_paths) {
   const char* check = "123456789";
   BOOST_TEST(crc32c(0, check, 9) == 0xE3069283u);
