@@ -64,6 +64,8 @@ class InterpCpu {
   // (host is nullptr when the code is not in RAM). Raises #PF on failure.
   bool translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host);
   uint64_t code_linear_pc() const { return truncate(seg_base_[kSegCs] + s.rip); }
+  // The bits of RIP the current mode has (EIP: 32 outside 64-bit mode).
+  uint64_t rip_mask() const { return mode_ == DecodeMode::k64 ? ~0ull : 0xffffffffull; }
   void flush_translations();
   const core::CpuEnvironment& env() const { return env_; }
   SoftmmuTlb& tlb() { return tlb_; }

@@ -37,6 +37,8 @@ TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initi
 }
 
 void TcgVcpu::state_changed() {
+  last_delivery_icount_ = ~0ull;
+  resume_ = Resume{};
   cpu_.segments_changed();
   cpu_.flush_translations();
 }
@@ -63,6 +65,24 @@ void TcgVcpu::set_irq(unsigned pin, bool level) {
 }
 
 void TcgVcpu::deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err) {
+  // Deliveries at one icount: a handler that faults before its first
+  // instruction retires can loop forever (a stack that wraps through
+  // unassigned memory never faults the pushes). Real CPUs spin; rewind calls
+  // the CPU stuck, by a rule of guest state alone, so the run ends.
+  if (cpu_.s.icount != last_delivery_icount_) {
+    last_delivery_icount_ = cpu_.s.icount;
+    deliveries_at_icount_ = 0;
+  }
+  if (++deliveries_at_icount_ > kMaxDeliveriesWithoutRetiring) {
+    char where[96];
+    std::snprintf(where, sizeof where, "%u events delivered at icount %llu without an instruction retiring",
+                  kMaxDeliveriesWithoutRetiring, static_cast<unsigned long long>(cpu_.s.icount));
+    shutdown_ = true;
+    if (env_.run_control)
+      env_.run_control->request_shutdown(std::string("exception storm: ") + where + " (the last: " +
+                                         describe_exception(vector, has_err, err) + ")");
+    return;
+  }
   std::string chain = describe_exception(vector, has_err, err);
   for (int attempt = 0; attempt < 3; ++attempt) {
     cpu_.exc_vector = 0xff;
@@ -123,7 +143,22 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     }
     if (s.halted) return core::VcpuExit::kHalted;
 
-    Block* b = lookup_block();
+    // Go on where the last run stopped for a reason outside the guest, as if
+    // it had not stopped; else find the block at CS:RIP.
+    Block* b = nullptr;
+    size_t first = 0;
+    Resume r = resume_;
+    resume_ = Resume{};
+    if (r.block && r.rip == s.rip && r.icount == s.icount && r.epoch == blocks_.epoch()) {
+      if (r.index < r.block->insns.size()) {
+        b = r.block;
+        first = r.index;
+      } else {
+        b = next_block(r.block);  // the chaining step the block's end would have taken
+      }
+    } else {
+      b = lookup_block();
+    }
     if (!b) {
       raise_pending_exception();
       continue;
@@ -131,24 +166,30 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     if (s.interrupt_shadow) {
       // Exactly one instruction runs in the shadow; it may set a new one.
       s.interrupt_shadow = 0;
-      execute(b, s.icount + 1);
+      execute(b, first, s.icount + 1);
       continue;
     }
-    execute(b, icount_limit);
+    execute(b, first, icount_limit);
   }
 }
 
-void TcgVcpu::execute(Block* b, uint64_t limit) {
+void TcgVcpu::save_resume(Block* b, size_t index) {
+  resume_ = Resume{b, index, cpu_.s.rip, cpu_.s.icount, blocks_.epoch()};
+}
+
+void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
   auto& s = cpu_.s;
   // RIP and icount are carried in registers and only stored to the state, so
   // no dependency chain runs through memory from one instruction to the next.
   // Only instructions that return something else than kNext may move RIP.
   uint64_t icount = s.icount;
   for (;;) {
-    const Insn* i = b->insns.data();
-    const Insn* end = i + b->insns.size();
+    const Insn* begin = b->insns.data();
+    const Insn* i = begin + first;
+    first = 0;
+    const Insn* end = begin + b->insns.size();
     uint64_t budget = limit - icount;
-    const Insn* stop = budget < b->insns.size() ? i + budget : end;
+    const Insn* stop = budget < uint64_t(end - i) ? i + budget : end;
     uint64_t rip = s.rip;
     uint64_t start;
     Status st;
@@ -162,9 +203,16 @@ void TcgVcpu::execute(Block* b, uint64_t limit) {
       ++icount;
       if (++i == stop || cpu_.exit_block) [[unlikely]] break;
     }
+    // Outside 64-bit mode EIP is 32 bits: running off 0xffffffff wraps to 0.
+    // (Branches already wrap their targets; only falling through needs it.)
+    s.rip &= cpu_.rip_mask();
     if (st == Status::kNext) {
       s.icount = icount;
-      if (i != end || cpu_.exit_block) return;  // budget spent or a device was reached
+      if (cpu_.exit_block) return;  // a device was reached
+      if (i != end) {               // the budget is spent inside the block
+        save_resume(b, size_t(i - begin));
+        return;
+      }
     } else if (st == Status::kEndBlock) {
       s.icount = ++icount;
     } else {
@@ -172,8 +220,12 @@ void TcgVcpu::execute(Block* b, uint64_t limit) {
         case Status::kRepeat:
           s.icount = ++icount;
           s.rip = start;
-          if (icount == limit || cpu_.exit_block) return;
-          return execute_rep(i, limit - icount);
+          if (cpu_.exit_block) return;
+          if (icount == limit) {
+            save_resume(b, size_t(i - begin));
+            return;
+          }
+          return execute_rep(b, size_t(i - begin), limit - icount);
         case Status::kFault:
           s.rip = start;
           raise_pending_exception();
@@ -194,8 +246,13 @@ void TcgVcpu::execute(Block* b, uint64_t limit) {
     // changed: devices (interrupt lines, stop requests) are only reached by
     // instructions that set exit_block; IF and the shadow change only in
     // instructions that end their block.
-    if (icount >= limit || cpu_.exit_block || s.interrupt_shadow || shutdown_ || attention()) return;
+    if (cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
     if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) return;
+    // Stops for reasons outside the guest resume through this chaining step.
+    if (icount >= limit || attention()) {
+      save_resume(b, b->insns.size());
+      return;
+    }
     // Successor cache inline (the common case), the full lookup out of line.
     uint64_t next_rip = s.rip;
     if (b->next_epoch == blocks_.epoch() && b->next_rip[0] == next_rip) [[likely]] {
@@ -210,9 +267,11 @@ void TcgVcpu::execute(Block* b, uint64_t limit) {
   }
 }
 
-// Continues a REP string instruction for at most `budget` more iterations.
-void TcgVcpu::execute_rep(const Insn* i, uint64_t budget) {
+// Continues the REP string instruction b->insns[index] for at most `budget`
+// more iterations.
+void TcgVcpu::execute_rep(Block* b, size_t index, uint64_t budget) {
   auto& s = cpu_.s;
+  const Insn* i = &b->insns[index];
   uint64_t start = s.rip;
   for (;;) {
     s.rip = start + i->d.length;
@@ -220,7 +279,11 @@ void TcgVcpu::execute_rep(const Insn* i, uint64_t budget) {
     if (st == Status::kRepeat) {
       ++s.icount;
       s.rip = start;
-      if (--budget == 0 || cpu_.exit_block || attention()) return;
+      if (cpu_.exit_block) return;
+      if (--budget == 0 || attention()) {
+        save_resume(b, index);
+        return;
+      }
       continue;
     }
     if (st == Status::kFault) {
@@ -229,6 +292,7 @@ void TcgVcpu::execute_rep(const Insn* i, uint64_t budget) {
       return;
     }
     ++s.icount;  // the last iteration retires the instruction (kNext)
+    s.rip &= cpu_.rip_mask();
     return;
   }
 }

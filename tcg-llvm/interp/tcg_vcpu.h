@@ -49,15 +49,24 @@ class TcgVcpu final : public core::Vcpu {
   // lookup_block() through prev's successor cache.
   Block* next_block(Block* prev);
   Block* decode_block(uint64_t phys, const uint8_t* host, uint64_t lin);
-  // Executes from block b on, chaining blocks, until icount reaches `limit`
-  // or an event needs the run loop's attention.
-  void execute(Block* b, uint64_t limit);
-  void execute_rep(const Insn* i, uint64_t budget);
+  // Executes from instruction `first` of block b on, chaining blocks, until
+  // icount reaches `limit` or an event needs the run loop's attention.
+  void execute(Block* b, size_t first, uint64_t limit);
+  void execute_rep(Block* b, size_t index, uint64_t budget);
+  void save_resume(Block* b, size_t index);
   // Delivers an event, escalating faults during delivery to #DF and a
   // triple fault (shutdown).
   void deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err);
   void raise_pending_exception();
-  bool attention() const { return env_.run_control && env_.run_control->attention_requested(); }
+  // Attention is taken only where the last thing done was an instruction
+  // retiring: a point a replay reaches by its icount alone. Right after an
+  // exception or interrupt was delivered, icount N names the point before the
+  // faulting instruction too; stopping there would leave a state (the
+  // handler's) that the replay, stopping at N, does not have.
+  bool attention() const {
+    return env_.run_control && env_.run_control->attention_requested() && cpu_.s.icount != last_delivery_icount_;
+  }
+  static constexpr unsigned kMaxDeliveriesWithoutRetiring = 10000;
 
   core::CpuEnvironment env_;
   BlockCache blocks_;
@@ -68,6 +77,23 @@ class TcgVcpu final : public core::Vcpu {
   bool nmi_level_ = false;
   bool shutdown_ = false;
   uint64_t blocks_decoded_ = 0;
+  // Where the last run() stopped for its budget or for attention (reasons
+  // outside the guest), so the next one goes on exactly as if it had not
+  // stopped: inside the block at the same instruction, or from the block's
+  // end through the same chaining step. A fresh lookup instead could take
+  // another path through the TLB and the caches, which a guest that changed
+  // its page tables without INVLPG would notice: replay, which stops at
+  // other points than its recording did, would then diverge.
+  struct Resume {
+    Block* block = nullptr;  // nullptr: nothing to resume
+    size_t index = 0;        // the next instruction; == size: chain from its end
+    uint64_t rip = 0;
+    uint64_t icount = 0;
+    uint64_t epoch = 0;      // the blocks and chains it relies on are still valid
+  };
+  Resume resume_;
+  uint64_t last_delivery_icount_ = ~0ull;  // icount of the last event delivery
+  unsigned deliveries_at_icount_ = 0;      // deliveries since an instruction last retired
 };
 
 std::unique_ptr<core::Vcpu> make_interpreter_vcpu(const core::CpuEnvironment& env);

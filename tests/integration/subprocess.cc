@@ -164,6 +164,7 @@ ProcessResult run_process(const ProcessOptions& options) {
   }
   close(err_pipe[0]);
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.signaled = WIFSIGNALED(status);
   result.peak_rss_bytes = uint64_t(usage.ru_maxrss) * 1024;
   result.cpu_seconds = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                        double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;

@@ -13,6 +13,7 @@ namespace rwd::testing {
 
 struct ProcessResult {
   int exit_status = -1;     // the process's exit status, or 128+signal
+  bool signaled = false;    // killed by a signal (exit_status is then 128+signal)
   bool timed_out = false;
   std::string out;          // stdout (the terminal's output with use_pty)
   std::string err;          // stderr
