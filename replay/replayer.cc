@@ -71,16 +71,29 @@ const traces::Event* Replayer::peek() {
   return peeked_ ? &*peeked_ : nullptr;
 }
 
+bool Replayer::behind(const traces::Event& e) const {
+  uint64_t icount = machine_->vcpu().state().icount;
+  return e.icount < icount || (e.icount == icount && e.idle_ns < machine_->clock().idle_ns());
+}
+
 bool Replayer::at_event_point(const traces::Event& e) const {
   return e.icount == machine_->vcpu().state().icount && e.idle_ns == machine_->clock().idle_ns();
 }
 
 uint64_t Replayer::next_stop() {
   uint64_t stop = ~0ull;
-  if (const traces::Event* e = peek()) {
-    // An answer due here is handed out during the next instruction: run
-    // exactly that one, then check it was asked for.
-    stop = is_synchronous(e->kind()) && at_event_point(*e) ? e->icount + 1 : e->icount;
+  if (const traces::Event* e = peek(); e && machine_) {
+    if (behind(*e)) {
+      // The run went past a point without stopping there (it could not,
+      // or the recording lies): nothing later can match.
+      diverge("the run passed " + describe(*e) + " without reaching it");
+      return machine_->vcpu().state().icount;
+    }
+    // An answer due here is handed out during the next instruction, and an
+    // end the guest causes may come in it (a triple fault does not retire):
+    // run exactly that one, then look again.
+    bool during_next = is_synchronous(e->kind()) || e->kind() == traces::EventKind::kRunEnd;
+    stop = during_next && at_event_point(*e) ? e->icount + 1 : e->icount;
   }
   const auto& cps = reader_.checkpoints();
   bool checkpoint_ahead = next_checkpoint_ < cps.size();
@@ -165,7 +178,7 @@ void Replayer::verify_checkpoint() {
 bool Replayer::poll(uint64_t icount, uint64_t max_wait_ns) {
   if (!machine_) return false;
   while (const traces::Event* e = peek()) {
-    if (e->icount < icount || (e->icount == icount && e->idle_ns < machine_->clock().idle_ns())) {
+    if (behind(*e)) {
       if (is_synchronous(e->kind()))
         diverge("expected a device to ask for " + describe(*e) + " during the instruction that ran there, but none did");
       else
@@ -218,10 +231,11 @@ bool Replayer::poll(uint64_t icount, uint64_t max_wait_ns) {
   const auto& cps = reader_.checkpoints();
   if (divergence_.empty() && next_checkpoint_ < cps.size() && cps[next_checkpoint_].icount == icount) verify_checkpoint();
   if (max_wait_ns == core::Machine::kWaitForever && divergence_.empty()) {
-    // The guest halted with no timer armed: only an event at this very point
-    // can wake it. One further ahead can never be reached.
+    // The guest halted with no timer armed: only an event delivered at this
+    // very point can wake it. One further ahead can never be reached, and an
+    // answer due here can never be asked for (no instruction runs).
     const traces::Event* e = peek();
-    if (e && !at_event_point(*e))
+    if (e && (!at_event_point(*e) || is_synchronous(e->kind())))
       diverge("the guest halted with no timer armed, but the recording continues with " + describe(*e) +
               ": nothing can wake the guest to reach it");
   }

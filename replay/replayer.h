@@ -57,6 +57,8 @@ class Replayer final : public Inputs {
   const traces::Event* peek();
   void consume() { peeked_.reset(); }
   bool at_event_point(const traces::Event& e) const;
+  // The run is past the event's point (icount, idle ns).
+  bool behind(const traces::Event& e) const;
   // The next event must be a synchronous one of this kind, right here.
   const traces::Event* expect_sync(traces::EventKind kind);
   void diverge(const std::string& what);

@@ -66,6 +66,11 @@ void on_fatal_signal(int sig) {
 void install() {
   if (g_installed.exchange(true)) return;
   if (pipe2(g_pipe, O_NONBLOCK | O_CLOEXEC) != 0) g_pipe[0] = g_pipe[1] = -1;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  // In-process fuzzers (tests/fuzz) keep their own handlers: libFuzzer's for
+  // Ctrl-C and timeouts, the sanitizers' for crashes.
+  return;
+#endif
   std::atexit(restore_terminal);
   struct sigaction quit {};
   quit.sa_handler = on_quit_signal;

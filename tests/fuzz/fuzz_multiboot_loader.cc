@@ -2,10 +2,12 @@
 // with the test guests' kernels) and modules from memory. The only
 // acceptable failure is hw::LoadError with a one-line message; a crash, a
 // sanitizer report, another exception, a hang or a memory blow-up is a bug.
-// Input layout: byte 0 says how many modules (0-2) follow; the rest is the
-// kernel, each module taking a slice from its end.
+// Input layout: the last byte says how many modules (0-2) there are; the
+// rest is the kernel, each module taking a slice from its end (so a kernel
+// file as it is makes a seed).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -39,6 +41,16 @@ class MemoryImage final : public replay::ImageFile {
 
 constexpr uint64_t kRamSize = 32u << 20;
 
+// Outcomes, printed when the fuzzer ends (scripts/fuzz.sh reports them).
+struct Outcomes {
+  uint64_t loaded = 0, refused = 0;
+  ~Outcomes() {
+    std::fprintf(stderr, "fuzz_multiboot_loader: %llu images loaded, %llu refused with a LoadError\n",
+                 (unsigned long long)loaded, (unsigned long long)refused);
+  }
+};
+Outcomes outcomes;
+
 struct Rig {
   hw::PcMemoryLayout layout = hw::PcMemoryLayout::for_ram(kRamSize);
   std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
@@ -54,8 +66,8 @@ struct Rig {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Rig rig;
   if (size == 0) return 0;
-  unsigned modules = data[0] % 3;
-  const uint8_t* kernel = data + 1;
+  unsigned modules = data[size - 1] % 3;
+  const uint8_t* kernel = data;
   size_t kernel_size = size - 1;
   std::vector<std::pair<const uint8_t*, size_t>> slices;
   for (unsigned i = 0; i < modules; ++i) {
@@ -81,7 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   core::X86CpuState cpu{};
   try {
     hw::load_multiboot(rig.memory, rig.layout, options, cpu);
+    ++outcomes.loaded;
   } catch (const hw::LoadError& e) {
+    ++outcomes.refused;
     if (std::strchr(e.what(), '\n')) __builtin_trap();  // messages are one line
   }
   return 0;

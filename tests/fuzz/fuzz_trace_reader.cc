@@ -4,6 +4,7 @@
 // out-of-memory is a bug in the reader.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -40,6 +41,16 @@ void exercise(const std::string& path) {
   (void)to_json(s);
 }
 
+// Outcomes, printed when the fuzzer ends (scripts/fuzz.sh reports them).
+struct Outcomes {
+  uint64_t read = 0, refused = 0;
+  ~Outcomes() {
+    std::fprintf(stderr, "fuzz_trace_reader: %llu inputs read through, %llu refused with a TraceError\n",
+                 (unsigned long long)read, (unsigned long long)refused);
+  }
+};
+Outcomes outcomes;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -53,8 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     exercise("/proc/self/fd/" + std::to_string(fd));
+    ++outcomes.read;
   } catch (const rwd::traces::TraceError&) {
-    // Expected for almost every input.
+    ++outcomes.refused;  // expected for almost every input
   }
   return 0;
 }

@@ -209,6 +209,21 @@ int trace_fd() {
   return fd;
 }
 
+// Outcomes by exit status, printed when the fuzzer ends (scripts/fuzz.sh
+// reports them).
+struct Outcomes {
+  uint64_t refused_by_writer = 0;
+  uint64_t by_status[256] = {};
+  ~Outcomes() {
+    std::fprintf(stderr, "fuzz_trace_replay: %llu traces the writer refused; replays by exit status:",
+                 (unsigned long long)refused_by_writer);
+    for (int i = 0; i < 256; ++i)
+      if (by_status[i]) std::fprintf(stderr, " %d: %llu", i, (unsigned long long)by_status[i]);
+    std::fprintf(stderr, "\n");
+  }
+};
+Outcomes outcomes;
+
 // stderr to /dev/null around a replay: one line per run would drown the log.
 struct QuietStderr {
   int saved = dup(2);
@@ -233,10 +248,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     testing::write_trace(path, t);
   } catch (const tr::TraceError&) {
+    ++outcomes.refused_by_writer;
     return 0;  // the writer refuses what no recorder writes (icounts going back)
   }
   std::vector<std::string> args = {path, "-serial", "none"};
   if (in.ConsumeBool()) args.insert(args.end(), {"--to", std::to_string(in.ConsumeIntegralInRange<uint64_t>(0, 2000000))});
+  // To look at an input's trace: REWIND_FUZZ_SAVE_TRACE=FILE keeps it there
+  // and prints the replay's arguments instead of replaying.
+  if (const char* save = std::getenv("REWIND_FUZZ_SAVE_TRACE")) {
+    testing::write_trace(save, t);
+    std::fprintf(stderr, "fuzz_trace_replay: wrote %s; replay arguments:", save);
+    for (size_t i = 1; i < args.size(); ++i) std::fprintf(stderr, " %s", args[i].c_str());
+    std::fprintf(stderr, "\n");
+    return 0;
+  }
   int status;
   {
     QuietStderr quiet;
@@ -246,6 +271,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();  // main() would report this as an internal error
     }
   }
+  ++outcomes.by_status[status & 0xff];
   if (status == 6) __builtin_trap();
   return 0;
 }

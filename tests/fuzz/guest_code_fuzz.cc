@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/mini_kernel.h"
 #include "tests/integration/subprocess.h"
 
 namespace fs = std::filesystem;
@@ -41,7 +42,7 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGuestRam = 32 * kMiB;
-constexpr uint64_t kFixedAllowance = 256 * kMiB;
+constexpr uint64_t kFixedAllowance = rwd::testing::kHostMemoryAllowance;
 
 struct Options {
   std::string rewind;

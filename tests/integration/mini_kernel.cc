@@ -66,4 +66,11 @@ std::string write_temp_file(const std::string& name, const std::vector<uint8_t>&
   return path.string();
 }
 
+std::string write_mini_kernel(const std::string& path, const MiniKernel& kernel) {
+  std::vector<uint8_t> image = build_mini_kernel(kernel);
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
+  return path;
+}
+
 }  // namespace rwd::testing

@@ -19,5 +19,11 @@ struct MiniKernel {
 std::vector<uint8_t> build_mini_kernel(const MiniKernel& kernel);
 // Writes bytes to a fresh file in the test's temp directory and returns its path.
 std::string write_temp_file(const std::string& name, const std::vector<uint8_t>& bytes);
+// Builds `kernel` into the file `path` and returns the path.
+std::string write_mini_kernel(const std::string& path, const MiniKernel& kernel);
+
+// What the tests allow rewind beyond guest RAM (docs/architecture.md,
+// "Memory is bounded").
+inline constexpr uint64_t kHostMemoryAllowance = 256ull << 20;
 
 }  // namespace rwd::testing

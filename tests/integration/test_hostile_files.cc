@@ -74,12 +74,6 @@ std::string hello_copy(const TempDir& dir, const std::string& name = "k.elf") {
   return path;
 }
 
-std::string write_kernel(const TempDir& dir, const std::string& name, const MiniKernel& k) {
-  std::vector<uint8_t> image = build_mini_kernel(k);
-  std::string path = dir.file(name);
-  write_file(path, std::string(image.begin(), image.end()));
-  return path;
-}
 
 }  // namespace
 
@@ -175,7 +169,7 @@ BOOST_AUTO_TEST_CASE(a_console_that_cannot_be_written_is_reported_once_and_fails
 
 BOOST_AUTO_TEST_CASE(a_reader_that_goes_away_ends_the_run_quietly) {
   TempDir dir("pipe");
-  std::string kernel = write_kernel(dir, "printer.elf", hostile::printer());
+  std::string kernel = rwd::testing::write_mini_kernel(dir.file("printer.elf"), hostile::printer());
   std::string trace = dir.file("printer.rwt");
   ProcessOptions rec;
   rec.argv = {rewind_binary(), "record", "-o", trace, "-kernel", kernel, "-serial", "none"};

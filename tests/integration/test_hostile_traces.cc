@@ -201,6 +201,32 @@ BOOST_AUTO_TEST_CASE(a_halted_state_that_cannot_reach_the_next_event_is_a_diverg
   expect_status("replay --to past a halted checkpoint", r, 8, "nothing can wake the guest");
 }
 
+BOOST_AUTO_TEST_CASE(an_answer_due_while_the_guest_is_halted_is_a_divergence) {
+  // serial_echo's second phase halts waiting for each byte: an answer
+  // (wall clock) in place of the last byte is due at a point where no
+  // instruction can run to ask for it. (Found by fuzz_trace_replay: replay
+  // spun there forever.)
+  TraceContents t = load_trace(trace);
+  auto last_input = std::find_if(t.events.rbegin(), t.events.rend(),
+                                 [](const tr::Event& e) { return e.kind() == tr::EventKind::kConsoleInput; });
+  BOOST_TEST_REQUIRE((last_input != t.events.rend()));
+  last_input->data = tr::WallClock{12345};
+  ProcessResult r = rewind({"replay", variant("answer", t), "-serial", "none"});
+  expect_status("an answer due in a halt", r, 8, "nothing can wake the guest");
+}
+
+BOOST_AUTO_TEST_CASE(an_end_the_replay_runs_past_is_a_divergence) {
+  // A guest exit recorded where the guest does not exit (the replay used to
+  // run on, polling nothing, until killed). Found by fuzz_trace_replay.
+  TraceContents t = load_trace(trace);
+  size_t digest = 0;
+  while (digest < t.events.size() && t.events[digest].kind() != tr::EventKind::kStateDigest) ++digest;
+  BOOST_TEST_REQUIRE(digest < t.events.size());
+  t.events[digest].data = tr::RunEnd{tr::StopReason::kGuestExit, 1, {}};
+  ProcessResult r = rewind({"replay", variant("early_end", t), "-serial", "none"});
+  expect_status("an end the guest does not reach", r, 8, "without reaching it");
+}
+
 BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_its_digest_is_damage) {
   TraceContents t = load_trace(trace);
   BOOST_TEST_REQUIRE(t.checkpoints.size() >= 3u);

@@ -30,15 +30,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGuestRam = 128 * kMiB;
-// The documented bound beyond guest RAM.
-constexpr uint64_t kFixedAllowance = 256 * kMiB;
+constexpr uint64_t kFixedAllowance = rwd::testing::kHostMemoryAllowance;
 
-std::string write_kernel(const TempDir& dir, const std::string& name, const MiniKernel& k) {
-  std::vector<uint8_t> image = build_mini_kernel(k);
-  std::string path = dir.file(name + ".elf");
-  rwd::testing::write_file(path, std::string(image.begin(), image.end()));
-  return path;
-}
 
 // Runs argv for up to `seconds` (then SIGTERM) and checks its peak memory.
 ProcessResult run_bounded(const std::string& what, std::vector<std::string> argv, double seconds) {
@@ -63,7 +56,7 @@ ProcessResult run_bounded(const std::string& what, std::vector<std::string> argv
 
 BOOST_AUTO_TEST_CASE(a_guest_touching_only_unassigned_memory_costs_bounded_memory) {
   TempDir dir("mem_eater");
-  std::string kernel = write_kernel(dir, "ram_eater", hostile::ram_eater());
+  std::string kernel = rwd::testing::write_mini_kernel(dir.file("ram_eater"), hostile::ram_eater());
   std::string trace = dir.file("eater.rwt");
   run_bounded("run ram_eater", {rewind_binary(), "run", "-kernel", kernel, "-serial", "none", "-m", "128M"}, 4);
   run_bounded("record ram_eater",
@@ -74,7 +67,7 @@ BOOST_AUTO_TEST_CASE(a_guest_touching_only_unassigned_memory_costs_bounded_memor
 
 BOOST_AUTO_TEST_CASE(a_guest_rewriting_all_its_ram_costs_bounded_memory_under_record_and_replay) {
   TempDir dir("mem_dirtier");
-  std::string kernel = write_kernel(dir, "ram_dirtier", hostile::ram_dirtier());
+  std::string kernel = rwd::testing::write_mini_kernel(dir.file("ram_dirtier"), hostile::ram_dirtier());
   std::string trace = dir.file("dirtier.rwt");
   run_bounded("record ram_dirtier",
               {rewind_binary(), "record", "-o", trace, "-kernel", kernel, "-serial", "none", "-m", "128M"}, 3);

@@ -52,10 +52,7 @@ std::vector<Guest> guests() {
 const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP"; }
 
 std::string write_kernel(const TempDir& dir, const Guest& g) {
-  std::vector<uint8_t> image = build_mini_kernel(g.kernel);
-  std::string path = dir.file(std::string(g.name) + ".elf");
-  rwd::testing::write_file(path, std::string(image.begin(), image.end()));
-  return path;
+  return rwd::testing::write_mini_kernel(dir.file(std::string(g.name) + ".elf"), g.kernel);
 }
 
 // Starts `argv`, sends `sig` once the guest has run for a while, and checks
