@@ -190,8 +190,11 @@ int replay_command(const std::vector<std::string>& args) {
     }
     if (to) return past_the_end("");
     // Where the recording ended from outside the guest (the user quit, an
-    // error of the recording rewind), the replay stopped there itself.
-    int status = replayer.stopped_at_recorded_end() ? recorded.exit_status : exit_status_for(outcome);
+    // error of the recording rewind), the replay stopped there itself, with
+    // the status that end implies (never one the trace merely claims).
+    int status = exit_status_for(outcome);
+    if (replayer.stopped_at_recorded_end())
+      status = recorded.reason == traces::StopReason::kError ? kExitInternalError : kExitOk;
     if (recorded.exit_status != status) {
       std::fprintf(stderr, "rewind: diverged at icount %llu: expected exit status %d, got %d\n",
                    (unsigned long long)outcome.icount, recorded.exit_status, status);

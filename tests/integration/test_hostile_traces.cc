@@ -17,6 +17,7 @@
 #include "core/machine.h"
 #include "core/x86_cpu_state_io.h"
 #include "replay/state_digest.h"
+#include "tests/integration/hostile_guests.h"
 #include "tests/integration/json_check.h"
 #include "tests/integration/subprocess.h"
 #include "tests/integration/test_files.h"
@@ -256,6 +257,28 @@ BOOST_AUTO_TEST_CASE(a_seek_past_the_end_fails_alike_for_complete_and_cut_traces
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(a_guest_that_only_reads_the_rtc_replays) {
+  // The guest of the report: out 0x70, in 0x71, exit. The wall clock is an
+  // answer its third instruction asks for; replay used to stop before that
+  // instruction with "expected a device to ask for wall_clock".
+  TempDir dir("rtc_read");
+  std::string kernel = rwd::testing::write_mini_kernel(dir.file("rtc.elf"), rwd::testing::hostile::rtc_read());
+  std::string trace = dir.file("rtc.rwt");
+  ProcessResult rec = rewind({"record", "-o", trace, "-kernel", kernel, "-serial", "none"});
+  BOOST_TEST_REQUIRE(rec.exit_status == 1, rec.err);
+  TraceContents t = load_trace(trace);
+  BOOST_TEST_REQUIRE(t.events.size() >= 1u);
+  BOOST_TEST(bool(t.events[0].kind() == tr::EventKind::kWallClock));
+  BOOST_TEST(t.events[0].icount == 2u);  // asked by the third instruction
+  for (std::vector<std::string> args : {std::vector<std::string>{"replay", trace},
+                                        std::vector<std::string>{"replay", trace, "--to", "2"},
+                                        std::vector<std::string>{"replay", trace, "--to", "3"}}) {
+    ProcessResult r = rewind(args);
+    BOOST_TEST(r.err.find("diverged") == std::string::npos, r.err);
+    BOOST_TEST((r.exit_status == 1 || args.size() > 2), r.err);
+  }
+}
 
 BOOST_AUTO_TEST_CASE(numbers_that_are_not_counts_are_refused) {
   TempDir dir("numbers");

@@ -492,3 +492,16 @@ BOOST_AUTO_TEST_CASE(cpu_environment_exposes_the_machine_parts) {
   rig.machine.ram()[(1 << 20) - 1] = 0xAB;  // the whole block is usable
   BOOST_TEST(rig.machine.ram()[0] == 0);     // and starts zeroed
 }
+
+BOOST_AUTO_TEST_CASE(a_repeated_warning_is_shown_once_then_counted) {
+  core::RunControl rc;
+  std::vector<std::string> shown;
+  rc.set_warn_sink([&](const std::string& m) { shown.push_back(m); });
+  for (int i = 0; i < 5; ++i) rc.warn_once("no semantics for X", "no semantics for X at site " + std::to_string(i));
+  rc.warn_once("no semantics for Y", "no semantics for Y at site 0");
+  BOOST_REQUIRE_EQUAL(shown.size(), 2u);
+  BOOST_TEST(shown[0] == "no semantics for X at site 0");
+  rc.report_repeats();
+  BOOST_REQUIRE_EQUAL(shown.size(), 3u);  // Y happened once: nothing to add
+  BOOST_TEST(shown[2] == "no semantics for X: repeated 5 times in all");
+}
