@@ -107,13 +107,15 @@ void Recorder::finish(const core::RunOutcome& outcome) {
 
 namespace rwd::replay {
 
-void Recorder::finish_after_error(int exit_status) noexcept {
+void Recorder::finish_after_error(int exit_status, uint64_t icount, uint64_t idle_ns) noexcept {
   if (!writer_) return;
+  machine_ = nullptr;
   try {
-    traces::RunEnd end;
-    end.reason = traces::StopReason::kError;
-    end.exit_status = exit_status;
-    log(end);
+    traces::Event e;
+    e.icount = icount;
+    e.idle_ns = idle_ns;
+    e.data = traces::RunEnd{traces::StopReason::kError, exit_status, {}};
+    writer_->append(e);
     writer_->finish();
   } catch (...) {
   }

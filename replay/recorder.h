@@ -28,11 +28,13 @@ class Recorder final : public Inputs {
   // Logs how the run ended with the final digest and completes the file.
   void finish(const core::RunOutcome& outcome);
   // The run failed inside rewind (an exception escaped the main loop): logs
-  // an `error` end with `exit_status` and no digest (the state may be half
-  // way through an instruction) and completes the file, best effort: it
-  // never throws, and a trace it cannot finish stays readable up to its last
-  // whole frame.
-  void finish_after_error(int exit_status) noexcept;
+  // an `error` end with `exit_status` at the point (icount, idle ns) the run
+  // had reached, with no digest (the state may be half way through an
+  // instruction), and completes the file, best effort: it never throws, and
+  // a trace it cannot finish stays readable up to its last whole frame. It
+  // does not touch the machine, so the caller may free that first (after
+  // running out of memory, finishing needs some).
+  void finish_after_error(int exit_status, uint64_t icount, uint64_t idle_ns) noexcept;
 
   int64_t start_wall_clock_ns() override;
   uint64_t random_u64() override;

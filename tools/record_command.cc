@@ -103,7 +103,12 @@ int record_command(const std::vector<std::string>& all_args) {
     try {
       outcome = built.machine->run();
     } catch (...) {
-      recorder.finish_after_error(kExitInternalError);
+      // Free the machine first: the failure may have been running out of memory.
+      uint64_t icount = built.machine->vcpu().state().icount, idle_ns = built.machine->clock().idle_ns();
+      built.signals.reset();
+      built.board.reset();  // before the machine it unmaps from
+      built.machine.reset();
+      recorder.finish_after_error(kExitInternalError, icount, idle_ns);
       throw;
     }
     if (outcome.reason == core::StopReason::kReset)

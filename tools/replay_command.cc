@@ -201,7 +201,8 @@ int replay_command(const std::vector<std::string>& args) {
       return kExitDiverged;
     }
     if (recorded.reason == traces::StopReason::kError)
-      std::fprintf(stderr, "rewind: the recording ends here: the recording rewind stopped on an internal error\n");
+      std::fprintf(stderr, "rewind: the recording ends at icount %llu: the rewind that made it stopped on an internal error\n",
+                   (unsigned long long)outcome.icount);
     if (outcome.reason == core::StopReason::kShutdown)
       std::fprintf(stderr, "rewind: guest stopped: %s\n", outcome.detail.c_str());
     return console->write_failed() ? kExitBadInput : status;

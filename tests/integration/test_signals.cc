@@ -189,4 +189,32 @@ BOOST_AUTO_TEST_CASE(the_terminal_is_restored_after_a_signal_and_after_an_error)
   BOOST_TEST((r.exit_status == 2 || r.exit_status == 6), "status " << r.exit_status << ", stderr: " << r.err);
   BOOST_TEST(r.err.rfind("rewind: ", 0) == 0u, r.err);
   BOOST_TEST(r.terminal_restored, "the terminal was left in raw mode after: " << r.err);
+
+  // Out of host memory in the middle of the run (std::bad_alloc, which used
+  // to abort and leave the terminal raw): one line, status 6, the terminal
+  // restored, and the trace finished with an `error` end that replays.
+  std::string eater = write_kernel(dir, Guest{"ram_eater", hostile::ram_eater()});
+  std::string trace = dir.file("oom.rwt");
+  o.argv = {rewind_binary(), "record", "-o", trace, "-kernel", eater, "-serial", "stdio", "-m", "128M"};
+  // Guest RAM and a little: the block cache cannot grow. How little depends
+  // on the binary and its libraries, so the limit climbs until rewind starts.
+  for (uint64_t extra = 8; extra <= 64; extra += 8) {
+    o.address_space_limit = (128 + extra) << 20;
+    r = run_process(o);
+    if (r.exit_status != 2) break;  // 2: guest RAM could not even be reserved
+  }
+  BOOST_TEST(!r.timed_out);
+  BOOST_TEST(r.exit_status == 6, "status " << r.exit_status << ", stderr: " << r.err);
+  BOOST_TEST(r.err == "rewind: internal error: out of host memory\n", r.err);
+  BOOST_TEST(r.terminal_restored, "the terminal was left in raw mode after running out of memory");
+  rwd::testing::TraceContents t = rwd::testing::load_trace(trace);
+  BOOST_TEST(!t.truncated, "the trace was not finished");
+  BOOST_TEST_REQUIRE(!t.events.empty());
+  const auto* end = std::get_if<tr::RunEnd>(&t.events.back().data);
+  BOOST_TEST_REQUIRE(end != nullptr);
+  BOOST_TEST(bool(end->reason == tr::StopReason::kError));
+  ProcessResult replay = run_process({rewind_binary(), "replay", trace, "-serial", "none"}, {}, 60);
+  BOOST_TEST(replay.exit_status == 6, replay.err);
+  BOOST_TEST(replay.err.find("internal error") != std::string::npos, replay.err);
+  BOOST_TEST(replay.err.find("diverged") == std::string::npos, replay.err);
 }
