@@ -134,6 +134,12 @@ int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   fs::path work = fs::temp_directory_path() / ("rewind_guest_fuzz_" + std::to_string(getpid()));
   fs::create_directories(work);
+  // A copy of the binary and the harness: a rebuild during a long campaign
+  // must not change (or briefly remove) what it runs.
+  fs::copy_file(o.rewind, work / "rewind", fs::copy_options::overwrite_existing);
+  fs::copy_file(o.harness, work / "fuzz_harness.elf", fs::copy_options::overwrite_existing);
+  o.rewind = (work / "rewind").string();
+  o.harness = (work / "fuzz_harness.elf").string();
   std::map<std::string, unsigned> outcomes;
   std::map<std::string, unsigned> failures;
   std::set<std::string> warnings;
@@ -203,7 +209,7 @@ int main(int argc, char** argv) {
         fs::create_directories(keep);
         fs::copy_file(code_path, keep / "code.bin", fs::copy_options::overwrite_existing);
         std::ofstream(keep / "stderr.txt") << r.err;
-        std::ofstream(keep / "command.txt") << "rewind record -o v.rwt -kernel " << o.harness
+        std::ofstream(keep / "command.txt") << "rewind record -o v.rwt -kernel build/guests/fuzz_harness.elf"
                                             << " -initrd code.bin -append 'mode=" << mode << " exit=1281' -m 32M"
                                             << " -device isa-debug-exit,iobase=0x501,iosize=2\n";
       }
