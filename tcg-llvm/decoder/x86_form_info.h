@@ -4,7 +4,6 @@
 // tests read FormInfo.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 
 #include "tcg-llvm/decoder/decoded_insn.h"
@@ -69,6 +68,8 @@ enum Flag : uint16_t {
   RexW = 1 << 7,    // only with REX.W (CMPXCHG16B)
   ModAny = 1 << 8,  // ModRM.mod ignored, operand is always a register (MOV CR/DR)
   Br = 1 << 9,      // may transfer control to a non-sequential RIP (not counting faults)
+  End = 1 << 10,    // ends its block although not a branch: may change the mode, IF, the
+                    // page tables or a device (the main loop must look after it)
 };
 
 }  // namespace x86_col
@@ -88,7 +89,7 @@ struct FormInfo {
 
 namespace x86_col {
 inline constexpr FormInfo kFormInfo[] = {
-#define X86_FORM(name, map, opc, modrm, pfx, modc, osz, imm, flags) \
+#define X86_FORM(name, map, opc, modrm, pfx, modc, osz, imm, flags, ...) \
   FormInfo{#name, map, opc, modrm, pfx, modc, osz, imm, flags},
 #define X86_ALIAS(form, map, opc, modrm, pfx, modc, osz, imm, flags)
 #include "tcg-llvm/decoder/x86_forms.inc"
@@ -103,7 +104,7 @@ struct AliasRow {
   FormInfo info;
 };
 inline constexpr AliasRow kAliasRows[] = {
-#define X86_FORM(name, map, opc, modrm, pfx, modc, osz, imm, flags)
+#define X86_FORM(name, map, opc, modrm, pfx, modc, osz, imm, flags, ...)
 #define X86_ALIAS(form, map, opc, modrm, pfx, modc, osz, imm, flags) \
   AliasRow{Form::form, FormInfo{#form, map, opc, modrm, pfx, modc, osz, imm, flags}},
 #include "tcg-llvm/decoder/x86_forms.inc"
@@ -112,9 +113,9 @@ inline constexpr AliasRow kAliasRows[] = {
 };
 }  // namespace x86_col
 
-static_assert(sizeof(x86_col::kFormInfo) / sizeof(FormInfo) == static_cast<size_t>(Form::kCount));
+static_assert(sizeof(x86_col::kFormInfo) / sizeof(FormInfo) == static_cast<uint64_t>(Form::kCount));
 
-constexpr const FormInfo& form_info(Form f) { return x86_col::kFormInfo[static_cast<size_t>(f)]; }
+constexpr const FormInfo& form_info(Form f) { return x86_col::kFormInfo[static_cast<unsigned>(f)]; }
 // form_name(Form) is declared in x86_decoder.h (defined in x86_decoder.cc) so that
 // callers need not pull in the whole table.
 

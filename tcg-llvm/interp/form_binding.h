@@ -1,7 +1,6 @@
-// Binding of decoded forms to interpreter handlers: one row per form of
-// x86_forms.inc that has semantics, choosing at decode time the handler
-// instantiated for the instruction's operand size and register/memory operand,
-// so the block loop dispatches with one indirect call and no switch.
+// Binding of decoded forms to interpreter handlers: the SEM column of
+// x86_forms.inc (semantics/binding.h) instantiated for InterpCpu, chosen once
+// at decode time so the block loop dispatches with one indirect call.
 #pragma once
 
 #include "tcg-llvm/interp/block_cache.h"

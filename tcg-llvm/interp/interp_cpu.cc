@@ -9,18 +9,11 @@
 
 namespace rwd::tcg {
 
-namespace sa = core::seg_attr;
-
 void InterpCpu::segments_changed() {
   blocks_.bump_epoch();  // chained successors assume an unchanged CS and CPL
-  const auto& cs = s.seg[kSegCs];
-  if (s.long_mode_active() && (cs.attrs & sa::kL)) mode_ = DecodeMode::k64;
-  else if (s.protected_mode() && (cs.attrs & sa::kDb)) mode_ = DecodeMode::k32;
-  else mode_ = DecodeMode::k16;
-  if (mode_ == DecodeMode::k64) stack_size_ = 8;
-  else stack_size_ = (s.protected_mode() && (s.seg[kSegSs].attrs & sa::kDb)) ? 4 : 2;
+  mode_ = decode_mode_of(s);
+  stack_size_ = stack_size_of(s, mode_);
   user_ = s.protected_mode() && s.cpl() == 3;
-  bool pm = s.protected_mode() && !(s.rflags & core::rflags::kVm);
   for (int i = 0; i < 6; ++i) {
     const auto& c = s.seg[i];
     if (mode_ == DecodeMode::k64) {
@@ -32,28 +25,14 @@ void InterpCpu::segments_changed() {
     }
     seg_base_[i] = c.base & 0xffffffffull;
     seg_limit_[i] = c.limit;
-    unsigned type = c.attrs & sa::kTypeMask;
-    bool code = type & 8;
-    seg_slow_[i] = pm && (!(c.attrs & sa::kP) || (!code && (type & 4)));
-    seg_readonly_[i] = pm && (code || !(type & 2));
+    seg_slow_[i] = segment_needs_full_check(s, i);
+    seg_readonly_[i] = segment_read_only(s, i);
   }
 }
 
 bool InterpCpu::to_linear_slow(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
-  const auto& c = s.seg[seg];
-  uint8_t v = seg == kSegSs ? vec::kSs : vec::kGp;
-  bool pm = s.protected_mode() && !(s.rflags & core::rflags::kVm);
-  if (pm && !(c.attrs & sa::kP)) return fail(*this, v, 0);
-  if (write && seg_readonly_[seg]) return fail(*this, vec::kGp, 0);
-  unsigned type = c.attrs & sa::kTypeMask;
-  uint64_t last = off + n - 1;
-  if (pm && !(type & 8) && (type & 4)) {
-    // Expand-down: valid offsets are (limit, 0xffff or 0xffffffff].
-    uint64_t top = (c.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
-    if (off <= c.limit || last > top) return fail(*this, v, 0);
-  } else if (last > c.limit) {
-    return fail(*this, v, 0);
-  }
+  uint8_t v = segment_access_fault(s, seg, off, n, write);
+  if (v != 0xff) return fail(*this, v, 0);
   lin = (seg_base_[seg] + off) & 0xffffffffull;
   return true;
 }

@@ -13,6 +13,7 @@
 #include "tcg-llvm/interp/block_cache.h"
 #include "tcg-llvm/interp/softmmu_tlb.h"
 #include "tcg-llvm/semantics/operands.h"
+#include "tcg-llvm/semantics/segmentation.h"
 
 namespace rwd::tcg {
 
@@ -84,7 +85,7 @@ class InterpCpu {
   bool to_linear(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
     if (mode_ == DecodeMode::k64) {
       lin = seg_base_[seg] + off;
-      if (uint64_t(int64_t(lin << 16) >> 16) != lin) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
+      if (!canonical(lin)) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
       return true;
     }
     if (off + n - 1 > seg_limit_[seg] || seg_slow_[seg] || (write && seg_readonly_[seg]))

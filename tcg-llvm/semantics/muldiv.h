@@ -93,9 +93,8 @@ template <unsigned N, bool Mem, bool Signed> struct DivE {
       // Sign-magnitude division in unsigned arithmetic: no overflow UB.
       constexpr unsigned kDivBits = 2 * kBits<N>;
       bool neg_dd = (dividend >> (kDivBits - 1)) & 1;
-      U128 mag_dd = neg_dd ? (kDivBits == 128 ? U128(0) - dividend
-                                              : ((U128(1) << kDivBits) - dividend))
-                           : dividend;
+      constexpr U128 kDivMask = kDivBits == 128 ? ~U128(0) : (U128(1) << (kDivBits % 128)) - 1;
+      U128 mag_dd = neg_dd ? (U128(0) - dividend) & kDivMask : dividend;
       bool neg_dv = dv & kSignBit<N>;
       uint64_t mag_dv = neg_dv ? (U<N>(0) - dv) & kMask<N> : dv;
       if (neg_dv && mag_dv == 0) mag_dv = uint64_t(kSignBit<N>);

@@ -5,6 +5,7 @@
 
 #include "tcg-llvm/semantics/cpuid.h"
 #include "tcg-llvm/semantics/segment.h"
+#include "tcg-llvm/semantics/segmentation.h"
 
 namespace rwd::tcg {
 
@@ -299,7 +300,6 @@ template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
   }
 }
 
-inline bool canonical(uint64_t a) { return uint64_t(int64_t(a << 16) >> 16) == a; }
 
 template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
   auto& s = m.s;

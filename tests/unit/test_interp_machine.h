@@ -146,4 +146,19 @@ inline void write_gdt(TestMachine& m, uint64_t addr) {
   m.wr64(addr + 0x20, 0x00009a000000ffffull);
 }
 
+// Long mode, 2 MiB identity pages over the 32 MiB of RAM (tables at
+// 0x10000-0x12fff), flat 64-bit code selector 0x18 (write_gdt's).
+inline core::X86CpuState long_mode_state(TestMachine& m, uint64_t rip) {
+  m.wr64(0x10000, 0x11000 | 3);
+  m.wr64(0x11000, 0x12000 | 3);
+  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x83);
+  core::X86CpuState s = flat32_state(rip);
+  s.cr0 |= core::cr0::kPg;
+  s.cr3 = 0x10000;
+  s.cr4 = core::cr4::kPae;
+  s.efer = core::efer::kLme | core::efer::kLma;
+  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
+  return s;
+}
+
 }  // namespace rwd::tcg::test

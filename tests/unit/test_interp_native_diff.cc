@@ -131,20 +131,6 @@ Native& native() {
   return n;
 }
 
-// Long mode, 2 MiB identity pages over the 32 MiB of RAM, flat 64-bit code.
-core::X86CpuState long_mode_state(TestMachine& m) {
-  m.wr64(0x10000, 0x11000 | 3);
-  m.wr64(0x11000, 0x12000 | 3);
-  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x83);
-  core::X86CpuState s = flat32_state(kGuestCode);
-  s.cr0 |= core::cr0::kPg;
-  s.cr3 = 0x10000;
-  s.cr4 = core::cr4::kPae;
-  s.efer = core::efer::kLme | core::efer::kLma;
-  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
-  return s;
-}
-
 void diff(const char* name, const std::string& body, uint64_t flag_mask = fl::kArith, int rounds = 40,
           uint64_t reg_mask_bits = ~0ull) {
   std::string src = std::string(".code64\n") + body + "\nret\n";
@@ -176,7 +162,7 @@ void diff(const char* name, const std::string& body, uint64_t flag_mask = fl::kA
     // Interpreter: CALL snippet; HLT.
     BOOST_TEST_CHECKPOINT(name << " round " << round << " (rewind)");
     std::fill(m.ram.begin() + kData, m.ram.begin() + kData + kDataSize, 0);
-    core::X86CpuState s = long_mode_state(m);
+    core::X86CpuState s = long_mode_state(m, kGuestCode);
     for (int i = 0; i < 16; ++i) s.gpr[i] = in.gpr[i];
     s.rflags = in.rflags | fl::kIf;  // as in a host user process
     m.start(s);

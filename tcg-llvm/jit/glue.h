@@ -1,0 +1,38 @@
+// The glue functions: everything the semantics reach outside the CPU state
+// when they are compiled to bitcode for the JIT tier (jit_cpu.h). Each takes
+// an opaque context (the vCPU's TLB, memory and devices) and plain values,
+// never the CPU state or an interpreter object, so LLVM may keep the state in
+// registers across a block and delete dead flag work around the calls.
+// tcg-llvm/jit/check_bitcode.sh fails the build when the bitcode references
+// any function that is not declared here.
+//
+// A fault word is 0 when the access succeeded, else
+//   bit 0 set | second_page << 1 | vector << 8 | has_error_code << 16 | error_code << 32
+// where second_page says a page-crossing access faulted on its second page
+// (CR2 is then the first byte of that page).
+// Access kinds: bit 0 = a user (CPL 3) access, bit 1 = an implicit
+// supervisor access (descriptor tables, TSS).
+#pragma once
+
+#include <cstdint>
+
+namespace rwd::tcg {
+struct JitContext;  // opaque to the semantics
+}
+
+extern "C" {
+uint64_t rwd_glue_load(rwd::tcg::JitContext* ctx, uint64_t linear, uint32_t size, uint32_t kind, uint64_t* value);
+uint64_t rwd_glue_store(rwd::tcg::JitContext* ctx, uint64_t linear, uint32_t size, uint32_t kind, uint64_t value);
+uint64_t rwd_glue_probe_store(rwd::tcg::JitContext* ctx, uint64_t linear, uint32_t size, uint32_t kind);
+uint32_t rwd_glue_io_in(rwd::tcg::JitContext* ctx, uint32_t port, uint32_t size);
+void rwd_glue_io_out(rwd::tcg::JitContext* ctx, uint32_t port, uint32_t size, uint32_t value);
+// CS, SS, CPL or the mode changed: chained successors are stale.
+void rwd_glue_code_context_changed(rwd::tcg::JitContext* ctx);
+// CR0/CR3/CR4/EFER changed: translations are stale (the walker gets the values).
+void rwd_glue_paging_changed(rwd::tcg::JitContext* ctx, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
+                             uint32_t flush_global);
+void rwd_glue_invlpg(rwd::tcg::JitContext* ctx, uint64_t linear);
+// A form without semantics (warned once per form) and a feature not built yet.
+void rwd_glue_unimplemented(rwd::tcg::JitContext* ctx, uint32_t form, uint32_t cs_selector, uint64_t rip);
+void rwd_glue_unimplemented_feature(rwd::tcg::JitContext* ctx, const char* what, uint32_t cs_selector, uint64_t rip);
+}

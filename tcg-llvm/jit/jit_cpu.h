@@ -1,0 +1,109 @@
+// JitCpu: the machine type the semantics are instantiated with when they are
+// compiled to bitcode for the JIT tier. It fulfils the glue contract of
+// semantics/operands.h with the CPU state as plain data and everything else
+// through the declared glue functions (glue.h): segmentation, the TSC and
+// mode queries are computed inline from the state, so LLVM sees them; only
+// paging, devices and diagnostics leave the bitcode.
+#pragma once
+
+#include "tcg-llvm/jit/glue.h"
+#include "tcg-llvm/semantics/operands.h"
+#include "tcg-llvm/semantics/segmentation.h"
+
+namespace rwd::tcg {
+
+struct JitCpu {
+  core::X86CpuState s;
+  JitContext* ctx;
+  uint8_t exc_vector;
+  bool exc_has_error;
+  uint32_t exc_error;
+  uint8_t soft_vector;
+
+  DecodeMode mode() const { return decode_mode_of(s); }
+  unsigned stack_size() const { return stack_size_of(s, mode()); }
+  bool user() const { return s.protected_mode() && s.cpl() == 3; }
+
+  template <unsigned N> bool read(int seg, uint64_t off, U<N>& v) {
+    uint64_t lin, x = 0;
+    if (!to_linear(seg, off, N, false, lin)) return false;
+    if (!accept(rwd_glue_load(ctx, lin, N, user() ? 1 : 0, &x), lin)) return false;
+    v = U<N>(x);
+    return true;
+  }
+  template <unsigned N> bool write(int seg, uint64_t off, U<N> v) {
+    uint64_t lin;
+    if (!to_linear(seg, off, N, true, lin)) return false;
+    return accept(rwd_glue_store(ctx, lin, N, user() ? 1 : 0, v), lin);
+  }
+  template <unsigned N> bool read_sys(uint64_t lin, U<N>& v) {
+    uint64_t x = 0;
+    lin = truncate(lin);
+    if (!accept(rwd_glue_load(ctx, lin, N, 2, &x), lin)) return false;
+    v = U<N>(x);
+    return true;
+  }
+  template <unsigned N> bool write_sys(uint64_t lin, U<N> v) {
+    lin = truncate(lin);
+    return accept(rwd_glue_store(ctx, lin, N, 2, v), lin);
+  }
+  bool check_write(int seg, uint64_t off, unsigned n) {
+    uint64_t lin;
+    if (!to_linear(seg, off, n, true, lin)) return false;
+    return accept(rwd_glue_probe_store(ctx, lin, n, user() ? 1 : 0), lin);
+  }
+  uint64_t linear_address(int seg, uint64_t off) const { return truncate(segment_base(seg) + off); }
+
+  uint32_t io_in(uint16_t port, unsigned n) { return rwd_glue_io_in(ctx, port, n); }
+  void io_out(uint16_t port, unsigned n, uint32_t v) { rwd_glue_io_out(ctx, port, n, v); }
+
+  void set_exception(uint8_t vector, bool has_error, uint32_t error) {
+    exc_vector = vector;
+    exc_has_error = has_error;
+    exc_error = error;
+  }
+  void set_soft_int(uint8_t vector) { soft_vector = vector; }
+  void segments_changed() { rwd_glue_code_context_changed(ctx); }
+  void paging_changed(bool flush_global) {
+    rwd_glue_paging_changed(ctx, s.cr0, s.cr3, s.cr4, s.efer, flush_global ? 1 : 0);
+  }
+  void invlpg(uint64_t linear) { rwd_glue_invlpg(ctx, linear); }
+  uint64_t tsc() const { return s.icount + s.tsc_offset; }
+  void set_tsc(uint64_t v) { s.tsc_offset = v - s.icount; }
+  void unimplemented(const DecodedInsn& d) {
+    rwd_glue_unimplemented(ctx, uint32_t(d.form), s.seg[kSegCs].selector, s.rip - d.length);
+  }
+  void unimplemented_feature(const char* what) {
+    rwd_glue_unimplemented_feature(ctx, what, s.seg[kSegCs].selector, s.rip);
+  }
+
+ private:
+  uint64_t truncate(uint64_t lin) const {
+    return mode() == DecodeMode::k64 || s.long_mode_active() ? lin : lin & 0xffffffffull;
+  }
+  uint64_t segment_base(int seg) const {
+    if (mode() == DecodeMode::k64) return seg >= kSegFs ? s.seg[seg].base : 0;
+    return s.seg[seg].base & 0xffffffffull;
+  }
+  bool to_linear(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
+    if (mode() == DecodeMode::k64) {
+      lin = segment_base(seg) + off;
+      if (!canonical(lin)) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
+      return true;
+    }
+    uint8_t v = segment_access_fault(s, seg, off, n, write);
+    if (v != 0xff) return fail(*this, v, 0);
+    lin = (segment_base(seg) + off) & 0xffffffffull;
+    return true;
+  }
+  // Takes a glue fault word: records the exception (and CR2 for #PF).
+  bool accept(uint64_t fault, uint64_t lin) {
+    if (!fault) return true;
+    uint8_t vector = uint8_t(fault >> 8);
+    if (vector == vec::kPf) s.cr2 = (fault & 2) ? truncate((lin | 0xfff) + 1) : lin;
+    set_exception(vector, (fault >> 16) & 1, uint32_t(fault >> 32));
+    return false;
+  }
+};
+
+}  // namespace rwd::tcg
