@@ -163,9 +163,14 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
 }
 
 bool InterpCpu::check_write(int seg, uint64_t off, unsigned n) {
-  uint64_t lin, phys;
-  uint8_t* host;
+  uint64_t lin;
   if (!to_linear(seg, off, n, true, lin)) return false;
+  return probe_write(lin, n);
+}
+
+bool InterpCpu::probe_write(uint64_t lin, unsigned n) {
+  uint64_t phys;
+  uint8_t* host;
   if (!translate(lin, Access::kWrite, user_, phys, host)) return false;
   uint64_t last = truncate(lin + n - 1);
   if ((last & kPageMask) != (lin & kPageMask)) return translate(last, Access::kWrite, user_, phys, host);

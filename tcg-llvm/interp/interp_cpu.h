@@ -33,6 +33,17 @@ class InterpCpu {
     if (!to_linear(seg, off, N, false, lin)) return false;
     return read_linear<N>(lin, v, user_);
   }
+  template <unsigned N> bool read_rmw(int seg, uint64_t off, U<N>& v) {
+    uint64_t lin;
+    if (!to_linear(seg, off, N, true, lin)) return false;
+    TlbEntry& e = tlb_.entry(user_, lin);
+    if (e.write_tag == (lin & kPageMask) && (lin & ~kPageMask) <= kPageSize - N) [[likely]] {
+      std::memcpy(&v, e.host + (lin & ~kPageMask), N);
+      return true;
+    }
+    if (!probe_write(lin, N)) return false;
+    return read_linear<N>(lin, v, user_);
+  }
   template <unsigned N> bool write(int seg, uint64_t off, U<N> v) {
     uint64_t lin;
     if (!to_linear(seg, off, N, true, lin)) return false;
@@ -115,6 +126,8 @@ class InterpCpu {
     return write_slow(lin, N, user, v);
   }
   bool read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v);
+  // Faults as a write of n bytes at lin would (both pages), writing nothing.
+  bool probe_write(uint64_t lin, unsigned n);
   bool write_slow(uint64_t lin, unsigned n, bool user, uint64_t v);
   // Translation with refill; host is the byte's host address or nullptr.
   bool translate(uint64_t lin, Access access, bool user, uint64_t& phys, uint8_t*& host);

@@ -31,6 +31,14 @@ struct JitCpu {
     v = U<N>(x);
     return true;
   }
+  template <unsigned N> bool read_rmw(int seg, uint64_t off, U<N>& v) {
+    uint64_t lin, x = 0;
+    if (!to_linear(seg, off, N, true, lin)) return false;
+    if (!accept(rwd_glue_probe_store(ctx, lin, N, user() ? 1 : 0), lin)) return false;
+    if (!accept(rwd_glue_load(ctx, lin, N, user() ? 1 : 0, &x), lin)) return false;
+    v = U<N>(x);
+    return true;
+  }
   template <unsigned N> bool write(int seg, uint64_t off, U<N> v) {
     uint64_t lin;
     if (!to_linear(seg, off, N, true, lin)) return false;

@@ -86,7 +86,8 @@ template <class Op, unsigned N, bool Mem> struct AluEG {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     Rm<N, Mem> dst(m, d);
     U<N> a;
-    RWD_TRY(dst.read(m, d, a));
+    if constexpr (Op::kStore) RWD_TRY(dst.read_rmw(m, d, a));
+    else RWD_TRY(dst.read(m, d, a));
     uint64_t f = m.s.rflags;
     U<N> r = Op::template calc<N>(f, a, get_reg<N>(m, d, d.reg));
     if constexpr (Op::kStore) RWD_TRY(dst.write(m, d, r));
@@ -112,7 +113,8 @@ template <class Op, unsigned N, bool Mem> struct AluEI {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     Rm<N, Mem> dst(m, d);
     U<N> a;
-    RWD_TRY(dst.read(m, d, a));
+    if constexpr (Op::kStore) RWD_TRY(dst.read_rmw(m, d, a));
+    else RWD_TRY(dst.read(m, d, a));
     uint64_t f = m.s.rflags;
     U<N> r = Op::template calc<N>(f, a, U<N>(d.imm));
     if constexpr (Op::kStore) RWD_TRY(dst.write(m, d, r));
@@ -162,7 +164,7 @@ template <class Op, unsigned N, bool Mem> struct UnaryE {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     Rm<N, Mem> dst(m, d);
     U<N> a;
-    RWD_TRY(dst.read(m, d, a));
+    RWD_TRY(dst.read_rmw(m, d, a));
     uint64_t f = m.s.rflags;
     U<N> r = Op::template calc<N>(f, a);
     RWD_TRY(dst.write(m, d, r));
@@ -251,7 +253,7 @@ template <unsigned N, bool Mem> struct XchgEG {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     Rm<N, Mem> e(m, d);
     U<N> a;
-    RWD_TRY(e.read(m, d, a));
+    RWD_TRY(e.read_rmw(m, d, a));
     RWD_TRY(e.write(m, d, get_reg<N>(m, d, d.reg)));
     set_reg<N>(m, d, d.reg, a);
     return Status::kNext;
@@ -270,12 +272,17 @@ template <unsigned N, bool Mem> struct XaddEG {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     Rm<N, Mem> e(m, d);
     U<N> a;
-    RWD_TRY(e.read(m, d, a));
+    RWD_TRY(e.read_rmw(m, d, a));
     U<N> b = get_reg<N>(m, d, d.reg);
     uint64_t f = m.s.rflags;
     U<N> r = OpAdd::calc<N>(f, a, b);
-    RWD_TRY(e.write(m, d, r));
-    set_reg<N>(m, d, d.reg, a);
+    if constexpr (Mem) {
+      RWD_TRY(e.write(m, d, r));
+      set_reg<N>(m, d, d.reg, a);
+    } else {
+      set_reg<N>(m, d, d.reg, a);  // then the destination: XADD r, r leaves the sum
+      RWD_TRY(e.write(m, d, r));
+    }
     m.s.rflags = f;
     return Status::kNext;
   }
@@ -284,15 +291,16 @@ template <unsigned N, bool Mem> struct CmpxchgEG {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     Rm<N, Mem> e(m, d);
     U<N> cur;
-    RWD_TRY(e.read(m, d, cur));
+    RWD_TRY(e.read_rmw(m, d, cur));
     U<N> acc = get_reg<N>(m, d, core::kRax);
     uint64_t f = m.s.rflags;
     OpCmp::calc<N>(f, acc, cur);
     if (acc == cur) {
       RWD_TRY(e.write(m, d, get_reg<N>(m, d, d.reg)));
     } else {
-      // The destination is written back unchanged (a locked RMW on hardware).
-      RWD_TRY(e.write(m, d, cur));
+      // A memory destination is written back unchanged (a locked RMW); a
+      // register destination is left alone (its upper half too).
+      if constexpr (Mem) RWD_TRY(e.write(m, d, cur));
       set_reg<N>(m, d, core::kRax, cur);
     }
     m.s.rflags = f;

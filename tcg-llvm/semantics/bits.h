@@ -33,7 +33,8 @@ template <BitOp Op, unsigned N, bool Mem, bool Imm> struct BitTest {
       }
     }
     U<N> v;
-    RWD_TRY(e.read(m, d, v));
+    if constexpr (Op != BitOp::kTest) RWD_TRY(e.read_rmw(m, d, v));
+    else RWD_TRY(e.read(m, d, v));
     bool old = (uint64_t(v) >> bit) & 1;
     if constexpr (Op != BitOp::kTest) {
       U<N> mask = U<N>(1ull << bit);

@@ -7,6 +7,8 @@
 //   DecodeMode mode() const;                  code size of CS (16/32/64)
 //   unsigned stack_size() const;              2, 4 or 8: SS.B / long mode
 //   template <unsigned N> bool read(int seg, uint64_t off, U<N>& v);
+//   template <unsigned N> bool read_rmw(int seg, uint64_t off, U<N>& v);  // read with write intent:
+//                                             faults as the write would (segment and page W checks)
 //   template <unsigned N> bool write(int seg, uint64_t off, U<N> v);
 //   template <unsigned N> bool read_sys(uint64_t linear, U<N>& v);   // CPL-0 access
 //   template <unsigned N> bool write_sys(uint64_t linear, U<N> v);
@@ -111,6 +113,13 @@ template <unsigned N, bool Mem> struct Rm {
   }
   template <class M> bool read(M& m, const DecodedInsn& d, U<N>& v) const {
     if constexpr (Mem) return m.template read<N>(seg, off, v);
+    v = get_reg<N>(m, d, d.rm);
+    return true;
+  }
+  // The read of a read-modify-write destination: a fault is reported as
+  // the write's (#PF with W set, #GP for a read-only segment), as on silicon.
+  template <class M> bool read_rmw(M& m, const DecodedInsn& d, U<N>& v) const {
+    if constexpr (Mem) return m.template read_rmw<N>(seg, off, v);
     v = get_reg<N>(m, d, d.rm);
     return true;
   }

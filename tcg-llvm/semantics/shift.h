@@ -112,7 +112,7 @@ template <class Op, unsigned N, bool Mem, CountFrom C> struct ShiftE {
     c &= shift_count_mask<N>();
     Rm<N, Mem> dst(m, d);
     U<N> a;
-    RWD_TRY(dst.read(m, d, a));
+    RWD_TRY(dst.read_rmw(m, d, a));
     if (c == 0) {
       // Flags and value unchanged, but a 32-bit register is still written
       // (upper half cleared), as silicon does.
@@ -133,7 +133,7 @@ template <unsigned N, bool Mem, bool Left, bool Cl> struct ShiftDouble {
     unsigned c = (Cl ? unsigned(m.s.gpr[core::kRcx]) : unsigned(d.imm)) & shift_count_mask<N>();
     Rm<N, Mem> dst(m, d);
     U<N> a;
-    RWD_TRY(dst.read(m, d, a));
+    RWD_TRY(dst.read_rmw(m, d, a));
     if (c == 0) {
       if constexpr (N == 4 && !Mem) RWD_TRY(dst.write(m, d, a));  // zero-extends, as in ShiftE
       return Status::kNext;

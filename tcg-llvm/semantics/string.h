@@ -18,8 +18,10 @@ template <StrOp Op, unsigned N> struct StringOp {
     const unsigned as = d.addr_size;
     const uint64_t amask = size_mask(as);
     const bool rep = d.rep != RepPrefix::kNone;
-    if (rep && get_reg_n(m, core::kRcx, as) == 0) return Status::kNext;
+    // The I/O privilege check comes first: a REP INS/OUTS with a zero count
+    // still faults without I/O privilege.
     if ((Op == StrOp::kIns || Op == StrOp::kOuts) && !io_privileged(m)) return raise_err(m, vec::kGp, 0);
+    if (rep && get_reg_n(m, core::kRcx, as) == 0) return Status::kNext;
     const int src_seg = d.seg == SegOverride::kNone ? kSegDs : static_cast<int>(d.seg);
     uint64_t si = m.s.gpr[core::kRsi] & amask, di = m.s.gpr[core::kRdi] & amask;
     const uint64_t step = (m.s.rflags & fl::kDf) ? uint64_t(0) - N : N;
@@ -36,8 +38,17 @@ template <StrOp Op, unsigned N> struct StringOp {
       RWD_TRY(m.template read<N>(src_seg, si, a));
       set_reg<N>(m, d, core::kRax, a);
     } else if constexpr (Op == StrOp::kCmps) {
-      RWD_TRY(m.template read<N>(src_seg, si, a));
-      RWD_TRY(m.template read<N>(kSegEs, di, b));
+      // Which operand is read first shows only when both would fault, and
+      // is the implementation's choice; rewind follows the host CPU the
+      // difftest measures against (tests/difftest): ES:rDI first, except
+      // for REPE CMPSB, which reads DS:rSI first.
+      if (N == 1 && d.rep == RepPrefix::kRepE) {
+        RWD_TRY(m.template read<N>(src_seg, si, a));
+        RWD_TRY(m.template read<N>(kSegEs, di, b));
+      } else {
+        RWD_TRY(m.template read<N>(kSegEs, di, b));
+        RWD_TRY(m.template read<N>(src_seg, si, a));
+      }
     } else if constexpr (Op == StrOp::kScas) {
       a = U<N>(m.s.gpr[core::kRax]);
       RWD_TRY(m.template read<N>(kSegEs, di, b));

@@ -197,8 +197,13 @@ template <class M> inline bool write_cr(M& m, unsigned n, uint64_t v) {
   }
 }
 
+// Control registers that exist: the #UD for any other comes before the
+// privilege check, as on silicon.
+inline bool control_register_exists(unsigned n) { return n == 0 || n == 2 || n == 3 || n == 4 || n == 8; }
+
 struct MovRdCd {  // MOV r, CRn
   template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!control_register_exists(d.reg)) return raise(m, vec::kUd);
     if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
     uint64_t v;
     switch (d.reg) {
@@ -215,6 +220,7 @@ struct MovRdCd {  // MOV r, CRn
 };
 struct MovCdRd {  // MOV CRn, r
   template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!control_register_exists(d.reg)) return raise(m, vec::kUd);
     if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
     RWD_TRY(write_cr(m, d.reg, get_reg_n(m, d.rm, d.op_size)));
     return Status::kEndBlock;
@@ -248,9 +254,9 @@ struct Clts {
 // MOV r, DRn / MOV DRn, r: stored only (no hardware breakpoints in this slice).
 template <bool ToDr> struct MovDr {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
     unsigned r = d.reg;
-    if (r > 7) return raise(m, vec::kUd);
+    if (r > 7) return raise(m, vec::kUd);  // DR8-DR15 (REX.R): #UD before the privilege check
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
     if (r == 4 || r == 5) {
       if (m.s.cr4 & core::cr4::kDe) return raise(m, vec::kUd);
       r += 2;

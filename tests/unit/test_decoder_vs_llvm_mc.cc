@@ -279,6 +279,21 @@ bool mc_xop_map_a_imm16_in_16bit(const Case& c) {
          c.d.map == rwd::tcg::OpcodeMap::kXopA && c.d.length == c.mc_len + 2u;
 }
 
+// 66/F2/F3 0F AE with a register operand and /5-/7 are TPAUSE, UMONITOR,
+// UMWAIT and INCSSP (PCOMMIT once), which rewind does not offer: #UD, as on
+// a CPU without them (a fence with such a prefix is #UD on the host too,
+// tests/difftest). MC decodes them as those instructions.
+bool fence_with_prefix_ud(const Case& c) {
+  if (!c.ok || c.d.form != Form::kInvalid) return false;
+  const size_t op = opcode_pos(c);
+  if (op + 2 >= kBufLen || c.b[op] != 0x0f || c.b[op + 1] != 0xae) return false;
+  const uint8_t modrm = c.b[op + 2];
+  if ((modrm >> 6) != 3 || ((modrm >> 3) & 7) < 5) return false;
+  for (size_t i = 0; i < op; ++i)
+    if (c.b[i] == 0x66 || c.b[i] == 0xf2 || c.b[i] == 0xf3) return true;
+  return false;
+}
+
 struct Category {
   const char* name;
   bool (*applies)(const Case&);
@@ -299,6 +314,7 @@ constexpr Category kDeliberate[] = {
     {"mc_66_not_mandatory_in_16bit", mc_66_not_mandatory_in_16bit},
     {"mc_rep_hides_66", mc_rep_hides_66},
     {"extrq_prefix_corner", extrq_prefix_corner},
+    {"fence_with_prefix_ud", fence_with_prefix_ud},
 };
 
 const char* kind_name(const DecodedInsn& d) {

@@ -1,0 +1,89 @@
+// host_difftest: long campaigns of the differential test against the host CPU.
+//   host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K]
+// Prints the forms covered (of the forms the generator draws from and of the
+// whole table), the sequences run, how they ended (by vector), and each
+// mismatch shrunk to a minimal reproducer. Exits 1 when any mismatched.
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <string>
+
+#include "tcg-llvm/decoder/x86_decoder.h"
+#include "tests/difftest/difftest.h"
+
+using namespace rwd;
+using namespace rwd::difftest;
+
+int main(int argc, char** argv) {
+  uint64_t sequences = 100000, seed = 1;
+  unsigned length = 8, max_reports = 20;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "difftest: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--sequences") sequences = std::strtoull(value(), nullptr, 0);
+    else if (a == "--seed") seed = std::strtoull(value(), nullptr, 0);
+    else if (a == "--length") length = unsigned(std::strtoul(value(), nullptr, 0));
+    else if (a == "--max-reports") max_reports = unsigned(std::strtoul(value(), nullptr, 0));
+    else {
+      std::fprintf(stderr, "usage: host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K]\n");
+      return 2;
+    }
+  }
+  if (length == 0 || length > 64) {
+    std::fprintf(stderr, "difftest: --length must be 1..64\n");
+    return 2;
+  }
+  Generator gen(seed);
+  NativeRunner native;
+  std::set<tcg::Form> covered;
+  std::map<int, uint64_t> by_vector;
+  std::map<std::string, uint64_t> mismatched_forms;
+  uint64_t run = 0, mismatches = 0, harness_failures = 0;
+  unsigned reports = 0;
+  for (uint64_t i = 0; i < sequences; ++i) {
+    Sequence s = gen.next(length);
+    Outcome n = native.run(s);
+    Outcome r = run_interpreter(s);
+    if (!n.ran || !r.ran) {
+      ++harness_failures;
+      if (harness_failures <= 5) std::fprintf(stderr, "harness: %s%s\n", n.problem.c_str(), r.problem.c_str());
+      continue;
+    }
+    ++run;
+    ++by_vector[n.vector];
+    for (const Insn& insn : s.insns) covered.insert(insn.form);
+    std::string why = compare(s, n, r);
+    if (why.empty()) continue;
+    ++mismatches;
+    Sequence small = shrink(s, native);
+    std::string key = tcg::form_name(small.insns.empty() ? tcg::Form::kInvalid : small.insns.back().form);
+    if (mismatched_forms[key]++ == 0 && reports < max_reports) {
+      ++reports;
+      Outcome n2 = native.run(small), r2 = run_interpreter(small);
+      std::printf("MISMATCH (sequence %llu, seed %llu): %s\n%s", static_cast<unsigned long long>(i),
+                  static_cast<unsigned long long>(seed), compare(small, n2, r2).c_str(), "\n");
+      std::printf("%s\n", describe(small).c_str());
+    }
+  }
+  std::printf("difftest: %llu sequences run (seed %llu, up to %u instructions), %llu mismatches, %llu harness failures\n",
+              static_cast<unsigned long long>(run), static_cast<unsigned long long>(seed), length,
+              static_cast<unsigned long long>(mismatches), static_cast<unsigned long long>(harness_failures));
+  std::printf("forms covered: %zu of the %zu user-mode forms with semantics the generator draws from; the table has %zu forms\n",
+              covered.size(), gen.forms().size(), size_t(tcg::Form::kCount));
+  std::printf("ended by vector:");
+  for (auto& [v, c] : by_vector) std::printf(" #%d:%llu", v, static_cast<unsigned long long>(c));
+  std::printf("\n");
+  if (!mismatched_forms.empty()) {
+    std::printf("mismatches by the last form of the shrunk sequence:");
+    for (auto& [f, c] : mismatched_forms) std::printf(" %s:%llu", f.c_str(), static_cast<unsigned long long>(c));
+    std::printf("\n");
+  }
+  return mismatches || harness_failures ? 1 : 0;
+}

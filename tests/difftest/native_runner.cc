@@ -1,0 +1,197 @@
+// Sequences on the host CPU, in a child process that does nothing else: it
+// maps the code page and the data area at the guest's addresses, loads the
+// registers and jumps to the code. The run ends with a signal (the final
+// INT3, or a fault); the handler takes the registers, the trap number and
+// the error code from the signal frame and jumps back to the loop. The
+// parent talks to the child through shared memory and two pipes, and starts
+// a new child when one dies or stops answering.
+#include <csetjmp>
+#include <csignal>
+#include <cstring>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "tests/difftest/difftest.h"
+
+// difftest_enter(const Regs*): loads RFLAGS and every general register from
+// the Regs (RSP last but one, RDI last) and jumps to kCodeAddr.
+extern "C" void difftest_enter(const rwd::difftest::Regs*);
+asm(R"(
+  .text
+  .globl difftest_enter
+  .type difftest_enter, @function
+difftest_enter:
+  pushq 136(%rdi)
+  popfq
+  mov 0(%rdi), %rax
+  mov 8(%rdi), %rcx
+  mov 16(%rdi), %rdx
+  mov 24(%rdi), %rbx
+  mov 40(%rdi), %rbp
+  mov 48(%rdi), %rsi
+  mov 64(%rdi), %r8
+  mov 72(%rdi), %r9
+  mov 80(%rdi), %r10
+  mov 88(%rdi), %r11
+  mov 96(%rdi), %r12
+  mov 104(%rdi), %r13
+  mov 112(%rdi), %r14
+  mov 120(%rdi), %r15
+  mov 32(%rdi), %rsp
+  mov 56(%rdi), %rdi
+  jmp *difftest_target(%rip)
+difftest_target:
+  .quad 0x1000000
+  .size difftest_enter, .-difftest_enter
+)");
+
+namespace rwd::difftest {
+
+namespace {
+
+struct Shared {
+  uint32_t code_len;
+  uint8_t code[kCodeMax];
+  Regs in;
+  uint8_t data[kDataSize];
+  // results
+  uint8_t vector;
+  uint32_t error;
+  uint64_t cr2;
+  Regs out;
+};
+
+Shared* g_shared;
+sigjmp_buf g_return;
+
+void on_signal(int, siginfo_t*, void* ctx) {
+  auto* uc = static_cast<ucontext_t*>(ctx);
+  const greg_t* g = uc->uc_mcontext.gregs;
+  Regs& r = g_shared->out;
+  static const int kOrder[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+                                 REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
+  for (int i = 0; i < 16; ++i) r.gpr[i] = uint64_t(g[kOrder[i]]);
+  r.rip = uint64_t(g[REG_RIP]);
+  r.rflags = uint64_t(g[REG_EFL]);
+  g_shared->vector = uint8_t(g[REG_TRAPNO]);
+  g_shared->error = uint32_t(g[REG_ERR]);
+  g_shared->cr2 = uint64_t(g[REG_CR2]);
+  siglongjmp(g_return, 1);
+}
+
+[[noreturn]] void child_main(Shared* shared, int in_fd, int out_fd) {
+  g_shared = shared;
+  void* code = mmap(reinterpret_cast<void*>(kCodeAddr), 4096, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  void* data = mmap(reinterpret_cast<void*>(kDataAddr), kDataSize, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (code != reinterpret_cast<void*>(kCodeAddr) || data != reinterpret_cast<void*>(kDataAddr)) _exit(3);
+  static uint8_t alt_stack[64 * 1024];
+  stack_t ss{};
+  ss.ss_sp = alt_stack;
+  ss.ss_size = sizeof alt_stack;
+  sigaltstack(&ss, nullptr);
+  struct sigaction sa{};
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) sigaction(sig, &sa, nullptr);
+  rlimit core_limit{0, 0};
+  setrlimit(RLIMIT_CORE, &core_limit);
+  char c;
+  while (read(in_fd, &c, 1) == 1) {
+    mprotect(code, 4096, PROT_READ | PROT_WRITE);
+    std::memset(code, 0xcc, 4096);
+    std::memcpy(code, shared->code, shared->code_len);
+    mprotect(code, 4096, PROT_READ | PROT_EXEC);
+    std::memcpy(data, shared->data, kDataSize);
+    if (sigsetjmp(g_return, 1) == 0) difftest_enter(&shared->in);
+    std::memcpy(shared->data, data, kDataSize);
+    if (write(out_fd, &c, 1) != 1) _exit(4);
+  }
+  _exit(0);
+}
+
+}  // namespace
+
+NativeRunner::NativeRunner() = default;
+NativeRunner::~NativeRunner() {
+  stop();
+  if (shared_) munmap(shared_, sizeof(Shared));
+}
+
+bool NativeRunner::start() {
+  if (!shared_) {
+    shared_ = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared_ == MAP_FAILED) {
+      shared_ = nullptr;
+      return false;
+    }
+  }
+  int down[2], up[2];
+  if (pipe(down) != 0) return false;
+  if (pipe(up) != 0) {
+    close(down[0]), close(down[1]);
+    return false;
+  }
+  pid_ = fork();
+  if (pid_ < 0) return false;
+  if (pid_ == 0) {
+    close(down[1]);
+    close(up[0]);
+    child_main(static_cast<Shared*>(shared_), down[0], up[1]);
+  }
+  close(down[0]);
+  close(up[1]);
+  to_child_ = down[1];
+  from_child_ = up[0];
+  return true;
+}
+
+void NativeRunner::stop() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_ = -1;
+  if (to_child_ >= 0) close(to_child_);
+  if (from_child_ >= 0) close(from_child_);
+  to_child_ = from_child_ = -1;
+}
+
+Outcome NativeRunner::run(const Sequence& s) {
+  Outcome out;
+  if (pid_ < 0 && !start()) {
+    out.problem = "cannot start the native child";
+    return out;
+  }
+  auto* sh = static_cast<Shared*>(shared_);
+  std::vector<uint8_t> code = s.code();
+  if (code.size() > kCodeMax) {
+    out.problem = "sequence too long";
+    return out;
+  }
+  sh->code_len = uint32_t(code.size());
+  std::memcpy(sh->code, code.data(), code.size());
+  sh->in = s.in;
+  std::memcpy(sh->data, s.data.data(), kDataSize);
+  char c = 1;
+  pollfd p{from_child_, POLLIN, 0};
+  if (write(to_child_, &c, 1) != 1 || poll(&p, 1, 5000) != 1 || read(from_child_, &c, 1) != 1) {
+    stop();
+    out.problem = "the native child died or hung";
+    return out;
+  }
+  out.ran = true;
+  out.vector = sh->vector;
+  out.error = sh->error;
+  out.cr2 = sh->cr2;
+  out.regs = sh->out;
+  out.data.assign(sh->data, sh->data + kDataSize);
+  return out;
+}
+
+}  // namespace rwd::difftest

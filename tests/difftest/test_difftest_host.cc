@@ -1,0 +1,122 @@
+// A bounded slice of the differential test against the host CPU
+// (tests/difftest/difftest.h; `build/tests/host_difftest` runs long campaigns).
+// REWIND_DIFFTEST_SEED changes the slice's seed.
+#define BOOST_TEST_MODULE test_difftest_host
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <set>
+
+#include "core/x86_cpu_state.h"
+#include "tcg-llvm/decoder/x86_decoder.h"
+#include "tests/difftest/difftest.h"
+
+using namespace rwd;
+using namespace rwd::difftest;
+
+namespace {
+
+Sequence one(std::vector<uint8_t> bytes, tcg::Form form) {
+  Generator gen(7);
+  Sequence s = gen.next(1);
+  s.insns = {Insn{form, std::move(bytes)}};
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_harness_sees_what_the_cpu_does) {
+  NativeRunner native;
+  // add %rbx, %rax: both end at the INT3 with the same sum.
+  Sequence add = one({0x48, 0x01, 0xd8}, tcg::Form::ADD_Ev_Gv);
+  Outcome n = native.run(add), r = run_interpreter(add);
+  BOOST_REQUIRE(n.ran);
+  BOOST_REQUIRE_MESSAGE(r.ran, r.problem);
+  BOOST_TEST(n.vector == 3);
+  BOOST_TEST(n.regs.rip == kCodeAddr + 4);
+  BOOST_TEST(n.regs.gpr[0] == add.in.gpr[0] + add.in.gpr[3]);
+  BOOST_TEST(compare(add, n, r) == "");
+  // mov (%r15) with R15 moved out of the data area: both take #PF, same error code.
+  Sequence pf = one({0x49, 0x8b, 0x07}, tcg::Form::MOV_Gv_Ev);
+  pf.in.gpr[15] = kDataAddr + kDataSize;
+  n = native.run(pf), r = run_interpreter(pf);
+  BOOST_TEST(n.vector == 14);
+  BOOST_TEST(n.error == 4u);  // user read, not present
+  BOOST_TEST(compare(pf, n, r) == "");
+  // CPUID is where rewind's model and the host differ by design: the
+  // comparison must say so (this is why the generator leaves it out).
+  Sequence cpuid = one({0x0f, 0xa2}, tcg::Form::CPUID);
+  cpuid.in.gpr[0] = 0;
+  n = native.run(cpuid), r = run_interpreter(cpuid);
+  BOOST_TEST(compare(cpuid, n, r).find("rbx: native") != std::string::npos, compare(cpuid, n, r));
+}
+
+BOOST_AUTO_TEST_CASE(random_sequences_match_the_host) {
+  uint64_t seed = 20261201;
+  if (const char* e = std::getenv("REWIND_DIFFTEST_SEED")) seed = std::strtoull(e, nullptr, 0);
+  Generator gen(seed);
+  NativeRunner native;
+  std::set<tcg::Form> covered;
+  unsigned mismatches = 0;
+  const unsigned kSequences = 20000;
+  for (unsigned i = 0; i < kSequences; ++i) {
+    Sequence s = gen.next(8);
+    Outcome n = native.run(s), r = run_interpreter(s);
+    BOOST_REQUIRE_MESSAGE(n.ran && r.ran, n.problem << r.problem);
+    for (const Insn& insn : s.insns) covered.insert(insn.form);
+    std::string why = compare(s, n, r);
+    if (why.empty()) continue;
+    if (++mismatches <= 5) {
+      Sequence small = shrink(s, native);
+      Outcome n2 = native.run(small), r2 = run_interpreter(small);
+      BOOST_ERROR("sequence " << i << " (seed " << seed << "): " << compare(small, n2, r2) << "\n" << describe(small));
+    }
+  }
+  BOOST_TEST(mismatches == 0u);
+  BOOST_TEST_MESSAGE("difftest slice: " << kSequences << " sequences, " << covered.size() << " of "
+                                         << gen.forms().size() << " forms covered, " << mismatches << " mismatches");
+  BOOST_TEST(covered.size() * 10 >= gen.forms().size() * 9);
+}
+
+// Behaviours the difftest found where rewind and the host parted ways, each
+// pinned by the instruction that showed it (run on both, compared).
+BOOST_AUTO_TEST_CASE(pinned_findings_match_the_host) {
+  struct Pin {
+    const char* what;
+    std::vector<uint8_t> bytes;
+    tcg::Form form;
+    uint64_t rsi, rdi, rcx, rflags;
+  };
+  const uint64_t away = 0x8000, other = 0x9000;  // canonical, unmapped
+  const uint64_t bad = 0x7fffffffffffffffull;   // non-canonical
+  const Pin pins[] = {
+      {"MOV CR12 at CPL 3 is #UD, not #GP", {0x44, 0x0f, 0x22, 0xe1}, tcg::Form::MOV_Cd_Rd, 0, 0, 0, 0x202},
+      {"MOV DR8 at CPL 3 is #UD, not #GP", {0x45, 0x0f, 0x21, 0xc3}, tcg::Form::MOV_Rd_Dd, 0, 0, 0, 0x202},
+      {"66 MFENCE is #UD", {0x66, 0x0f, 0xae, 0xf0}, tcg::Form::MFENCE, 0, 0, 0, 0x202},
+      {"F3 LFENCE is #UD", {0xf3, 0x0f, 0xae, 0xe8}, tcg::Form::LFENCE, 0, 0, 0, 0x202},
+      {"a RMW destination faults as a write (BTS)", {0x41, 0x0f, 0xab, 0xb7, 0x00, 0x90, 0x00, 0x00},
+       tcg::Form::BTS_Ev_Gv, 0, 0, 0, 0x202},
+      {"a RMW destination faults as a write (ADD)", {0x41, 0x01, 0xb7, 0x00, 0x90, 0x00, 0x00}, tcg::Form::ADD_Ev_Gv,
+       0, 0, 0, 0x202},
+      {"CMPXCHG r32 that fails leaves the destination alone", {0x45, 0x0f, 0xb1, 0xd8}, tcg::Form::CMPXCHG_Ev_Gv, 0,
+       0, 0, 0x202},
+      {"XADD r, r leaves the sum", {0x4d, 0x0f, 0xc1, 0xd2}, tcg::Form::XADD_Ev_Gv, 0, 0, 0, 0x202},
+      {"REP INSB with RCX = 0 still needs I/O privilege", {0xf3, 0x6c}, tcg::Form::INS_b, 0, 0, 0, 0x202},
+      {"CMPSB reads ES:RDI first", {0xa6}, tcg::Form::CMPS_b, away, other, 5, 0x202},
+      {"REPE CMPSB reads DS:RSI first", {0xf3, 0xa6}, tcg::Form::CMPS_b, away, other, 5, 0x202},
+      {"REPE CMPSB with RSI unmapped and RDI non-canonical", {0xf3, 0xa6}, tcg::Form::CMPS_b, away, bad, 5, 0x602},
+      {"CMPSD with RDI non-canonical", {0xa7}, tcg::Form::CMPS_v, 0xffffffffb0749095ull, bad, 0, 0x202},
+  };
+  NativeRunner native;
+  for (const Pin& p : pins) {
+    Sequence s = one(p.bytes, p.form);
+    s.in.gpr[core::kRsi] = p.rsi;
+    s.in.gpr[core::kRdi] = p.rdi;
+    s.in.gpr[core::kRcx] = p.rcx;
+    s.in.gpr[core::kRax] = 0x1111111122222222ull;
+    s.in.gpr[core::kR8] = 0x5d9232252c9f58e5ull;
+    s.in.rflags = p.rflags;
+    Outcome n = native.run(s), r = run_interpreter(s);
+    BOOST_TEST(compare(s, n, r) == "", p.what << ": " << compare(s, n, r));
+  }
+}
