@@ -65,6 +65,8 @@ class Machine {
   // interrupt controller with set_interrupt_controller().
   CpuEnvironment cpu_environment();
   void set_interrupt_controller(InterruptController* controller) { interrupt_controller_ = controller; }
+  // Where RDRAND's values come from (set before the vCPU is attached).
+  void set_entropy(EntropySource* entropy) { entropy_ = entropy; }
 
   // The vCPU's interrupt pins as the board sees them: the board wires the
   // interrupt controller's output here; levels are remembered (so the main loop
@@ -108,6 +110,7 @@ class Machine {
   bool cpu_has_pending_wakeup() const;
   std::unique_ptr<Vcpu> vcpu_;
   InputPoller poll_inputs_;
+  EntropySource* entropy_ = nullptr;
   std::function<uint64_t()> next_stop_icount_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "core/entropy.h"
 #include "core/irq.h"
 #include "core/x86_cpu_state.h"
 
@@ -21,6 +22,7 @@ struct CpuEnvironment {
   InterruptController* interrupt_controller = nullptr;  // answers INTA
   RunControl* run_control = nullptr;
   DirtyLog* dirty_log = nullptr;            // RAM pages the vCPU writes are marked here
+  EntropySource* entropy = nullptr;         // RDRAND/RDSEED (none: they report no value)
 };
 
 enum class VcpuExit : uint8_t {

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/entropy.h"
+
 namespace rwd::replay {
 
 // The receiving end of an asynchronous byte stream (a UART's RX side).
@@ -35,7 +37,7 @@ class ByteSink {
 
 enum class UserRequest : uint8_t { kNone, kQuit, kReset };
 
-class Inputs {
+class Inputs : public core::EntropySource {
  public:
   virtual ~Inputs() = default;
 
@@ -43,7 +45,7 @@ class Inputs {
   // Devices add virtual time to it (an RTC never reads the host clock again).
   virtual int64_t start_wall_clock_ns() = 0;
   // Entropy for devices that need it (virtio-rng, RDRAND).
-  virtual uint64_t random_u64() = 0;
+  uint64_t random_u64() override = 0;
 
   // Console `index` (0 = COM1): its input goes to `receiver`; its output to the
   // returned sink, which lives as long as the Inputs.

@@ -17,6 +17,7 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   machine.run_control().set_warn_sink(
       [](const std::string& message) { std::fprintf(stderr, "rewind: warning: %s\n", message.c_str()); });
   built.board = std::make_unique<hw::PcBoard>(machine, config, inputs);
+  machine.set_entropy(&inputs);
   machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), core::reset_cpu_state()));
   built.signals = std::make_unique<replay::host_signals::Watch>(machine.run_control());
   machine.set_input_poller([&machine, &inputs, on_poll](uint64_t icount, uint64_t max_wait_ns) {

@@ -68,6 +68,11 @@ class InterpCpu {
   void invlpg(uint64_t linear);
   uint64_t tsc() const { return s.icount + s.tsc_offset; }
   void set_tsc(uint64_t v) { s.tsc_offset = v - s.icount; }
+  bool entropy_u64(uint64_t& v) {
+    if (!env_.entropy) return false;
+    v = env_.entropy->random_u64();
+    return true;
+  }
   void unimplemented(const DecodedInsn& d);
   void unimplemented_feature(const char* what);
 

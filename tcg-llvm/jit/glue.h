@@ -32,6 +32,8 @@ void rwd_glue_code_context_changed(rwd::tcg::JitContext* ctx);
 void rwd_glue_paging_changed(rwd::tcg::JitContext* ctx, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
                              uint32_t flush_global);
 void rwd_glue_invlpg(rwd::tcg::JitContext* ctx, uint64_t linear);
+// Entropy for RDRAND/RDSEED (recorded and replayed); 0 when there is none.
+uint32_t rwd_glue_entropy(rwd::tcg::JitContext* ctx, uint64_t* value);
 // A form without semantics (warned once per form) and a feature not built yet.
 void rwd_glue_unimplemented(rwd::tcg::JitContext* ctx, uint32_t form, uint32_t cs_selector, uint64_t rip);
 void rwd_glue_unimplemented_feature(rwd::tcg::JitContext* ctx, const char* what, uint32_t cs_selector, uint64_t rip);

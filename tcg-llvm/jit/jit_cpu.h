@@ -78,6 +78,7 @@ struct JitCpu {
   void invlpg(uint64_t linear) { rwd_glue_invlpg(ctx, linear); }
   uint64_t tsc() const { return s.icount + s.tsc_offset; }
   void set_tsc(uint64_t v) { s.tsc_offset = v - s.icount; }
+  bool entropy_u64(uint64_t& v) { return rwd_glue_entropy(ctx, &v) != 0; }
   void unimplemented(const DecodedInsn& d) {
     rwd_glue_unimplemented(ctx, uint32_t(d.form), s.seg[kSegCs].selector, s.rip - d.length);
   }

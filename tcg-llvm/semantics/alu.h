@@ -419,6 +419,28 @@ template <unsigned N> struct Bswap {
   }
 };
 
+template <unsigned N> inline U<N> byte_swap(U<N> v) {
+  if constexpr (N == 2) return __builtin_bswap16(v);
+  else if constexpr (N == 4) return __builtin_bswap32(v);
+  else return __builtin_bswap64(v);
+}
+
+// MOVBE r, m / MOVBE m, r (0F 38 F0/F1): a move that reverses the bytes.
+template <unsigned N, bool Load> struct Movbe {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t off = effective_address(m, d);
+    int seg = operand_segment(d);
+    if constexpr (Load) {
+      U<N> v;
+      RWD_TRY(m.template read<N>(seg, off, v));
+      set_reg<N>(m, d, d.reg, byte_swap<N>(v));
+    } else {
+      RWD_TRY(m.template write<N>(seg, off, byte_swap<N>(get_reg<N>(m, d, d.reg))));
+    }
+    return Status::kNext;
+  }
+};
+
 struct Nop {
   template <class M> static Status run(M&, const DecodedInsn&) { return Status::kNext; }
 };

@@ -57,6 +57,12 @@ template <StrOp Op> struct Str {
 template <bool Store> struct Moffs {
   template <unsigned N> using E = MovMoffs<N, Store>;
 };
+template <bool Load> struct Mbe {
+  template <unsigned N> using E = Movbe<N, Load>;
+};
+template <DescQuery Q> struct Dq {
+  template <bool M> using E = DescriptorQuery<Q, M>;
+};
 
 // What a form without semantics does: warn (once per form) and raise #UD.
 struct Unimplemented {

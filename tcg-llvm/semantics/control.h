@@ -125,6 +125,29 @@ struct Int3 {
     return Status::kSoftInt;
   }
 };
+// BOUND r, m (legacy modes): #BR unless lower <= index <= upper (signed),
+// the bounds being two operand-size words at m.
+struct Bound {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (m.mode() == DecodeMode::k64 || !d.is_mem()) return raise(m, vec::kUd);
+    uint64_t off = effective_address(m, d);
+    int seg = operand_segment(d);
+    int64_t index, lower, upper;
+    if (d.op_size == 2) {
+      U<2> lo, hi;
+      RWD_TRY(m.template read<2>(seg, off, lo));
+      RWD_TRY(m.template read<2>(seg, (off + 2) & size_mask(d.addr_size), hi));
+      index = int16_t(m.s.gpr[d.reg]), lower = int16_t(lo), upper = int16_t(hi);
+    } else {
+      U<4> lo, hi;
+      RWD_TRY(m.template read<4>(seg, off, lo));
+      RWD_TRY(m.template read<4>(seg, (off + 4) & size_mask(d.addr_size), hi));
+      index = int32_t(m.s.gpr[d.reg]), lower = int32_t(lo), upper = int32_t(hi);
+    }
+    if (index < lower || index > upper) return raise(m, vec::kBr);
+    return Status::kNext;
+  }
+};
 struct Into {
   template <class M> static Status run(M& m, const DecodedInsn&) {
     if (m.mode() == DecodeMode::k64) return raise(m, vec::kUd);

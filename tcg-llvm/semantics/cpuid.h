@@ -5,9 +5,12 @@
 //
 //   leaf 0          max basic leaf 7, vendor
 //   leaf 1          EAX signature 0x000306a9; EBX: CLFLUSH size 8, 1 logical CPU;
-//                   ECX: POPCNT(23); EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9)
+//                   ECX: CX16(13) MOVBE(22) POPCNT(23) RDRAND(30);
+//                   EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
 //                   PGE(13) CMOV(15) PAT(16) PSE36(17)
-//   leaf 7          all zero (no BMI1 etc.)
+//   leaf 7.0        EBX: RDSEED(18); ECX: RDPID(22); other subleaves zero
+//                   (no MONITOR/MWAIT, VMX, SMX, XSAVE, x87/MMX/SSE yet:
+//                   their instructions raise #UD)
 //   0x80000000      max extended leaf 0x80000008
 //   0x80000001      ECX: LAHF/SAHF in 64-bit(0) ABM/LZCNT(5);
 //                   EDX: SYSCALL(11) NX(20) LM(29)
@@ -29,13 +32,16 @@ inline constexpr uint32_t pack4(char a, char b, char c, char d) {
          uint32_t(uint8_t(d)) << 24;
 }
 
-inline CpuidResult cpuid_model(uint32_t leaf, uint32_t /*subleaf*/) {
+inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf) {
   switch (leaf) {
     case 0: return {7, pack4('G', 'e', 'n', 'u'), pack4('n', 't', 'e', 'l'), pack4('i', 'n', 'e', 'I')};
     case 1:
-      return {0x000306a9, 0x00010800, 1u << 23,
-              (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 13) |
+      return {0x000306a9, 0x00010800, (1u << 13) | (1u << 22) | (1u << 23) | (1u << 30),
+              (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) |
                   (1u << 15) | (1u << 16) | (1u << 17)};
+    case 7:
+      if (subleaf != 0) return {0, 0, 0, 0};
+      return {0, 1u << 18, 1u << 22, 0};
     case 0x80000000: return {0x80000008, 0, 0, 0};
     case 0x80000001: return {0, 0, (1u << 0) | (1u << 5), (1u << 11) | (1u << 20) | (1u << 29)};
     case 0x80000002: return {pack4('r', 'e', 'w', 'i'), pack4('n', 'd', ' ', 'v'), pack4('i', 'r', 't', 'u'), pack4('a', 'l', ' ', 'C')};

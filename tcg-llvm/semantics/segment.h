@@ -377,4 +377,89 @@ struct Iret {
   }
 };
 
+
+// ---- descriptor queries: LAR, LSL, VERR, VERW ---------------------------------
+
+// The descriptor of `sel` when it lies inside its table, without faulting
+// for a selector that does not (ZF = 0 then); false only for a memory fault.
+template <class M> inline bool probe_descriptor(M& m, uint16_t sel, Descriptor& desc, bool& found) {
+  found = false;
+  if ((sel & 0xfffc) == 0) return true;
+  uint64_t base;
+  uint32_t limit;
+  if (sel & 4) {
+    if (!(m.s.ldtr.attrs & sa::kP) || (m.s.ldtr.selector & 0xfffc) == 0) return true;
+    base = m.s.ldtr.base;
+    limit = m.s.ldtr.limit;
+  } else {
+    base = m.s.gdtr.base;
+    limit = m.s.gdtr.limit;
+  }
+  uint64_t off = sel & 0xfff8;
+  if (off + 7 > limit) return true;
+  if (!m.template read_sys<4>(base + off, desc.lo) || !m.template read_sys<4>(base + off + 4, desc.hi)) return false;
+  found = true;
+  return true;
+}
+
+enum class DescQuery : uint8_t { kLar, kLsl, kVerr, kVerw };
+
+// Whether a descriptor may be queried at the current CPL and the selector's
+// RPL (SDM Vol. 2, LAR/LSL/VERR/VERW): the system types each accepts
+// (fewer in IA-32e mode), readability/writability for VERR/VERW, and
+// DPL >= max(CPL, RPL) except for conforming code segments.
+template <class M> inline bool descriptor_visible(M& m, DescQuery q, uint16_t sel, const Descriptor& d) {
+  bool ia32e = m.s.long_mode_active();
+  if (!d.s()) {
+    if (q == DescQuery::kVerr || q == DescQuery::kVerw) return false;
+    unsigned t = d.type();
+    bool ok;
+    if (ia32e) ok = t == 2 || t == 9 || t == 11 || (q == DescQuery::kLar && t == 12);
+    else ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 11 || (q == DescQuery::kLar && (t == 4 || t == 5 || t == 12));
+    if (!ok) return false;
+  } else if (q == DescQuery::kVerr && d.code() && !d.readable_code()) {
+    return false;
+  } else if (q == DescQuery::kVerw && !d.writable_data()) {
+    return false;
+  }
+  if (d.s() && d.conforming() && q != DescQuery::kVerw) return true;
+  unsigned cpl = m.s.cpl(), rpl = sel & 3;
+  return d.dpl() >= cpl && d.dpl() >= rpl;
+}
+
+// LAR/LSL r, r/m16 and VERR/VERW r/m16: ZF tells whether the selector was
+// visible; LAR loads the access rights (descriptor bits 8-23 of the high
+// word, with the limit bits 16-19 cleared), LSL the byte-granular limit.
+template <DescQuery Q, bool Mem> struct DescriptorQuery {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!m.s.protected_mode() || (m.s.rflags & fl::kVm)) return raise(m, vec::kUd);
+    Rm<2, Mem> src(m, d);
+    U<2> sel;
+    RWD_TRY(src.read(m, d, sel));
+    Descriptor desc;
+    bool found;
+    RWD_TRY(probe_descriptor(m, sel, desc, found));
+    bool ok = found && descriptor_visible(m, Q, sel, desc);
+    if (ok && Q == DescQuery::kLar) set_reg_n(m, d.reg, d.op_size, desc.hi & 0x00f0ff00u);
+    if (ok && Q == DescQuery::kLsl) set_reg_n(m, d.reg, d.op_size, desc.limit());
+    set_flags(m.s, fl::kZf, ok ? fl::kZf : 0);
+    return Status::kNext;
+  }
+};
+
+// ARPL r/m16, r16 (legacy modes): raises the destination's RPL to the source's.
+template <bool Mem> struct Arpl {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!m.s.protected_mode() || (m.s.rflags & fl::kVm)) return raise(m, vec::kUd);
+    Rm<2, Mem> dst(m, d);
+    U<2> v;
+    RWD_TRY(dst.read_rmw(m, d, v));
+    U<2> src = get_reg<2>(m, d, d.reg);
+    bool raise_rpl = (v & 3) < (src & 3);
+    if (raise_rpl) RWD_TRY(dst.write(m, d, U<2>((v & ~3u) | (src & 3))));
+    set_flags(m.s, fl::kZf, raise_rpl ? fl::kZf : 0);
+    return Status::kNext;
+  }
+};
+
 }  // namespace rwd::tcg

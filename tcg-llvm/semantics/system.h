@@ -444,6 +444,73 @@ struct Swapgs {
   }
 };
 
+// SYSENTER / SYSEXIT (Intel: also in 64-bit mode). Flat segments from
+// IA32_SYSENTER_CS: CS, SS = CS + 8 at ring 0; SYSEXIT returns to CS + 16 /
+// SS + 24 (CS + 32 / SS + 40 with REX.W) at ring 3, RSP = rCX, RIP = rDX.
+struct Sysenter {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    auto& s = m.s;
+    uint16_t cs = uint16_t(s.sysenter_cs & 0xfffc);
+    if (!s.protected_mode() || cs == 0) return raise_err(m, vec::kGp, 0);
+    bool ia32e = s.long_mode_active();
+    s.rflags &= ~(fl::kVm | fl::kIf | fl::kRf);
+    flat_segment<M>(s.seg[kSegCs], cs, sa::kS | 0xb | sa::kP | sa::kG | (ia32e ? sa::kL : sa::kDb));
+    flat_segment<M>(s.seg[kSegSs], uint16_t(cs + 8), sa::kS | 0x3 | sa::kP | sa::kDb | sa::kG);
+    s.gpr[core::kRsp] = ia32e ? s.sysenter_esp : s.sysenter_esp & 0xffffffffull;
+    s.rip = ia32e ? s.sysenter_eip : s.sysenter_eip & 0xffffffffull;
+    m.segments_changed();
+    return Status::kEndBlock;
+  }
+};
+struct Sysexit {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    auto& s = m.s;
+    uint16_t cs = uint16_t(s.sysenter_cs & 0xfffc);
+    if (!s.protected_mode() || cs == 0 || !cpl0(m)) return raise_err(m, vec::kGp, 0);
+    constexpr uint16_t kDpl3 = 3u << sa::kDplShift;
+    if (d.op_size == 8) {
+      if (!canonical(s.gpr[core::kRcx]) || !canonical(s.gpr[core::kRdx])) return raise_err(m, vec::kGp, 0);
+      flat_segment<M>(s.seg[kSegCs], uint16_t((cs + 32) | 3), sa::kS | 0xb | sa::kP | sa::kL | sa::kG | kDpl3);
+      flat_segment<M>(s.seg[kSegSs], uint16_t((cs + 40) | 3), sa::kS | 0x3 | sa::kP | sa::kDb | sa::kG | kDpl3);
+      s.gpr[core::kRsp] = s.gpr[core::kRcx];
+      s.rip = s.gpr[core::kRdx];
+    } else {
+      flat_segment<M>(s.seg[kSegCs], uint16_t((cs + 16) | 3), sa::kS | 0xb | sa::kP | sa::kDb | sa::kG | kDpl3);
+      flat_segment<M>(s.seg[kSegSs], uint16_t((cs + 24) | 3), sa::kS | 0x3 | sa::kP | sa::kDb | sa::kG | kDpl3);
+      s.gpr[core::kRsp] = s.gpr[core::kRcx] & 0xffffffffull;
+      s.rip = s.gpr[core::kRdx] & 0xffffffffull;
+    }
+    m.segments_changed();
+    return Status::kEndBlock;
+  }
+};
+
+// RDRAND / RDSEED r16/32/64: the value comes from the machine's entropy
+// source (replay::Inputs, so it is recorded and replayed). Without a source
+// the instruction reports "no value" (CF = 0, destination 0), as the
+// architecture allows. OF, SF, ZF, AF and PF are cleared.
+template <unsigned N> struct Rdrand {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t v = 0;
+    bool ok = m.entropy_u64(v);
+    set_reg<N>(m, d, d.rm, ok ? U<N>(v) : U<N>(0));
+    set_arith_flags(m.s, ok ? fl::kCf : 0);
+    return Status::kNext;
+  }
+};
+// RDPID r32/r64: IA32_TSC_AUX, at any privilege.
+struct Rdpid {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    set_reg_n(m, d.rm, d.op_size, m.s.tsc_aux & size_mask(d.op_size));
+    return Status::kNext;
+  }
+};
+// RDPMC: rewind has no performance counters (CPUID leaf 0xA is absent), so
+// every counter number is invalid: #GP(0), as it is without CR4.PCE at CPL > 0.
+struct Rdpmc {
+  template <class M> static Status run(M& m, const DecodedInsn&) { return raise_err(m, vec::kGp, 0); }
+};
+
 // ---- odds and ends ----------------------------------------------------------------
 
 struct Xlat {
@@ -465,5 +532,9 @@ struct Salc {
 struct Ud {
   template <class M> static Status run(M& m, const DecodedInsn&) { return raise(m, vec::kUd); }
 };
+// An instruction of a feature the CPUID model does not report (VMX, SVM,
+// SMX, MONITOR/MWAIT, XSAVES, PKU, ...): #UD, as on a CPU without it, and
+// no "no semantics" warning, because nothing is missing.
+using Absent = Ud;
 
 }  // namespace rwd::tcg

@@ -22,13 +22,21 @@ constexpr uint64_t kCf = 1, kPf = 4, kAf = 0x10, kZf = 0x40, kSf = 0x80, kDf = 0
 constexpr uint64_t kAll = kCf | kPf | kAf | kZf | kSf | kOf;
 
 // Forms left out, with the reason: their result depends on the host or the
-// process, not on the instruction (CPUID, the TSC, Linux's UMIP emulation of
-// the descriptor-table stores), or they change state the sequence must keep
-// (segment registers, RSP through RBP, TF and AC through POPF).
+// process, not on the instruction (CPUID, the TSC and TSC_AUX, randomness,
+// performance counters, Linux's UMIP emulation of the descriptor-table
+// stores, the host's GDT), or the feature is one rewind's CPUID model leaves
+// out while the host has it (SVM, PKU, MONITORX, CLZERO ...), or they change
+// state the sequence must keep (segment registers, RSP through RBP, TF and AC
+// through POPF).
 bool denied(const std::string& n) {
   static const char* const kDenied[] = {
-      "CPUID", "RDTSC", "RDTSCP", "SGDT_Ms", "SIDT_Ms", "SLDT_Ew", "STR_Ew", "SMSW_Ew", "MOV_Sw_Ew",
+      "CPUID", "RDTSC", "RDTSCP", "RDPID_Ry", "RDRAND_Rv", "RDSEED_Rv", "RDPMC", "SGDT_Ms", "SIDT_Ms",
+      "SLDT_Ew", "STR_Ew", "SMSW_Ew", "LAR_Gv_Ew", "LSL_Gv_Ew", "VERR_Ew", "VERW_Ew", "MOV_Sw_Ew",
       "POP_FS", "POP_GS", "LSS_Gv_Mp", "LFS_Gv_Mp", "LGS_Gv_Mp", "ENTER_Iw_Ib", "LEAVE", "POPF_Fv",
+      "VMCALL", "VMLAUNCH", "VMRESUME", "VMXOFF", "MONITOR", "MWAIT", "ENCLS", "VMFUNC", "ENCLU", "VMRUN",
+      "VMMCALL", "VMLOAD", "VMSAVE", "SKINIT", "INVLPGA", "RDPKRU", "WRPKRU", "MONITORX", "MWAITX", "CLZERO",
+      "GETSEC", "RSM", "XRSTORS_M", "XSAVES_M", "VMPTRLD_Mq", "VMCLEAR_Mq", "VMXON_Mq", "VMPTRST_Mq",
+      "INVEPT_Gy_Mdq", "INVVPID_Gy_Mdq", "VMREAD_Ey_Gy", "VMWRITE_Gy_Ey",
   };
   for (const char* d : kDenied)
     if (n == d) return true;
