@@ -41,6 +41,16 @@ inline MiniKernel rtc_read() {
   return MiniKernel{0x100000, 0, {0xb0, 0x00, 0xe6, 0x70, 0xe4, 0x71, 0xb0, 0x00, 0xe6, 0xf4, 0xfa, 0xf4}};
 }
 
+// Prints 8 RDRAND values (their two low bytes each) on COM1, then exits
+// with status 1:
+//         mov $0x3f8, %dx; mov $8, %ecx
+//   1:    rdrand %eax; out %al, %dx; shr $8, %eax; out %al, %dx; loop 1b
+//         mov $0, %al; out %al, $0xf4; cli; hlt
+inline MiniKernel rdrand_printer() {
+  return MiniKernel{0x100000, 0, {0x66, 0xba, 0xf8, 0x03, 0xb9, 0x08, 0x00, 0x00, 0x00, 0x0f, 0xc7, 0xf0, 0xee,
+                                  0xc1, 0xe8, 0x08, 0xee, 0xe2, 0xf6, 0xb0, 0x00, 0xe6, 0xf4, 0xfa, 0xf4}};
+}
+
 // An idle guest whose PIT ticks at 1 kHz forever:
 //         mov     $0x300000, %esp
 //         mov     $handler, %eax          # an IDT at 0x200000: 48 gates to handler
