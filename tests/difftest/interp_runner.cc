@@ -42,7 +42,7 @@ Outcome run_interpreter(const Sequence& seq) {
   static std::vector<uint8_t> ram(kRam);
   std::memset(&ram[0], 0, kStubs + 0x1000);
   std::memset(&ram[kStack0 - 0x1000], 0, 0x1000);
-  std::memset(&ram[kCodeAddr], 0, 4096);
+  std::memset(&ram[kCodeAddr], 0xcc, 4096);  // as the native child fills it
   auto wr64 = [&](uint64_t a, uint64_t v) { std::memcpy(&ram[a], &v, 8); };
   auto rd64 = [&](uint64_t a) {
     uint64_t v;
