@@ -98,7 +98,8 @@ class InterpCpu {
  private:
   uint64_t truncate(uint64_t lin) const { return mode_ == DecodeMode::k64 || s.long_mode_active() ? lin : lin & 0xffffffffull; }
 
-  bool to_linear(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
+  // Inlined into every access: the segment check is the hot path.
+  __attribute__((always_inline)) bool to_linear(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
     if (mode_ == DecodeMode::k64) {
       lin = seg_base_[seg] + off;
       if (!canonical(lin)) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
