@@ -13,6 +13,7 @@
 #include "tcg-llvm/semantics/muldiv.h"
 #include "tcg-llvm/semantics/segment.h"
 #include "tcg-llvm/semantics/shift.h"
+#include "tcg-llvm/semantics/simd_int.h"
 #include "tcg-llvm/semantics/stack.h"
 #include "tcg-llvm/semantics/string.h"
 #include "tcg-llvm/semantics/system.h"
@@ -62,6 +63,21 @@ template <bool Load> struct Mbe {
 };
 template <DescQuery Q> struct Dq {
   template <bool M> using E = DescriptorQuery<Q, M>;
+};
+template <class Op, bool Xmm> struct Pk {
+  template <bool M> using E = PackedBinary<Op, Xmm, M>;
+};
+template <ShufKind K> struct Shf {
+  template <bool M> using E = PShufImm<K, M>;
+};
+template <bool Xmm, bool Store, bool Aligned> struct Mv {
+  template <bool M> using E = VecMove<Xmm, M, Store, Aligned>;
+};
+template <bool Xmm, bool ToVec> struct Md {
+  template <unsigned N, bool M> using E = MovdGpr<Xmm, N, M, ToVec>;
+};
+template <bool Store> struct Mq {
+  template <bool M> using E = MovqXmm<M, Store>;
 };
 
 // What a form without semantics does: warn (once per form) and raise #UD.

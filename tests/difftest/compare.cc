@@ -1,6 +1,7 @@
 // Comparing a native outcome with the interpreter's, and shrinking a
 // mismatching sequence to a minimal reproducer.
 #include <cstdio>
+#include <cstring>
 
 #include "tests/difftest/difftest.h"
 
@@ -10,6 +11,16 @@ namespace {
 
 const char* const kRegNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                  "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+
+std::string bytes_hex(const uint8_t* b, unsigned n) {  // most significant byte first
+  std::string s = "0x";
+  char buf[4];
+  for (unsigned i = n; i-- > 0;) {
+    std::snprintf(buf, sizeof buf, "%02x", b[i]);
+    s += buf;
+  }
+  return s;
+}
 
 std::string hex(uint64_t v) {
   char b[32];
@@ -42,6 +53,23 @@ std::string compare(const Sequence& s, const Outcome& n, const Outcome& r) {
   if ((n.regs.rflags ^ r.regs.rflags) & mask)
     why += " rflags: native " + hex(n.regs.rflags & mask) + " rewind " + hex(r.regs.rflags & mask) + " (compared " +
            hex(mask) + ")";
+  for (int i = 0; i < 16; ++i)
+    if (std::memcmp(n.regs.xmm[i], r.regs.xmm[i], 16) != 0) {
+      why += " xmm" + std::to_string(i) + ": native " + bytes_hex(n.regs.xmm[i], 16) + " rewind " +
+             bytes_hex(r.regs.xmm[i], 16);
+    }
+  for (int i = 0; i < 8; ++i) {
+    if (std::memcmp(n.regs.mm[i], r.regs.mm[i], 8) != 0)
+      why += " mm" + std::to_string(i) + ": native " + bytes_hex(n.regs.mm[i], 8) + " rewind " +
+             bytes_hex(r.regs.mm[i], 8);
+    if (n.vec.mm_exponent[i] != r.vec.mm_exponent[i])
+      why += " st" + std::to_string(i) + " exponent: native " + hex(n.vec.mm_exponent[i]) + " rewind " +
+             hex(r.vec.mm_exponent[i]);
+  }
+  if (n.vec.tags_valid != r.vec.tags_valid)
+    why += " x87 tags: native " + hex(n.vec.tags_valid) + " rewind " + hex(r.vec.tags_valid);
+  if (n.vec.top != r.vec.top) why += " x87 TOP: native " + hex(n.vec.top) + " rewind " + hex(r.vec.top);
+  if (n.vec.mxcsr != r.vec.mxcsr) why += " mxcsr: native " + hex(n.vec.mxcsr) + " rewind " + hex(r.vec.mxcsr);
   for (size_t i = 0; i < n.data.size() && i < r.data.size(); ++i)
     if (n.data[i] != r.data[i]) {
       why += " memory at " + hex(kDataAddr + i) + ": native " + hex(n.data[i]) + " rewind " + hex(r.data[i]);

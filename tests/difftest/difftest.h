@@ -24,10 +24,21 @@ inline constexpr uint64_t kDataMid = kDataAddr + 0x8000;  // R15, the base of me
 inline constexpr uint64_t kStackTop = kDataAddr + 0xc000;
 inline constexpr unsigned kCodeMax = 4096;
 
+// The trampoline in native_runner.cc reads this layout by offset.
 struct Regs {
   uint64_t gpr[16];
   uint64_t rip;
   uint64_t rflags;
+  alignas(16) uint8_t xmm[16][16];  // offset 144
+  uint8_t mm[8][8];                 // offset 400: the MMX registers (x87 mantissas)
+};
+
+// The x87/SSE state a run leaves besides the registers in Regs.
+struct VectorState {
+  uint16_t mm_exponent[8] = {};  // sign and exponent of each x87 register
+  uint8_t tags_valid = 0;        // bit i: physical x87 register i is not empty
+  uint16_t top = 0;              // x87 TOP
+  uint32_t mxcsr = 0;
 };
 
 // One generated instruction, with the arithmetic flags it reads, leaves
@@ -59,6 +70,7 @@ struct Outcome {
   uint8_t vector = 0;
   uint32_t error = 0;
   Regs regs{};
+  VectorState vec{};
   uint64_t cr2 = 0;       // the faulting address of a #PF
   std::vector<uint8_t> data;
   std::string problem;

@@ -102,7 +102,7 @@ Outcome run_interpreter(const Sequence& seq) {
   namespace cr0 = core::cr0;
   s.cr0 = cr0::kPe | cr0::kMp | cr0::kEt | cr0::kNe | cr0::kWp | cr0::kAm | cr0::kPg;
   s.cr3 = kPml4;
-  s.cr4 = core::cr4::kPae;
+  s.cr4 = core::cr4::kPae | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt;
   s.efer = core::efer::kLme | core::efer::kLma | core::efer::kNxe | core::efer::kSce;
   s.gdtr = {kHigh + kGdt, 0x4f};
   s.idtr = {kHigh + kIdt, 32 * 16 - 1};
@@ -114,6 +114,14 @@ Outcome run_interpreter(const Sequence& seq) {
   for (int i = 0; i < 16; ++i) s.gpr[i] = seq.in.gpr[i];
   s.rip = seq.in.rip;
   s.rflags = seq.in.rflags;
+  std::memcpy(s.xmm, seq.in.xmm, sizeof s.xmm);
+  // The native trampoline loads MM0-7: MMX state, TOP 0, all tagged valid.
+  for (int i = 0; i < 8; ++i) {
+    std::memcpy(s.x87.st[i], seq.in.mm[i], 8);
+    s.x87.st[i][8] = s.x87.st[i][9] = 0xff;
+  }
+  s.x87.ftw = 0;
+  s.x87.fsw = 0;
 
   auto vcpu = std::make_unique<tcg::TcgVcpu>(env, s);
   core::VcpuExit e = vcpu->run(50'000'000);
@@ -139,6 +147,14 @@ Outcome run_interpreter(const Sequence& seq) {
   out.regs.rflags = rd64(frame + 16);
   out.regs.gpr[core::kRsp] = rd64(frame + 24);
   out.cr2 = f.cr2;
+  std::memcpy(out.regs.xmm, f.xmm, sizeof f.xmm);
+  out.vec.top = (f.x87.fsw >> 11) & 7;
+  for (int i = 0; i < 8; ++i) {
+    std::memcpy(out.regs.mm[i], f.x87.st[i], 8);
+    out.vec.mm_exponent[i] = uint16_t(f.x87.st[i][8] | f.x87.st[i][9] << 8);
+    if (((f.x87.ftw >> (2 * i)) & 3) != 3) out.vec.tags_valid |= uint8_t(1u << i);
+  }
+  out.vec.mxcsr = f.mxcsr;
   out.data.assign(ram.begin() + kDataAddr, ram.begin() + kDataAddr + kDataSize);
   out.warning = warning;
   out.ran = true;

@@ -175,8 +175,9 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   if ((m == "SHLD" || m == "SHRD") && op == 2 && info.imm != Ib) return false;
   bool word_double_shift = (m == "SHLD" || m == "SHRD") && op == 2;
 
-  // ModRM: register operands never name RSP or R15 (the stack and the base of
-  // every memory operand stay valid), memory operands are [R15 + disp].
+  // ModRM: general-register operands never name RSP or R15 (the stack and
+  // the base of every memory operand stay valid), memory operands are
+  // [R15 + disp]. Vector register fields (V/P/W/Q/U/N operands) take any.
   uint8_t reg = 0, rm = 0, mod = 3;
   auto pick_reg = [&] {
     uint8_t r;
@@ -184,15 +185,22 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
     while (r == 4 || r == 15);
     return r;
   };
+  bool reg_vec = false, rm_vec = false;
+  for (size_t at = name.find('_'); at != std::string::npos; at = name.find('_', at + 1)) {
+    char k = name[at + 1];
+    if (k == 'V' || k == 'P') reg_vec = true;
+    if (k == 'W' || k == 'Q' || k == 'U' || k == 'N') rm_vec = true;
+  }
+  auto pick_vec = [&] { return uint8_t(rnd() % 16); };
   bool mem = false;
   if (modrm_has_byte(info.modrm)) {
     if (modrm_is_exact(info.modrm)) {
       mod = 3, reg = (info.modrm >> 3) & 7, rm = info.modrm & 7;
     } else {
-      reg = modrm_is_digit(info.modrm) ? uint8_t(info.modrm - D0) : pick_reg();
+      reg = modrm_is_digit(info.modrm) ? uint8_t(info.modrm - D0) : reg_vec ? pick_vec() : pick_reg();
       mem = info.modc == Mem || (info.modc == Any && !(info.flags & ModAny) && rnd() % 2);
       if (mem) mod = rnd() % 2 ? 1 : 2;
-      else rm = pick_reg();
+      else rm = rm_vec ? pick_vec() : pick_reg();
     }
   }
   uint8_t opcode = info.opcode;
@@ -223,6 +231,7 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   if (modrm_has_byte(info.modrm)) {
     b.push_back(uint8_t(mod << 6 | (reg & 7) << 3 | (mem ? 7 : rm & 7)));
     int32_t disp = mod == 1 ? int32_t(int8_t(rnd())) : int32_t(rnd() % 0x7000) - 0x3800;
+    if (rnd() % 2) disp &= ~15;  // half the memory operands aligned, for SSE's alignment rule
     if (mod == 1) b.push_back(uint8_t(disp));
     if (mod == 2)
       for (int i = 0; i < 4; ++i) b.push_back(uint8_t(uint32_t(disp) >> (8 * i)));
@@ -267,6 +276,15 @@ Sequence Generator::next(unsigned max_len) {
   s.in.gpr[15] = kDataMid;
   s.in.rip = kCodeAddr;
   s.in.rflags = 0x202 | (rnd() & kAll) | (rnd() % 4 == 0 ? kDf : 0);
+  for (auto& x : s.in.xmm)
+    for (size_t i = 0; i < 16; i += 8) {
+      uint64_t v = pick_value();
+      std::memcpy(&x[i], &v, 8);
+    }
+  for (auto& x : s.in.mm) {
+    uint64_t v = pick_value();
+    std::memcpy(x, &v, 8);
+  }
   s.data.resize(kDataSize);
   for (size_t i = 0; i < kDataSize; i += 8) {
     uint64_t v = rnd() % 4 == 0 ? pick_value() : rnd();

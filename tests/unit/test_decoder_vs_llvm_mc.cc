@@ -294,6 +294,17 @@ bool fence_with_prefix_ud(const Case& c) {
   return false;
 }
 
+// 66/F3/F2 0F 77 is no instruction (#UD on the host, tests/difftest); MC
+// decodes it as EMMS with an ignored prefix.
+bool emms_with_prefix_ud(const Case& c) {
+  if (!c.ok || c.d.form != Form::kInvalid) return false;
+  const size_t op = opcode_pos(c);
+  if (op + 1 >= kBufLen || c.b[op] != 0x0f || c.b[op + 1] != 0x77) return false;
+  for (size_t i = 0; i < op; ++i)
+    if (c.b[i] == 0x66 || c.b[i] == 0xf2 || c.b[i] == 0xf3) return true;
+  return false;
+}
+
 struct Category {
   const char* name;
   bool (*applies)(const Case&);
@@ -315,6 +326,7 @@ constexpr Category kDeliberate[] = {
     {"mc_rep_hides_66", mc_rep_hides_66},
     {"extrq_prefix_corner", extrq_prefix_corner},
     {"fence_with_prefix_ud", fence_with_prefix_ud},
+    {"emms_with_prefix_ud", emms_with_prefix_ud},
 };
 
 const char* kind_name(const DecodedInsn& d) {
