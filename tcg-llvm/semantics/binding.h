@@ -14,6 +14,7 @@
 #include "tcg-llvm/semantics/segment.h"
 #include "tcg-llvm/semantics/shift.h"
 #include "tcg-llvm/semantics/simd_int.h"
+#include "tcg-llvm/semantics/simd_move.h"
 #include "tcg-llvm/semantics/stack.h"
 #include "tcg-llvm/semantics/string.h"
 #include "tcg-llvm/semantics/system.h"
@@ -78,6 +79,18 @@ template <bool Xmm, bool ToVec> struct Md {
 };
 template <bool Store> struct Mq {
   template <bool M> using E = MovqXmm<M, Store>;
+};
+template <class Op, bool Xmm> struct PkI {
+  template <bool M> using E = PackedBinaryImm<Op, Xmm, M>;
+};
+template <unsigned N, bool Store> struct Ms {
+  template <bool M> using E = MovScalar<N, M, Store>;
+};
+template <DupKind K> struct Dup {
+  template <bool M> using E = MovDup<K, M>;
+};
+template <bool Xmm> struct Pin {
+  template <bool M> using E = PInsrW<Xmm, M>;
 };
 
 // What a form without semantics does: warn (once per form) and raise #UD.

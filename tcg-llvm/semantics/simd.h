@@ -25,10 +25,15 @@ template <class M> inline bool sse_available(M& m) {
   if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
   return true;
 }
-// MMX instructions: #UD with CR0.EM, #NM with CR0.TS.
+// MMX instructions: #UD with CR0.EM, #NM with CR0.TS, then #MF when an
+// unmasked x87 exception is pending (an FSW exception flag whose FCW mask
+// is clear: FXRSTOR and FLDENV can leave one) and CR0.NE is set.
+// TODO(issue 7, x87): with CR0.NE clear the pending exception goes out as
+// FERR# through the PIC (IRQ 13); until the x87 unit exists it is ignored.
 template <class M> inline bool mmx_available(M& m) {
   if (m.s.cr0 & core::cr0::kEm) return fail_noerr(m, vec::kUd);
   if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
+  if ((m.s.x87.fsw & ~m.s.x87.fcw & 0x3f) && (m.s.cr0 & core::cr0::kNe)) return fail_noerr(m, vec::kMf);
   return true;
 }
 // Every MMX instruction but EMMS puts the x87 unit in MMX state: TOP = 0 and

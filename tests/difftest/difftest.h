@@ -31,6 +31,7 @@ struct Regs {
   uint64_t rflags;
   alignas(16) uint8_t xmm[16][16];  // offset 144
   uint8_t mm[8][8];                 // offset 400: the MMX registers (x87 mantissas)
+  uint32_t mxcsr;                   // offset 464
 };
 
 // The x87/SSE state a run leaves besides the registers in Regs.

@@ -122,6 +122,8 @@ Outcome run_interpreter(const Sequence& seq) {
   }
   s.x87.ftw = 0;
   s.x87.fsw = 0;
+  s.x87.fcw = 0x37f;
+  s.mxcsr = seq.in.mxcsr;
 
   auto vcpu = std::make_unique<tcg::TcgVcpu>(env, s);
   core::VcpuExit e = vcpu->run(50'000'000);

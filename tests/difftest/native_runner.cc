@@ -25,6 +25,8 @@ asm(R"(
   .globl difftest_enter
   .type difftest_enter, @function
 difftest_enter:
+  fninit
+  ldmxcsr 464(%rdi)
   pushq 136(%rdi)
   popfq
   movdqu 144(%rdi), %xmm0

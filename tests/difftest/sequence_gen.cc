@@ -25,7 +25,9 @@ constexpr uint64_t kAll = kCf | kPf | kAf | kZf | kSf | kOf;
 // process, not on the instruction (CPUID, the TSC and TSC_AUX, randomness,
 // performance counters, Linux's UMIP emulation of the descriptor-table
 // stores, the host's GDT), or the feature is one rewind's CPUID model leaves
-// out while the host has it (SVM, PKU, MONITORX, CLZERO ...), or they change
+// out while the host has it (SVM, PKU, MONITORX, CLZERO ...; FXSAVE's image
+// holds the host's MXCSR_MASK, which on AMD has the MM bit: a pinned test in
+// test_difftest_host compares the rest of it), or they change
 // state the sequence must keep (segment registers, RSP through RBP, TF and AC
 // through POPF).
 bool denied(const std::string& n) {
@@ -36,7 +38,7 @@ bool denied(const std::string& n) {
       "VMCALL", "VMLAUNCH", "VMRESUME", "VMXOFF", "MONITOR", "MWAIT", "ENCLS", "VMFUNC", "ENCLU", "VMRUN",
       "VMMCALL", "VMLOAD", "VMSAVE", "SKINIT", "INVLPGA", "RDPKRU", "WRPKRU", "MONITORX", "MWAITX", "CLZERO",
       "GETSEC", "RSM", "XRSTORS_M", "XSAVES_M", "VMPTRLD_Mq", "VMCLEAR_Mq", "VMXON_Mq", "VMPTRST_Mq",
-      "INVEPT_Gy_Mdq", "INVVPID_Gy_Mdq", "VMREAD_Ey_Gy", "VMWRITE_Gy_Ey",
+      "INVEPT_Gy_Mdq", "INVVPID_Gy_Mdq", "VMREAD_Ey_Gy", "VMWRITE_Gy_Ey", "FXSAVE_M",
   };
   for (const char* d : kDenied)
     if (n == d) return true;
@@ -73,7 +75,7 @@ FlagUse flag_use(const std::string& name, unsigned op_size) {
   else if (m == "BT" || m == "BTS" || m == "BTR" || m == "BTC") u.undefined = kOf | kSf | kAf | kPf;
   else if (m == "BSF" || m == "BSR") u.undefined = kCf | kOf | kSf | kAf | kPf;
   else if (m == "TZCNT" || m == "LZCNT") u.undefined = kOf | kSf | kAf | kPf;
-  else if (m == "POPCNT") u.defines = kAll;
+  else if (m == "POPCNT" || m == "PTEST") u.defines = kAll;
   else if (m == "SETCC" || m == "CMOVCC" || m == "PUSHF") u.read = kAll;
   else if (m == "LAHF") u.read = kSf | kZf | kAf | kPf | kCf;
   else if (m == "SAHF") u.defines = kSf | kZf | kAf | kPf | kCf;
@@ -281,6 +283,7 @@ Sequence Generator::next(unsigned max_len) {
       uint64_t v = pick_value();
       std::memcpy(&x[i], &v, 8);
     }
+  s.in.mxcsr = 0x1f80 | uint32_t(rnd() & 0x3f);
   for (auto& x : s.in.mm) {
     uint64_t v = pick_value();
     std::memcpy(x, &v, 8);

@@ -279,29 +279,29 @@ bool mc_xop_map_a_imm16_in_16bit(const Case& c) {
          c.d.map == rwd::tcg::OpcodeMap::kXopA && c.d.length == c.mc_len + 2u;
 }
 
-// 66/F2/F3 0F AE with a register operand and /5-/7 are TPAUSE, UMONITOR,
-// UMWAIT and INCSSP (PCOMMIT once), which rewind does not offer: #UD, as on
-// a CPU without them (a fence with such a prefix is #UD on the host too,
-// tests/difftest). MC decodes them as those instructions.
-bool fence_with_prefix_ud(const Case& c) {
+// Forms that a 66, F3 or F2 prefix turns into no instruction (#UD, as the
+// host CPU shows in tests/difftest), while MC decodes them as the unprefixed
+// form or as an instruction rewind does not offer (TPAUSE, UMONITOR, UMWAIT,
+// INCSSP): 0F 77 (EMMS); 0F AE /5-/7 with a register (the fences); 66 with
+// 0F AE /0-/5 and memory (FXSAVE ... XRSTOR); 66 0F 12/16 with a register
+// (MOVLPD/MOVHPD take only memory).
+bool prefix_makes_ud(const Case& c) {
   if (!c.ok || c.d.form != Form::kInvalid) return false;
   const size_t op = opcode_pos(c);
-  if (op + 2 >= kBufLen || c.b[op] != 0x0f || c.b[op + 1] != 0xae) return false;
-  const uint8_t modrm = c.b[op + 2];
-  if ((modrm >> 6) != 3 || ((modrm >> 3) & 7) < 5) return false;
-  for (size_t i = 0; i < op; ++i)
-    if (c.b[i] == 0x66 || c.b[i] == 0xf2 || c.b[i] == 0xf3) return true;
-  return false;
-}
-
-// 66/F3/F2 0F 77 is no instruction (#UD on the host, tests/difftest); MC
-// decodes it as EMMS with an ignored prefix.
-bool emms_with_prefix_ud(const Case& c) {
-  if (!c.ok || c.d.form != Form::kInvalid) return false;
-  const size_t op = opcode_pos(c);
-  if (op + 1 >= kBufLen || c.b[op] != 0x0f || c.b[op + 1] != 0x77) return false;
-  for (size_t i = 0; i < op; ++i)
-    if (c.b[i] == 0x66 || c.b[i] == 0xf2 || c.b[i] == 0xf3) return true;
+  if (op + 2 >= kBufLen || c.b[op] != 0x0f) return false;
+  bool p66 = false, rep = false;
+  for (size_t i = 0; i < op; ++i) {
+    p66 = p66 || c.b[i] == 0x66;
+    rep = rep || c.b[i] == 0xf2 || c.b[i] == 0xf3;
+  }
+  if (!p66 && !rep) return false;
+  const uint8_t opc = c.b[op + 1], modrm = c.b[op + 2];
+  const bool reg = (modrm >> 6) == 3;
+  const unsigned digit = (modrm >> 3) & 7;
+  if (opc == 0x77) return true;
+  if (opc == 0xae && reg && digit >= 5) return true;
+  if (opc == 0xae && !reg && digit <= 5 && p66 && !rep) return true;
+  if ((opc == 0x12 || opc == 0x16) && reg && p66 && !rep) return true;
   return false;
 }
 
@@ -325,8 +325,7 @@ constexpr Category kDeliberate[] = {
     {"mc_66_not_mandatory_in_16bit", mc_66_not_mandatory_in_16bit},
     {"mc_rep_hides_66", mc_rep_hides_66},
     {"extrq_prefix_corner", extrq_prefix_corner},
-    {"fence_with_prefix_ud", fence_with_prefix_ud},
-    {"emms_with_prefix_ud", emms_with_prefix_ud},
+    {"prefix_makes_ud", prefix_makes_ud},
 };
 
 const char* kind_name(const DecodedInsn& d) {

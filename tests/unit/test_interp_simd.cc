@@ -81,3 +81,28 @@ BOOST_AUTO_TEST_CASE(mmx_registers_are_the_x87_mantissas) {
   BOOST_TEST(x.ftw == 0xffffu);                // EMMS: all empty again
   BOOST_TEST(((x.fsw >> 11) & 7) == 0u);       // TOP = 0
 }
+
+BOOST_AUTO_TEST_CASE(ldmxcsr_refuses_reserved_bits_and_fxsave_wants_alignment) {
+  using namespace core;
+  {
+    TestMachine m;
+    BOOST_TEST(fault_of("movl $0x10000, 0x2000\n ldmxcsr 0x2000", 0, cr4::kOsfxsr, m) == 13);
+  }
+  {
+    TestMachine m;
+    BOOST_TEST(fault_of("movl $0x9fc0, 0x2000\n ldmxcsr 0x2000\n stmxcsr 0x2010", 0, cr4::kOsfxsr, m) == -1);
+    BOOST_TEST(m.rd32(0x2010) == 0x9fc0u);  // DAZ, FTZ and rounding bits are kept
+  }
+  { TestMachine m; BOOST_TEST(fault_of("fxsave 0x2008", 0, cr4::kOsfxsr, m) == 13); }
+  { TestMachine m; BOOST_TEST(fault_of("fxsave 0x2000", cr0::kTs, cr4::kOsfxsr, m) == 7); }
+  {
+    // 32-bit code saves XMM0-7 only: the XMM8-15 area is left as it was.
+    TestMachine m;
+    m.wr32(0x2000 + 160 + 16 * 8, 0xdeadbeef);
+    BOOST_TEST(fault_of("fxsave 0x2000", 0, cr4::kOsfxsr, m) == -1);
+    BOOST_TEST(m.rd32(0x2000 + 160 + 16 * 8) == 0xdeadbeefu);
+    BOOST_TEST(m.rd32(0x2000 + 24) == 0x1f80u);  // MXCSR
+    BOOST_TEST(m.rd32(0x2000 + 28) == 0xffffu);  // MXCSR_MASK: DAZ supported
+    BOOST_TEST((m.rd32(0x2000) & 0xffff) == 0x37fu);  // FCW after reset
+  }
+}

@@ -1,0 +1,350 @@
+// SSE/SSE2/SSE3/SSSE3/SSE4.1 forms that move, select or test bits without
+// floating-point arithmetic: scalar and half-register moves, MOVMSKPS/PD,
+// duplicating moves, SHUFPS/SHUFPD, PALIGNR, PINSRW/PEXTRW, MASKMOVQ/
+// MASKMOVDQU, PTEST, LDMXCSR/STMXCSR, and FXSAVE/FXRSTOR.
+#pragma once
+
+#include "tcg-llvm/semantics/flags.h"
+#include "tcg-llvm/semantics/simd_int.h"
+
+namespace rwd::tcg {
+
+// ---- binary operations with an immediate: calc(dst, src, bytes, imm) ------------
+
+struct ShufPS {
+  static void calc(Vec& d, const Vec& s, unsigned, unsigned imm) {
+    Vec r;
+    set_lane<4>(r, 0, lane<4>(d, imm & 3));
+    set_lane<4>(r, 1, lane<4>(d, (imm >> 2) & 3));
+    set_lane<4>(r, 2, lane<4>(s, (imm >> 4) & 3));
+    set_lane<4>(r, 3, lane<4>(s, (imm >> 6) & 3));
+    d = r;
+  }
+};
+struct ShufPD {
+  static void calc(Vec& d, const Vec& s, unsigned, unsigned imm) {
+    Vec r;
+    set_lane<8>(r, 0, lane<8>(d, imm & 1));
+    set_lane<8>(r, 1, lane<8>(s, (imm >> 1) & 1));
+    d = r;
+  }
+};
+// PALIGNR: dst:src shifted right by imm bytes, the low n bytes kept.
+struct PAlignR {
+  static void calc(Vec& d, const Vec& s, unsigned n, unsigned imm) {
+    uint8_t cat[32];
+    for (unsigned i = 0; i < n; ++i) cat[i] = s.b[i], cat[n + i] = d.b[i];
+    for (unsigned i = 0; i < n; ++i) d.b[i] = i + imm < 2 * n ? cat[i + imm] : 0;
+  }
+};
+
+// op mm/xmm, mm/xmm/m, imm8 (aligned for XMM memory operands).
+template <class Op, bool Xmm, bool Mem> struct PackedBinaryImm {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if constexpr (Xmm) RWD_TRY(sse_available(m));
+    else RWD_TRY(mmx_available(m));
+    VecRm<Xmm, Mem> src(m, d);
+    Vec b;
+    RWD_TRY(src.read(m, d, b, true));
+    Vec a = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
+    Op::calc(a, b, Xmm ? 16 : 8, unsigned(d.imm & 0xff));
+    if constexpr (Xmm) {
+      set_xmm(m, d.reg, a);
+    } else {
+      set_mm(m, d.reg, a);
+      enter_mmx_state(m);
+    }
+    return Status::kNext;
+  }
+};
+
+// ---- partial moves -----------------------------------------------------------------
+
+// MOVSS/MOVSD xmm, xmm/m (N = 4 or 8): a register source replaces the low
+// lane only, a memory source zeroes the rest. The store forms write N bytes
+// (a register destination keeps its other lanes).
+template <unsigned N, bool Mem, bool Store> struct MovScalar {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    if constexpr (Store) {
+      Vec v = get_xmm(m, d.reg);
+      if constexpr (Mem) {
+        RWD_TRY(store_vec<N>(m, operand_segment(d), effective_address(m, d), d.addr_size, v));
+      } else {
+        Vec r = get_xmm(m, d.rm);
+        __builtin_memcpy(r.b, v.b, N);
+        set_xmm(m, d.rm, r);
+      }
+    } else {
+      Vec r;
+      if constexpr (Mem) {
+        r = Vec{};
+        RWD_TRY(load_vec<N>(m, operand_segment(d), effective_address(m, d), d.addr_size, r));
+      } else {
+        r = get_xmm(m, d.reg);
+        Vec v = get_xmm(m, d.rm);
+        __builtin_memcpy(r.b, v.b, N);
+      }
+      set_xmm(m, d.reg, r);
+    }
+    return Status::kNext;
+  }
+};
+
+// The 8-byte half moves: MOVLPS/MOVLPD/MOVHPS/MOVHPD with memory, MOVHLPS and
+// MOVLHPS between registers. Dst half and source half are 0 (low) or 1 (high).
+template <unsigned DstHalf, unsigned SrcHalf, bool Mem, bool Store> struct MovHalf {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    if constexpr (Store) {  // memory <- xmm half
+      Vec v = get_xmm(m, d.reg), t{};
+      __builtin_memcpy(t.b, v.b + 8 * SrcHalf, 8);
+      RWD_TRY(store_vec<8>(m, operand_segment(d), effective_address(m, d), d.addr_size, t));
+    } else {
+      Vec t{};
+      if constexpr (Mem) {
+        RWD_TRY(load_vec<8>(m, operand_segment(d), effective_address(m, d), d.addr_size, t));
+      } else {
+        Vec s = get_xmm(m, d.rm);
+        __builtin_memcpy(t.b, s.b + 8 * SrcHalf, 8);
+      }
+      Vec r = get_xmm(m, d.reg);
+      __builtin_memcpy(r.b + 8 * DstHalf, t.b, 8);
+      set_xmm(m, d.reg, r);
+    }
+    return Status::kNext;
+  }
+};
+
+// MOVSLDUP / MOVSHDUP (dwords 0,0,2,2 / 1,1,3,3; aligned) and MOVDDUP
+// (the low quadword twice; an 8-byte memory operand, no alignment).
+enum class DupKind : uint8_t { kLow, kHigh, kDouble };
+template <DupKind K, bool Mem> struct MovDup {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    Vec s{};
+    if constexpr (K == DupKind::kDouble) {
+      if constexpr (Mem) RWD_TRY(load_vec<8>(m, operand_segment(d), effective_address(m, d), d.addr_size, s));
+      else s = get_xmm(m, d.rm);
+    } else {
+      VecRm<true, Mem> src(m, d);
+      RWD_TRY(src.read(m, d, s, true));
+    }
+    Vec r;
+    if (K == DupKind::kDouble) {
+      set_lane<8>(r, 0, lane<8>(s, 0));
+      set_lane<8>(r, 1, lane<8>(s, 0));
+    } else {
+      unsigned o = K == DupKind::kHigh ? 1 : 0;
+      for (unsigned i = 0; i < 4; ++i) set_lane<4>(r, i, lane<4>(s, (i & 2) + o));
+    }
+    set_xmm(m, d.reg, r);
+    return Status::kNext;
+  }
+};
+
+// MOVMSKPS / MOVMSKPD r32, xmm: the sign bit of each lane.
+template <unsigned L> struct MovMskP {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    Vec v = get_xmm(m, d.rm);
+    uint32_t mask = 0;
+    for (unsigned i = 0; i < 16 / L; ++i) mask |= uint32_t(lane<L>(v, i) >> (8 * L - 1)) << i;
+    set_reg_n(m, d.reg, 4, mask);
+    return Status::kNext;
+  }
+};
+
+// PINSRW mm/xmm, r32/m16, imm8 and PEXTRW r32, mm/xmm, imm8.
+template <bool Xmm, bool Mem> struct PInsrW {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if constexpr (Xmm) RWD_TRY(sse_available(m));
+    else RWD_TRY(mmx_available(m));
+    Rm<2, Mem> src(m, d);
+    U<2> w;
+    if constexpr (Mem) RWD_TRY(src.read(m, d, w));
+    else w = U<2>(m.s.gpr[d.rm]);
+    Vec v = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
+    set_lane<2>(v, unsigned(d.imm) & (Xmm ? 7 : 3), w);
+    if constexpr (Xmm) {
+      set_xmm(m, d.reg, v);
+    } else {
+      set_mm(m, d.reg, v);
+      enter_mmx_state(m);
+    }
+    return Status::kNext;
+  }
+};
+template <bool Xmm> struct PExtrW {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if constexpr (Xmm) RWD_TRY(sse_available(m));
+    else RWD_TRY(mmx_available(m));
+    Vec v = Xmm ? get_xmm(m, d.rm) : get_mm(m, d.rm);
+    set_reg_n(m, d.reg, 4, lane<2>(v, unsigned(d.imm) & (Xmm ? 7 : 3)));
+    if constexpr (!Xmm) enter_mmx_state(m);
+    return Status::kNext;
+  }
+};
+
+// MASKMOVQ / MASKMOVDQU: the bytes of the first operand whose mask byte (the
+// second operand) has its top bit set are stored at DS:rDI (override allowed).
+// The whole operand is checked as a store first, whatever the mask (a fault
+// names its first byte, and a zero mask still faults, as on the host), so
+// nothing is stored on a fault.
+template <bool Xmm> struct MaskMov {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if constexpr (Xmm) RWD_TRY(sse_available(m));
+    else RWD_TRY(mmx_available(m));
+    constexpr unsigned n = Xmm ? 16 : 8;
+    Vec v = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
+    Vec mask = Xmm ? get_xmm(m, d.rm) : get_mm(m, d.rm);
+    int seg = d.seg == SegOverride::kNone ? kSegDs : static_cast<int>(d.seg);
+    uint64_t base = m.s.gpr[core::kRdi] & size_mask(d.addr_size);
+    RWD_TRY(m.check_write(seg, base, n));
+    for (unsigned i = 0; i < n; ++i)
+      if (mask.b[i] & 0x80) RWD_TRY(m.template write<1>(seg, (base + i) & size_mask(d.addr_size), v.b[i]));
+    if constexpr (!Xmm) enter_mmx_state(m);
+    return Status::kNext;
+  }
+};
+
+// PTEST xmm, xmm/m128 (SSE4.1): ZF = (dst AND src) == 0, CF = (NOT dst AND
+// src) == 0; OF, SF, AF, PF cleared.
+template <bool Mem> struct PTest {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    VecRm<true, Mem> src(m, d);
+    Vec s;
+    RWD_TRY(src.read(m, d, s, true));
+    Vec a = get_xmm(m, d.reg);
+    uint64_t and_ = (lane<8>(a, 0) & lane<8>(s, 0)) | (lane<8>(a, 1) & lane<8>(s, 1));
+    uint64_t andn = (~lane<8>(a, 0) & lane<8>(s, 0)) | (~lane<8>(a, 1) & lane<8>(s, 1));
+    set_arith_flags(m.s, (and_ == 0 ? fl::kZf : 0) | (andn == 0 ? fl::kCf : 0));
+    return Status::kNext;
+  }
+};
+
+// ---- MXCSR and the FXSAVE image -------------------------------------------------
+
+// MXCSR bits rewind implements: flags, masks, rounding, FTZ and DAZ.
+inline constexpr uint32_t kMxcsrMask = 0xffff;
+
+template <bool Load> struct MxcsrMove {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    uint64_t off = effective_address(m, d);
+    int seg = operand_segment(d);
+    if constexpr (Load) {
+      U<4> v;
+      RWD_TRY(m.template read<4>(seg, off, v));
+      if (v & ~kMxcsrMask) return raise_err(m, vec::kGp, 0);
+      m.s.mxcsr = v;
+    } else {
+      RWD_TRY(m.template write<4>(seg, off, U<4>(m.s.mxcsr)));
+    }
+    return Status::kNext;
+  }
+};
+
+// The x87 tag of a register's contents (full tag word encoding): 0 valid,
+// 1 zero, 2 special (NaN, infinity, denormal, unnormal).
+inline unsigned x87_tag_of(const uint8_t* st) {
+  uint64_t mant;
+  __builtin_memcpy(&mant, st, 8);
+  unsigned exp = (st[8] | unsigned(st[9]) << 8) & 0x7fff;
+  if (exp == 0x7fff) return 2;
+  if (exp == 0) return mant == 0 ? 1 : 2;
+  return (mant >> 63) ? 0 : 2;
+}
+
+// FXSAVE / FXRSTOR m512byte (16-byte aligned). REX.W selects the 64-bit
+// layout of FIP/FDP; without it the 32-bit layout with FCS/FDS, which rewind
+// stores as 0 (it keeps no x87 code or data selector). XMM8-15 exist only in
+// 64-bit mode. FXRSTOR refuses reserved MXCSR bits (#GP) and rebuilds the full
+// tag word from the abridged one and the register contents.
+template <bool Restore> struct Fxsave {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (m.s.cr0 & core::cr0::kEm) return raise(m, vec::kUd);
+    if (m.s.cr0 & core::cr0::kTs) return raise(m, vec::kNm);
+    uint64_t off = effective_address(m, d);
+    int seg = operand_segment(d);
+    if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
+    const unsigned as = d.addr_size;
+    auto at = [&](uint64_t o) { return (off + o) & size_mask(as); };
+    auto& x = m.s.x87;
+    const bool wide = d.rex & 8;
+    const unsigned xmm_count = m.mode() == DecodeMode::k64 ? 16 : 8;
+    const unsigned top = (x.fsw >> 11) & 7;
+    if constexpr (!Restore) {
+      RWD_TRY(m.check_write(seg, off, 512));
+      uint8_t abridged = 0;
+      for (unsigned i = 0; i < 8; ++i)
+        if (((x.ftw >> (2 * i)) & 3) != 3) abridged |= uint8_t(1u << i);
+      RWD_TRY(m.template write<2>(seg, at(0), x.fcw));
+      RWD_TRY(m.template write<2>(seg, at(2), x.fsw));
+      RWD_TRY(m.template write<2>(seg, at(4), abridged));
+      RWD_TRY(m.template write<2>(seg, at(6), x.fop));
+      if (wide) {
+        RWD_TRY(m.template write<8>(seg, at(8), x.fip));
+        RWD_TRY(m.template write<8>(seg, at(16), x.fdp));
+      } else {
+        RWD_TRY(m.template write<8>(seg, at(8), x.fip & 0xffffffffull));
+        RWD_TRY(m.template write<8>(seg, at(16), x.fdp & 0xffffffffull));
+      }
+      RWD_TRY(m.template write<4>(seg, at(24), m.s.mxcsr));
+      RWD_TRY(m.template write<4>(seg, at(28), kMxcsrMask));
+      for (unsigned i = 0; i < 8; ++i) {
+        const uint8_t* st = x.st[(top + i) & 7];  // ST(i), stack order
+        U<8> lo;
+        __builtin_memcpy(&lo, st, 8);
+        RWD_TRY(m.template write<8>(seg, at(32 + 16 * i), lo));
+        RWD_TRY(m.template write<8>(seg, at(40 + 16 * i), U<8>(st[8] | unsigned(st[9]) << 8)));
+      }
+      for (unsigned i = 0; i < xmm_count; ++i) RWD_TRY(store_vec<16>(m, seg, at(160 + 16 * i), as, get_xmm(m, i)));
+    } else {
+      U<2> fcw, fsw, tags, fop;
+      U<4> mxcsr;
+      U<8> fip, fdp;
+      RWD_TRY(m.template read<4>(seg, at(24), mxcsr));
+      if (mxcsr & ~kMxcsrMask) return raise_err(m, vec::kGp, 0);
+      RWD_TRY(m.template read<2>(seg, at(0), fcw));
+      RWD_TRY(m.template read<2>(seg, at(2), fsw));
+      RWD_TRY(m.template read<2>(seg, at(4), tags));
+      RWD_TRY(m.template read<2>(seg, at(6), fop));
+      RWD_TRY(m.template read<8>(seg, at(8), fip));
+      RWD_TRY(m.template read<8>(seg, at(16), fdp));
+      uint8_t st[8][10];
+      for (unsigned i = 0; i < 8; ++i) {
+        U<8> lo;
+        U<2> hi;
+        RWD_TRY(m.template read<8>(seg, at(32 + 16 * i), lo));
+        RWD_TRY(m.template read<2>(seg, at(40 + 16 * i), hi));
+        __builtin_memcpy(st[i], &lo, 8);
+        st[i][8] = uint8_t(hi), st[i][9] = uint8_t(hi >> 8);
+      }
+      Vec xmm[16];
+      for (unsigned i = 0; i < xmm_count; ++i) RWD_TRY(load_vec<16>(m, seg, at(160 + 16 * i), as, xmm[i]));
+      // Everything read: commit.
+      x.fcw = fcw;
+      x.fsw = fsw;
+      x.fop = uint16_t(fop & 0x7ff);
+      x.fip = wide ? fip : fip & 0xffffffffull;
+      x.fdp = wide ? fdp : fdp & 0xffffffffull;
+      m.s.mxcsr = mxcsr;
+      unsigned new_top = (fsw >> 11) & 7;
+      uint16_t ftw = 0;
+      for (unsigned i = 0; i < 8; ++i) {
+        __builtin_memcpy(x.st[(new_top + i) & 7], st[i], 10);
+      }
+      for (unsigned r = 0; r < 8; ++r) {
+        unsigned tag = (tags >> r) & 1 ? x87_tag_of(x.st[r]) : 3;
+        ftw = uint16_t(ftw | tag << (2 * r));
+      }
+      x.ftw = ftw;
+      for (unsigned i = 0; i < xmm_count; ++i) set_xmm(m, i, xmm[i]);
+    }
+    return Status::kNext;
+  }
+};
+
+}  // namespace rwd::tcg
