@@ -80,9 +80,6 @@ template <bool Xmm, bool ToVec> struct Md {
 template <bool Store> struct Mq {
   template <bool M> using E = MovqXmm<M, Store>;
 };
-template <class Op, bool Xmm> struct PkI {
-  template <bool M> using E = PackedBinaryImm<Op, Xmm, M>;
-};
 template <unsigned N, bool Store> struct Ms {
   template <bool M> using E = MovScalar<N, M, Store>;
 };

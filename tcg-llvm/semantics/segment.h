@@ -34,13 +34,13 @@ struct Descriptor {
 
 inline uint32_t sel_error(uint16_t sel) { return sel & 0xfffc; }
 
-// Reads the 8-byte descriptor of a non-null selector; #GP(sel) past the table.
-template <class M> inline bool read_descriptor(M& m, uint16_t sel, Descriptor& desc,
-                                                uint64_t* addr = nullptr) {
+// Where the descriptor of `sel` lies, when it lies inside its table (the
+// GDT, or a present LDT).
+template <class M> inline bool descriptor_slot(M& m, uint16_t sel, uint64_t& addr) {
   uint64_t base;
   uint32_t limit;
   if (sel & 4) {
-    if (!(m.s.ldtr.attrs & sa::kP)) return fail(m, vec::kGp, sel_error(sel));
+    if (!(m.s.ldtr.attrs & sa::kP)) return false;
     base = m.s.ldtr.base;
     limit = m.s.ldtr.limit;
   } else {
@@ -48,9 +48,18 @@ template <class M> inline bool read_descriptor(M& m, uint16_t sel, Descriptor& d
     limit = m.s.gdtr.limit;
   }
   uint64_t off = sel & 0xfff8;
-  if (off + 7 > limit) return fail(m, vec::kGp, sel_error(sel));
-  if (addr) *addr = base + off;
-  return m.template read_sys<4>(base + off, desc.lo) && m.template read_sys<4>(base + off + 4, desc.hi);
+  if (off + 7 > limit) return false;
+  addr = base + off;
+  return true;
+}
+
+// Reads the 8-byte descriptor of a non-null selector; #GP(sel) past the table.
+template <class M> inline bool read_descriptor(M& m, uint16_t sel, Descriptor& desc,
+                                                uint64_t* addr = nullptr) {
+  uint64_t a;
+  if (!descriptor_slot(m, sel, a)) return fail(m, vec::kGp, sel_error(sel));
+  if (addr) *addr = a;
+  return m.template read_sys<4>(a, desc.lo) && m.template read_sys<4>(a + 4, desc.hi);
 }
 
 template <class M> inline bool mark_accessed(M& m, const Descriptor& desc, uint64_t addr) {
@@ -383,23 +392,10 @@ struct Iret {
 // The descriptor of `sel` when it lies inside its table, without faulting
 // for a selector that does not (ZF = 0 then); false only for a memory fault.
 template <class M> inline bool probe_descriptor(M& m, uint16_t sel, Descriptor& desc, bool& found) {
-  found = false;
-  if ((sel & 0xfffc) == 0) return true;
-  uint64_t base;
-  uint32_t limit;
-  if (sel & 4) {
-    if (!(m.s.ldtr.attrs & sa::kP) || (m.s.ldtr.selector & 0xfffc) == 0) return true;
-    base = m.s.ldtr.base;
-    limit = m.s.ldtr.limit;
-  } else {
-    base = m.s.gdtr.base;
-    limit = m.s.gdtr.limit;
-  }
-  uint64_t off = sel & 0xfff8;
-  if (off + 7 > limit) return true;
-  if (!m.template read_sys<4>(base + off, desc.lo) || !m.template read_sys<4>(base + off + 4, desc.hi)) return false;
-  found = true;
-  return true;
+  uint64_t a;
+  found = (sel & 0xfffc) != 0 && descriptor_slot(m, sel, a);
+  if (!found) return true;
+  return m.template read_sys<4>(a, desc.lo) && m.template read_sys<4>(a + 4, desc.hi);
 }
 
 enum class DescQuery : uint8_t { kLar, kLsl, kVerr, kVerw };

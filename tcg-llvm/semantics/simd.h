@@ -25,22 +25,27 @@ template <class M> inline bool sse_available(M& m) {
   if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
   return true;
 }
-// MMX instructions: #UD with CR0.EM, #NM with CR0.TS, then #MF when an
-// unmasked x87 exception is pending (an FSW exception flag whose FCW mask
-// is clear: FXRSTOR and FLDENV can leave one) and CR0.NE is set.
-// TODO(issue 7, x87): with CR0.NE clear the pending exception goes out as
-// FERR# through the PIC (IRQ 13); until the x87 unit exists it is ignored.
-template <class M> inline bool mmx_available(M& m) {
-  if (m.s.cr0 & core::cr0::kEm) return fail_noerr(m, vec::kUd);
-  if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
-  if ((m.s.x87.fsw & ~m.s.x87.fcw & 0x3f) && (m.s.cr0 & core::cr0::kNe)) return fail_noerr(m, vec::kMf);
-  return true;
-}
 // Every MMX instruction but EMMS puts the x87 unit in MMX state: TOP = 0 and
 // every register tagged valid.
 template <class M> inline void enter_mmx_state(M& m) {
   m.s.x87.fsw = uint16_t(m.s.x87.fsw & ~0x3800);
   m.s.x87.ftw = 0;
+}
+
+// MMX instructions: #UD with CR0.EM, #NM with CR0.TS, then #MF when an
+// unmasked x87 exception is pending (an FSW exception flag whose FCW mask
+// is clear: FXRSTOR and FLDENV can leave one) and CR0.NE is set. Past these
+// checks the unit enters MMX state, before any memory operand is touched: an
+// MMX instruction that then faults has still changed the tags (as the host
+// does, tests/difftest). EMMS passes Enter = false.
+// TODO(issue 7, x87): with CR0.NE clear the pending exception goes out as
+// FERR# through the PIC (IRQ 13); until the x87 unit exists it is ignored.
+template <class M, bool Enter = true> inline bool mmx_available(M& m) {
+  if (m.s.cr0 & core::cr0::kEm) return fail_noerr(m, vec::kUd);
+  if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
+  if ((m.s.x87.fsw & ~m.s.x87.fcw & 0x3f) && (m.s.cr0 & core::cr0::kNe)) return fail_noerr(m, vec::kMf);
+  if (Enter) enter_mmx_state(m);
+  return true;
 }
 
 // MMX register r (0-7, REX ignored) is the mantissa of physical x87 register r;
@@ -62,6 +67,25 @@ template <class M> inline Vec get_xmm(M& m, unsigned r) {
   return v;
 }
 template <class M> inline void set_xmm(M& m, unsigned r, const Vec& v) { __builtin_memcpy(m.s.xmm[r & 15], v.b, 16); }
+
+// The same for a form that exists in both flavours: MMX (Xmm = false) or SSE.
+template <bool Xmm, class M> inline bool vec_available(M& m) {
+  if constexpr (Xmm) return sse_available(m);
+  else return mmx_available(m);
+}
+template <bool Xmm, class M> inline Vec get_vreg(M& m, unsigned r) {
+  if constexpr (Xmm) return get_xmm(m, r);
+  else return get_mm(m, r);
+}
+// Writes a vector register; writing an MMX register enters MMX state.
+template <bool Xmm, class M> inline void set_vreg(M& m, unsigned r, const Vec& v) {
+  if constexpr (Xmm) {
+    set_xmm(m, r, v);
+  } else {
+    set_mm(m, r, v);
+    enter_mmx_state(m);
+  }
+}
 
 // N bytes (4, 8 or 16) of memory into or out of the low bytes of a vector.
 // 16-byte stores check both halves before writing either.
@@ -117,7 +141,7 @@ template <bool Xmm, bool Mem, unsigned N = (Xmm ? 16 : 8)> struct VecRm {
       v = Vec{};
       return load_vec<N>(m, seg, off, d.addr_size, v);
     }
-    v = Xmm ? get_xmm(m, d.rm) : get_mm(m, d.rm);
+    v = get_vreg<Xmm>(m, d.rm);
     return true;
   }
   template <class M> bool write(M& m, const DecodedInsn& d, const Vec& v, bool aligned) const {
@@ -125,7 +149,7 @@ template <bool Xmm, bool Mem, unsigned N = (Xmm ? 16 : 8)> struct VecRm {
       if (N == 16 && aligned && !check_aligned16(m, m.linear_address(seg, off))) return false;
       return store_vec<N>(m, seg, off, d.addr_size, v);
     }
-    if (Xmm) set_xmm(m, d.rm, v);
+    if constexpr (Xmm) set_xmm(m, d.rm, v);
     else set_mm(m, d.rm, v);
     return true;
   }

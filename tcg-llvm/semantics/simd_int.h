@@ -220,22 +220,18 @@ template <unsigned L, ShiftKind K> struct PShift {
 
 // ---- shapes ---------------------------------------------------------------------
 
-// op mm, mm/m64 (Xmm = false) or op xmm, xmm/m128 (aligned).
+// op mm, mm/m64 (Xmm = false) or op xmm, xmm/m128 (aligned), with the
+// form's imm8 for the operations that take one (calc(dst, src, n, imm)).
 template <class Op, bool Xmm, bool Mem> struct PackedBinary {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
+    RWD_TRY(vec_available<Xmm>(m));
     VecRm<Xmm, Mem> src(m, d);
     Vec b;
     RWD_TRY(src.read(m, d, b, true));
-    Vec a = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
-    Op::calc(a, b, Xmm ? 16 : 8);
-    if constexpr (Xmm) {
-      set_xmm(m, d.reg, a);
-    } else {
-      set_mm(m, d.reg, a);
-      enter_mmx_state(m);
-    }
+    Vec a = get_vreg<Xmm>(m, d.reg);
+    if constexpr (requires { Op::calc(a, b, 16u, 0u); }) Op::calc(a, b, Xmm ? 16 : 8, unsigned(d.imm & 0xff));
+    else Op::calc(a, b, Xmm ? 16 : 8);
+    set_vreg<Xmm>(m, d.reg, a);
     return Status::kNext;
   }
 };
@@ -243,16 +239,10 @@ template <class Op, bool Xmm, bool Mem> struct PackedBinary {
 // PSxLW/D/Q mm/xmm, imm8 (the register is ModRM.rm).
 template <unsigned L, ShiftKind K, bool Xmm> struct PackedShiftImm {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
-    Vec a = Xmm ? get_xmm(m, d.rm) : get_mm(m, d.rm);
+    RWD_TRY(vec_available<Xmm>(m));
+    Vec a = get_vreg<Xmm>(m, d.rm);
     shift_lanes<L, K>(a, Xmm ? 16 : 8, d.imm & 0xff);
-    if constexpr (Xmm) {
-      set_xmm(m, d.rm, a);
-    } else {
-      set_mm(m, d.rm, a);
-      enter_mmx_state(m);
-    }
+    set_vreg<Xmm>(m, d.rm, a);
     return Status::kNext;
   }
 };
@@ -276,8 +266,7 @@ enum class ShufKind : uint8_t { kD, kHW, kLW, kW };
 template <ShufKind K, bool Mem> struct PShufImm {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     constexpr bool kXmm = K != ShufKind::kW;
-    if constexpr (kXmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
+    RWD_TRY(vec_available<kXmm>(m));
     VecRm<kXmm, Mem> src(m, d);
     Vec s;
     RWD_TRY(src.read(m, d, s, true));
@@ -289,12 +278,7 @@ template <ShufKind K, bool Mem> struct PShufImm {
       else if (K == ShufKind::kLW || K == ShufKind::kW) set_lane<2>(r, i, lane<2>(s, sel));
       else set_lane<2>(r, 4 + i, lane<2>(s, 4 + sel));
     }
-    if constexpr (kXmm) {
-      set_xmm(m, d.reg, r);
-    } else {
-      set_mm(m, d.reg, r);
-      enter_mmx_state(m);
-    }
+    set_vreg<kXmm>(m, d.reg, r);
     return Status::kNext;
   }
 };
@@ -304,11 +288,10 @@ template <ShufKind K, bool Mem> struct PShufImm {
 //   MOVQ mm, mm/m64 and back, MOVNTQ.
 template <bool Xmm, bool Mem, bool Store, bool Aligned> struct VecMove {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
+    RWD_TRY(vec_available<Xmm>(m));
     VecRm<Xmm, Mem> rm(m, d);
     if constexpr (Store) {
-      Vec v = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
+      Vec v = get_vreg<Xmm>(m, d.reg);
       RWD_TRY(rm.write(m, d, v, Aligned));
     } else {
       Vec v;
@@ -325,8 +308,7 @@ template <bool Xmm, bool Mem, bool Store, bool Aligned> struct VecMove {
 // zero the rest of the vector register.
 template <bool Xmm, unsigned N, bool Mem, bool ToVec> struct MovdGpr {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
+    RWD_TRY(vec_available<Xmm>(m));
     Rm<N, Mem> rm(m, d);
     if constexpr (ToVec) {
       U<N> x;
@@ -336,7 +318,7 @@ template <bool Xmm, unsigned N, bool Mem, bool ToVec> struct MovdGpr {
       if constexpr (Xmm) set_xmm(m, d.reg, v);
       else set_mm(m, d.reg, v);
     } else {
-      Vec v = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
+      Vec v = get_vreg<Xmm>(m, d.reg);
       RWD_TRY(rm.write(m, d, lane<N>(v, 0)));
     }
     if constexpr (!Xmm) enter_mmx_state(m);
@@ -394,9 +376,8 @@ template <bool ToXmm> struct MovqBetween {
 // PMOVMSKB r32, mm/xmm: the top bit of every byte.
 template <bool Xmm> struct PMovMskB {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
-    Vec v = Xmm ? get_xmm(m, d.rm) : get_mm(m, d.rm);
+    RWD_TRY(vec_available<Xmm>(m));
+    Vec v = get_vreg<Xmm>(m, d.rm);
     uint32_t mask = 0;
     for (unsigned i = 0; i < (Xmm ? 16u : 8u); ++i) mask |= uint32_t(v.b[i] >> 7) << i;
     set_reg_n(m, d.reg, d.op_size == 8 ? 8 : 4, mask);
@@ -408,7 +389,7 @@ template <bool Xmm> struct PMovMskB {
 // EMMS: every x87 register empty again.
 struct Emms {
   template <class M> static Status run(M& m, const DecodedInsn&) {
-    RWD_TRY(mmx_available(m));
+    RWD_TRY((mmx_available<M, false>(m)));
     m.s.x87.ftw = 0xffff;
     return Status::kNext;
   }

@@ -38,26 +38,6 @@ struct PAlignR {
   }
 };
 
-// op mm/xmm, mm/xmm/m, imm8 (aligned for XMM memory operands).
-template <class Op, bool Xmm, bool Mem> struct PackedBinaryImm {
-  template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
-    VecRm<Xmm, Mem> src(m, d);
-    Vec b;
-    RWD_TRY(src.read(m, d, b, true));
-    Vec a = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
-    Op::calc(a, b, Xmm ? 16 : 8, unsigned(d.imm & 0xff));
-    if constexpr (Xmm) {
-      set_xmm(m, d.reg, a);
-    } else {
-      set_mm(m, d.reg, a);
-      enter_mmx_state(m);
-    }
-    return Status::kNext;
-  }
-};
-
 // ---- partial moves -----------------------------------------------------------------
 
 // MOVSS/MOVSD xmm, xmm/m (N = 4 or 8): a register source replaces the low
@@ -158,28 +138,21 @@ template <unsigned L> struct MovMskP {
 // PINSRW mm/xmm, r32/m16, imm8 and PEXTRW r32, mm/xmm, imm8.
 template <bool Xmm, bool Mem> struct PInsrW {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
+    RWD_TRY(vec_available<Xmm>(m));
     Rm<2, Mem> src(m, d);
     U<2> w;
     if constexpr (Mem) RWD_TRY(src.read(m, d, w));
     else w = U<2>(m.s.gpr[d.rm]);
-    Vec v = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
+    Vec v = get_vreg<Xmm>(m, d.reg);
     set_lane<2>(v, unsigned(d.imm) & (Xmm ? 7 : 3), w);
-    if constexpr (Xmm) {
-      set_xmm(m, d.reg, v);
-    } else {
-      set_mm(m, d.reg, v);
-      enter_mmx_state(m);
-    }
+    set_vreg<Xmm>(m, d.reg, v);
     return Status::kNext;
   }
 };
 template <bool Xmm> struct PExtrW {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
-    Vec v = Xmm ? get_xmm(m, d.rm) : get_mm(m, d.rm);
+    RWD_TRY(vec_available<Xmm>(m));
+    Vec v = get_vreg<Xmm>(m, d.rm);
     set_reg_n(m, d.reg, 4, lane<2>(v, unsigned(d.imm) & (Xmm ? 7 : 3)));
     if constexpr (!Xmm) enter_mmx_state(m);
     return Status::kNext;
@@ -193,11 +166,10 @@ template <bool Xmm> struct PExtrW {
 // nothing is stored on a fault.
 template <bool Xmm> struct MaskMov {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if constexpr (Xmm) RWD_TRY(sse_available(m));
-    else RWD_TRY(mmx_available(m));
+    RWD_TRY(vec_available<Xmm>(m));
     constexpr unsigned n = Xmm ? 16 : 8;
-    Vec v = Xmm ? get_xmm(m, d.reg) : get_mm(m, d.reg);
-    Vec mask = Xmm ? get_xmm(m, d.rm) : get_mm(m, d.rm);
+    Vec v = get_vreg<Xmm>(m, d.reg);
+    Vec mask = get_vreg<Xmm>(m, d.rm);
     int seg = d.seg == SegOverride::kNone ? kSegDs : static_cast<int>(d.seg);
     uint64_t base = m.s.gpr[core::kRdi] & size_mask(d.addr_size);
     RWD_TRY(m.check_write(seg, base, n));
