@@ -89,6 +89,15 @@ template <DupKind K> struct Dup {
 template <bool Xmm> struct Pin {
   template <bool M> using E = PInsrW<Xmm, M>;
 };
+template <bool Byte> struct Crc {
+  template <bool M> using E = Crc32<Byte, M>;
+};
+template <unsigned L> struct Bv {
+  template <bool M> using E = BlendV<L, M>;
+};
+template <unsigned From, unsigned To, bool Signed> struct Pmx {
+  template <bool M> using E = PMovX<From, To, Signed, M>;
+};
 
 // What a form without semantics does: warn (once per form) and raise #UD.
 struct Unimplemented {

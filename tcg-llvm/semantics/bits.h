@@ -77,4 +77,36 @@ template <ScanOp Op, unsigned N, bool Mem> struct BitScan {
   }
 };
 
+// CRC32 r32/r64, r/m8/16/32/64 (SSE4.2): CRC-32C (Castagnoli, reflected
+// polynomial 0x82F63B78) of the source bytes, low byte first, continuing the
+// CRC in the destination's low 32 bits; a 64-bit destination is zero-extended.
+template <bool Byte, bool Mem> struct Crc32 {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    uint64_t src = 0;
+    unsigned n = Byte ? 1 : (d.rex & 8) ? 8 : d.opsize_prefix ? 2 : 4;
+    if (n == 1) {
+      U<1> v;
+      RWD_TRY((Rm<1, Mem>(m, d).read(m, d, v)));
+      src = v;
+    } else if (n == 2) {
+      U<2> v;
+      RWD_TRY((Rm<2, Mem>(m, d).read(m, d, v)));
+      src = v;
+    } else if (n == 4) {
+      U<4> v;
+      RWD_TRY((Rm<4, Mem>(m, d).read(m, d, v)));
+      src = v;
+    } else {
+      RWD_TRY((Rm<8, Mem>(m, d).read(m, d, src)));
+    }
+    uint32_t crc = uint32_t(m.s.gpr[d.reg]);
+    for (unsigned i = 0; i < n; ++i) {
+      crc ^= uint32_t(src >> (8 * i)) & 0xff;
+      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1)));
+    }
+    set_reg_n(m, d.reg, (d.rex & 8) ? 8 : 4, crc);
+    return Status::kNext;
+  }
+};
+
 }  // namespace rwd::tcg

@@ -195,6 +195,99 @@ struct PShufB {
   }
 };
 
+// ---- SSSE3 ----------------------------------------------------------------------
+
+// PHADD*/PHSUB*: adjacent lanes of dst, then of src, added (or subtracted),
+// with signed saturation for the S forms.
+template <unsigned L, bool Sub, bool Sat> struct PHadd {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    Vec r{};
+    unsigned half = n / L / 2;
+    for (unsigned i = 0; i < 2 * half; ++i) {
+      const Vec& v = i < half ? d : s;
+      unsigned j = 2 * (i % half);
+      int64_t a = S<L>(lane<L>(v, j)), b = S<L>(lane<L>(v, j + 1));
+      int64_t x = Sub ? a - b : a + b;
+      set_lane<L>(r, i, Sat ? U<L>(sat_signed<L>(x)) : U<L>(uint64_t(x)));
+    }
+    __builtin_memcpy(d.b, r.b, n);
+  }
+};
+// PMADDUBSW: unsigned bytes of dst times signed bytes of src, pairs summed
+// into words with signed saturation.
+struct PMAddUBSW {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    Vec r{};
+    for (unsigned i = 0; i < n / 2; ++i) {
+      int64_t x = int64_t(d.b[2 * i]) * int8_t(s.b[2 * i]) + int64_t(d.b[2 * i + 1]) * int8_t(s.b[2 * i + 1]);
+      set_lane<2>(r, i, U<2>(sat_signed<2>(x)));
+    }
+    __builtin_memcpy(d.b, r.b, n);
+  }
+};
+// PSIGN*: dst negated, zeroed or kept by the sign of src.
+template <unsigned L> struct PSign {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    each_lane<L>(d, s, n, [](U<L> a, U<L> b) { return S<L>(b) < 0 ? U<L>(U<L>(0) - a) : b == 0 ? U<L>(0) : a; });
+  }
+};
+// PMULHRSW: signed words multiplied, rounded, the high half of the 17-bit result.
+struct PMulHRSW {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    each_lane<2>(d, s, n, [](U<2> a, U<2> b) {
+      int32_t p = int32_t(S<2>(a)) * S<2>(b);
+      return U<2>(uint32_t(((p >> 14) + 1) >> 1));
+    });
+  }
+};
+// PABS*: the absolute value of each src lane (the most negative stays as is).
+template <unsigned L> struct PAbs {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    each_lane<L>(d, s, n, [](U<L>, U<L> b) { return S<L>(b) < 0 ? U<L>(U<L>(0) - b) : b; });
+  }
+};
+
+// ---- SSE4.1 / SSE4.2 integer ----------------------------------------------------
+
+template <unsigned L, bool Signed, bool Max> struct PMinMax {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    each_lane<L>(d, s, n, [](U<L> a, U<L> b) {
+      bool less = Signed ? S<L>(a) < S<L>(b) : a < b;
+      return (less != Max) ? a : b;
+    });
+  }
+};
+struct PMulLD {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    each_lane<4>(d, s, n, [](U<4> a, U<4> b) { return U<4>(a * b); });
+  }
+};
+// PMULDQ: the signed low doublewords of each quadword multiplied to 64 bits.
+struct PMulDQ {
+  static void calc(Vec& d, const Vec& s, unsigned n) {
+    each_lane<8>(d, s, n, [](U<8> a, U<8> b) { return uint64_t(int64_t(int32_t(a)) * int32_t(b)); });
+  }
+};
+// PHMINPOSUW: the least unsigned word of src and its index, the rest zeroed.
+struct PHMinPosUW {
+  static void calc(Vec& d, const Vec& s, unsigned) {
+    unsigned best = 0;
+    for (unsigned i = 1; i < 8; ++i)
+      if (lane<2>(s, i) < lane<2>(s, best)) best = i;
+    Vec r{};
+    set_lane<2>(r, 0, lane<2>(s, best));
+    set_lane<2>(r, 1, U<2>(best));
+    d = r;
+  }
+};
+// BLENDPS/BLENDPD/PBLENDW: lane i from src where imm bit i is set.
+template <unsigned L> struct PBlendI {
+  static void calc(Vec& d, const Vec& s, unsigned n, unsigned imm) {
+    for (unsigned i = 0; i < n / L; ++i)
+      if ((imm >> i) & 1) set_lane<L>(d, i, lane<L>(s, i));
+  }
+};
+
 // Shifts by a count (the source's low quadword, or an immediate): counts of
 // the lane width or more clear the lane (or fill it with the sign).
 enum class ShiftKind : uint8_t { kLeft, kRightLogical, kRightArith };
@@ -279,6 +372,41 @@ template <ShufKind K, bool Mem> struct PShufImm {
       else set_lane<2>(r, 4 + i, lane<2>(s, 4 + sel));
     }
     set_vreg<kXmm>(m, d.reg, r);
+    return Status::kNext;
+  }
+};
+
+// PBLENDVB/BLENDVPS/BLENDVPD xmm, xmm/m128: lane i from src where the top
+// bit of lane i of XMM0 (the implicit mask) is set.
+template <unsigned L, bool Mem> struct BlendV {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    VecRm<true, Mem> src(m, d);
+    Vec b;
+    RWD_TRY(src.read(m, d, b, true));
+    Vec a = get_xmm(m, d.reg), mask = get_xmm(m, 0);
+    for (unsigned i = 0; i < 16 / L; ++i)
+      if (lane<L>(mask, i) >> (8 * L - 1)) set_lane<L>(a, i, lane<L>(b, i));
+    set_xmm(m, d.reg, a);
+    return Status::kNext;
+  }
+};
+
+// PMOVSX*/PMOVZX*: the low From-byte lanes of src (xmm, or 16 / (To / From)
+// bytes of memory, unaligned) widened to To bytes.
+template <unsigned From, unsigned To, bool Signed, bool Mem> struct PMovX {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    constexpr unsigned kCount = 16 / To, kBytes = kCount * From;
+    Vec s{};
+    if constexpr (Mem) RWD_TRY(load_vec<kBytes>(m, operand_segment(d), effective_address(m, d), d.addr_size, s));
+    else s = get_xmm(m, d.rm);
+    Vec r;
+    for (unsigned i = 0; i < kCount; ++i) {
+      U<From> x = lane<From>(s, i);
+      set_lane<To>(r, i, Signed ? U<To>(sext<From>(x)) : U<To>(x));
+    }
+    set_xmm(m, d.reg, r);
     return Status::kNext;
   }
 };

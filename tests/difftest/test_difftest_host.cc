@@ -106,6 +106,11 @@ BOOST_AUTO_TEST_CASE(pinned_findings_match_the_host) {
       {"REPE CMPSB reads DS:RSI first", {0xf3, 0xa6}, tcg::Form::CMPS_b, away, other, 5, 0x202},
       {"REPE CMPSB with RSI unmapped and RDI non-canonical", {0xf3, 0xa6}, tcg::Form::CMPS_b, away, bad, 5, 0x602},
       {"CMPSD with RDI non-canonical", {0xa7}, tcg::Form::CMPS_v, 0xffffffffb0749095ull, bad, 0, 0x202},
+      {"CRC32 with a 16-bit source (66 F2)", {0x66, 0xf2, 0x0f, 0x38, 0xf1, 0xc1}, tcg::Form::CRC32_Gy_Ev, 0, 0,
+       0xabcd1234, 0x202},
+      {"CRC32 of AH", {0xf2, 0x0f, 0x38, 0xf0, 0xc4}, tcg::Form::CRC32_Gy_Eb, 0, 0, 0, 0x202},
+      {"CRC32 of a quadword into RAX", {0xf2, 0x48, 0x0f, 0x38, 0xf1, 0xc1}, tcg::Form::CRC32_Gy_Ev, 0, 0,
+       0x0123456789abcdefull, 0x202},
   };
   NativeRunner native;
   for (const Pin& p : pins) {
