@@ -9,8 +9,10 @@
 //                   EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
 //                   PGE(13) CMOV(15) PAT(16) PSE36(17)
 //   leaf 7.0        EBX: RDSEED(18); ECX: RDPID(22); other subleaves zero
-//                   (no MONITOR/MWAIT, VMX, SMX, XSAVE, x87/MMX/SSE yet:
-//                   their instructions raise #UD)
+//                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD;
+//                   no x87, MMX, SSE..SSE4.2 or FXSR yet: their integer and
+//                   data-movement forms have semantics, their floating-point
+//                   forms not, and a feature is reported only when whole)
 //   0x80000000      max extended leaf 0x80000008
 //   0x80000001      ECX: LAHF/SAHF in 64-bit(0) ABM/LZCNT(5);
 //                   EDX: SYSCALL(11) NX(20) LM(29)

@@ -63,6 +63,7 @@ BOOST_AUTO_TEST_CASE(random_sequences_match_the_host) {
     Sequence s = gen.next(8);
     Outcome n = native.run(s), r = run_interpreter(s);
     BOOST_REQUIRE_MESSAGE(n.ran && r.ran, n.problem << r.problem);
+    if (host_specific(n)) continue;
     for (const Insn& insn : s.insns) covered.insert(insn.form);
     std::string why = compare(s, n, r);
     if (why.empty()) continue;
