@@ -39,6 +39,10 @@ bool denied(const std::string& n) {
       "VMMCALL", "VMLOAD", "VMSAVE", "SKINIT", "INVLPGA", "RDPKRU", "WRPKRU", "MONITORX", "MWAITX", "CLZERO",
       "GETSEC", "RSM", "XRSTORS_M", "XSAVES_M", "VMPTRLD_Mq", "VMCLEAR_Mq", "VMXON_Mq", "VMPTRST_Mq",
       "INVEPT_Gy_Mdq", "INVVPID_Gy_Mdq", "VMREAD_Ey_Gy", "VMWRITE_Gy_Ey", "FXSAVE_M",
+      "XABORT_Ib", "XBEGIN_Jz", "XEND", "XTEST", "STGI", "CLGI", "SERIALIZE", "RDPRU", "FEMMS",
+      "THREEDNOW_Pq_Qq", "MONTMUL", "XSHA1", "XSHA256", "XSTORE", "XCRYPTECB", "XCRYPTCBC", "XCRYPTCTR",
+      "XCRYPTCFB", "XCRYPTOFB", "XSAVEC_M", "ADCX_Gy_Ey", "ADOX_Gy_Ey", "RDFSBASE_Ry", "RDGSBASE_Ry",
+      "WRFSBASE_Ry", "WRGSBASE_Ry", "EXTRQ_Udq_Ib_Ib", "INSERTQ_Vdq_Udq_Ib_Ib", "EXTRQ_Vdq_Udq", "INSERTQ_Vdq_Udq",
   };
   for (const char* d : kDenied)
     if (n == d) return true;
