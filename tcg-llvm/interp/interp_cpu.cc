@@ -172,8 +172,9 @@ bool InterpCpu::probe_write(uint64_t lin, unsigned n) {
   uint64_t phys;
   uint8_t* host;
   if (!translate(lin, Access::kWrite, user_, phys, host)) return false;
+  // A fault on the second page names its first byte (CR2), as on silicon.
   uint64_t last = truncate(lin + n - 1);
-  if ((last & kPageMask) != (lin & kPageMask)) return translate(last, Access::kWrite, user_, phys, host);
+  if ((last & kPageMask) != (lin & kPageMask)) return translate(last & kPageMask, Access::kWrite, user_, phys, host);
   return true;
 }
 

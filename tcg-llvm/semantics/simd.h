@@ -25,6 +25,10 @@ template <class M> inline bool sse_available(M& m) {
   if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
   return true;
 }
+// An unmasked x87 exception is pending: an FSW exception flag whose FCW
+// mask is clear (FXRSTOR and FLDENV can leave one).
+template <class M> inline bool x87_exception_pending(M& m) { return m.s.x87.fsw & ~m.s.x87.fcw & 0x3f; }
+
 // Every MMX instruction but EMMS puts the x87 unit in MMX state: TOP = 0 and
 // every register tagged valid.
 template <class M> inline void enter_mmx_state(M& m) {
@@ -43,7 +47,7 @@ template <class M> inline void enter_mmx_state(M& m) {
 template <class M, bool Enter = true> inline bool mmx_available(M& m) {
   if (m.s.cr0 & core::cr0::kEm) return fail_noerr(m, vec::kUd);
   if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
-  if ((m.s.x87.fsw & ~m.s.x87.fcw & 0x3f) && (m.s.cr0 & core::cr0::kNe)) return fail_noerr(m, vec::kMf);
+  if (x87_exception_pending(m) && (m.s.cr0 & core::cr0::kNe)) return fail_noerr(m, vec::kMf);
   if (Enter) enter_mmx_state(m);
   return true;
 }
@@ -69,6 +73,16 @@ template <class M> inline Vec get_xmm(M& m, unsigned r) {
 template <class M> inline void set_xmm(M& m, unsigned r, const Vec& v) { __builtin_memcpy(m.s.xmm[r & 15], v.b, 16); }
 
 // The same for a form that exists in both flavours: MMX (Xmm = false) or SSE.
+// FWAIT: #NM when CR0.TS and CR0.MP are both set, then #MF for a pending
+// unmasked x87 exception (CR0.NE set; see mmx_available for NE clear).
+struct Fwait {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if ((m.s.cr0 & core::cr0::kTs) && (m.s.cr0 & core::cr0::kMp)) return raise(m, vec::kNm);
+    if (x87_exception_pending(m) && (m.s.cr0 & core::cr0::kNe)) return raise(m, vec::kMf);
+    return Status::kNext;
+  }
+};
+
 template <bool Xmm, class M> inline bool vec_available(M& m) {
   if constexpr (Xmm) return sse_available(m);
   else return mmx_available(m);

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "core/x86_cpu_state.h"
@@ -148,5 +149,35 @@ BOOST_AUTO_TEST_CASE(fxsave_and_fxrstor_match_the_host) {
     for (size_t i = 28; i < 32; ++i) t.data[at + i] = 0;
     Outcome n2 = native.run(t), r2 = run_interpreter(t);
     BOOST_TEST(compare(t, n2, r2) == "", compare(t, n2, r2));
+  }
+}
+
+// Two more findings of the long campaigns: a masked store that crosses into
+// an unmapped page faults at that page's first byte (CR2), and FWAIT raises
+// #MF for an unmasked exception FXRSTOR left pending.
+BOOST_AUTO_TEST_CASE(pinned_findings_with_vector_state) {
+  NativeRunner native;
+  {
+    // maskmovdqu %xmm5, %xmm13 at RDI two bytes before the end of the data area.
+    Sequence s = one({0x66, 0x41, 0x0f, 0xf7, 0xed}, tcg::Form::MASKMOVDQU_Vdq_Udq);
+    s.in.gpr[core::kRdi] = kDataAddr + kDataSize - 2;
+    std::memset(s.in.xmm[13], 0xff, 16);
+    Outcome n = native.run(s), r = run_interpreter(s);
+    BOOST_TEST(n.vector == 14);
+    BOOST_TEST(n.cr2 == kDataAddr + kDataSize);
+    BOOST_TEST(compare(s, n, r) == "", compare(s, n, r));
+  }
+  {
+    // fxrstor (%r15); fwait — the image unmasks IE (FCW 0x37e) with IE flagged.
+    Sequence s = one({0x41, 0x0f, 0xae, 0x0f}, tcg::Form::FXRSTOR_M);
+    s.insns.push_back(Insn{tcg::Form::FWAIT, {0x9b}});
+    const size_t at = kDataMid - kDataAddr;
+    std::memset(&s.data[at], 0, 512);
+    s.data[at + 0] = 0x7e, s.data[at + 1] = 0x03;  // FCW
+    s.data[at + 2] = 0x01;                         // FSW: IE
+    s.data[at + 24] = 0x80, s.data[at + 25] = 0x1f;  // MXCSR
+    Outcome n = native.run(s), r = run_interpreter(s);
+    BOOST_TEST(n.vector == 16);
+    BOOST_TEST(compare(s, n, r) == "", compare(s, n, r));
   }
 }
