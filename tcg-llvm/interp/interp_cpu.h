@@ -62,7 +62,10 @@ class InterpCpu {
     exc_has_error = has_error;
     exc_error = error;
   }
-  void set_soft_int(uint8_t vector) { soft_vector = vector; }
+  void set_soft_int(uint8_t vector, bool privileged = false) {
+    soft_vector = vector;
+    soft_privileged = privileged;
+  }
   void segments_changed();
   void paging_changed(bool flush_global);
   void invlpg(uint64_t linear);
@@ -91,6 +94,7 @@ class InterpCpu {
   bool exc_has_error = false;
   uint32_t exc_error = 0;
   uint8_t soft_vector = 0;
+  bool soft_privileged = false;  // INT1: delivered as an exception, no gate DPL check
   // Set when the current instruction reached a device or invalidated code:
   // the block loop ends the block after the instruction retires.
   bool exit_block = false;

@@ -232,7 +232,7 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
           return;
         case Status::kSoftInt:
           s.icount = ++icount;
-          deliver(cpu_.soft_vector, EventKind::kSoftware, false, 0);
+          deliver(cpu_.soft_vector, cpu_.soft_privileged ? EventKind::kException : EventKind::kSoftware, false, 0);
           return;
         case Status::kHalt:
           s.icount = ++icount;

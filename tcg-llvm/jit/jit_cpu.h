@@ -19,6 +19,7 @@ struct JitCpu {
   bool exc_has_error;
   uint32_t exc_error;
   uint8_t soft_vector;
+  bool soft_privileged;
 
   DecodeMode mode() const { return decode_mode_of(s); }
   unsigned stack_size() const { return stack_size_of(s, mode()); }
@@ -70,7 +71,10 @@ struct JitCpu {
     exc_has_error = has_error;
     exc_error = error;
   }
-  void set_soft_int(uint8_t vector) { soft_vector = vector; }
+  void set_soft_int(uint8_t vector, bool privileged = false) {
+    soft_vector = vector;
+    soft_privileged = privileged;
+  }
   void segments_changed() { rwd_glue_code_context_changed(ctx); }
   void paging_changed(bool flush_global) {
     rwd_glue_paging_changed(ctx, s.cr0, s.cr3, s.cr4, s.efer, flush_global ? 1 : 0);

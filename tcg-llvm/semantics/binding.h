@@ -92,6 +92,12 @@ template <bool Xmm> struct Pin {
 template <bool Byte> struct Crc {
   template <bool M> using E = Crc32<Byte, M>;
 };
+template <unsigned L> struct Pex {
+  template <bool M> using E = PExtr<L, M>;
+};
+template <unsigned L> struct Pins {
+  template <bool M> using E = PInsr<L, M>;
+};
 template <unsigned L> struct Bv {
   template <bool M> using E = BlendV<L, M>;
 };

@@ -125,6 +125,14 @@ struct Int3 {
     return Status::kSoftInt;
   }
 };
+// INT1 (ICEBP, F1): a #DB trap after the instruction, delivered like an
+// exception: the gate's DPL is not checked.
+struct Int1 {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    m.set_soft_int(vec::kDb, true);
+    return Status::kSoftInt;
+  }
+};
 // BOUND r, m (legacy modes): #BR unless lower <= index <= upper (signed),
 // the bounds being two operand-size words at m.
 struct Bound {

@@ -159,6 +159,50 @@ template <bool Xmm> struct PExtrW {
   }
 };
 
+// SSE4.1 PEXTRB/PEXTRW/PEXTRD/PEXTRQ/EXTRACTPS r/m, xmm, imm8: lane
+// (imm mod lanes) of the XMM register into a general register (zero-extended)
+// or L bytes of memory.
+template <unsigned L, bool Mem> struct PExtr {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    U<L> v = lane<L>(get_xmm(m, d.reg), unsigned(d.imm) & (16 / L - 1));
+    if constexpr (Mem) RWD_TRY(m.template write<L>(operand_segment(d), effective_address(m, d), v));
+    else set_reg_n(m, d.rm, L == 8 ? 8 : 4, v);
+    return Status::kNext;
+  }
+};
+// SSE4.1 PINSRB/PINSRD/PINSRQ xmm, r/m, imm8: the low L bytes of a general
+// register (or L bytes of memory) into lane (imm mod lanes).
+template <unsigned L, bool Mem> struct PInsr {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    U<L> v;
+    if constexpr (Mem) RWD_TRY(m.template read<L>(operand_segment(d), effective_address(m, d), v));
+    else v = U<L>(m.s.gpr[d.rm]);
+    Vec x = get_xmm(m, d.reg);
+    set_lane<L>(x, unsigned(d.imm) & (16 / L - 1), v);
+    set_xmm(m, d.reg, x);
+    return Status::kNext;
+  }
+};
+// INSERTPS xmm, xmm/m32, imm8: a dword (source lane imm[7:6], or m32) into
+// lane imm[5:4], then the lanes of imm[3:0] zeroed.
+template <bool Mem> struct InsertPS {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(sse_available(m));
+    unsigned imm = unsigned(d.imm & 0xff);
+    U<4> v;
+    if constexpr (Mem) RWD_TRY(m.template read<4>(operand_segment(d), effective_address(m, d), v));
+    else v = lane<4>(get_xmm(m, d.rm), (imm >> 6) & 3);
+    Vec x = get_xmm(m, d.reg);
+    set_lane<4>(x, (imm >> 4) & 3, v);
+    for (unsigned i = 0; i < 4; ++i)
+      if ((imm >> i) & 1) set_lane<4>(x, i, 0);
+    set_xmm(m, d.reg, x);
+    return Status::kNext;
+  }
+};
+
 // MASKMOVQ / MASKMOVDQU: the bytes of the first operand whose mask byte (the
 // second operand) has its top bit set are stored at DS:rDI (override allowed).
 // The whole operand is checked as a store first, whatever the mask (a fault

@@ -236,6 +236,43 @@ BOOST_AUTO_TEST_CASE(rdpid_rdpmc_movbe_and_absent_features) {
   BOOST_TEST(m.warnings.empty());  // absent by design: no "no semantics" warning
 }
 
+BOOST_AUTO_TEST_CASE(int1_is_delivered_through_a_dpl0_gate_at_cpl3_and_int3_is_not) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m);
+  // Ring-3 code and data, a 32-bit TSS for the stack switch.
+  m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
+  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
+  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (0x7000ull << 16));
+  m.wr32(0x7000 + 4, 0x90000);  // ESP0
+  m.wr32(0x7000 + 8, 0x10);     // SS0
+  s.tr = {0x38, 0x8b, 0x67, 0x7000};
+  s.seg[int(core::SegReg::kCs)] = {0x2b, 0xc0fb, 0xffffffff, 0};
+  for (int i : {0, 2, 3, 4, 5}) s.seg[i] = {0x33, 0xc0f3, 0xffffffff, 0};
+  s.gpr[core::kRsp] = 0x70000;
+  m.start(s);
+  m.load_asm(kCode, R"(.code32
+    .byte 0xf1            # INT1 (ICEBP): DPL-0 gate, taken anyway; a trap, as
+                          # the SDM says (this machine's host, a VM, reports
+                          # it at the instruction, so the difftest cannot pin it)
+  after:
+    int3                  # INT3: DPL-0 gate at CPL 3: #GP(3 * 8 + 2)
+  .org 0x100
+    mov (%esp), %esi      # the #DB frame's EIP: after INT1
+    mov 4(%esp), %edi     # CS 0x2b
+    iret
+  .org 0x200
+    mov (%esp), %ebp      # the #GP error code
+    hlt
+  )");
+  set_gate32(m, 1, kCode + 0x100);
+  set_gate32(m, 3, kCode + 0x180);
+  set_gate32(m, 13, kCode + 0x200);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRsi) == kCode + 1);
+  BOOST_TEST(m.reg(core::kRdi) == 0x2bu);
+  BOOST_TEST(m.reg(core::kRbp) == 3u * 8 + 2);
+}
+
 BOOST_AUTO_TEST_CASE(cpuid_announces_the_added_instructions) {
   CpuidResult l1 = cpuid_model(1, 0), l7 = cpuid_model(7, 0), l7s1 = cpuid_model(7, 1);
   BOOST_TEST((l1.ecx >> 22 & 1) == 1u);  // MOVBE
