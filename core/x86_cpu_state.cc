@@ -137,14 +137,18 @@ std::string format_segment(const char* name, const SegmentCache& s) {
 
 }  // namespace
 
-std::string format_cpu_state(const X86CpuState& s) {
+const char* gpr_name(unsigned gpr) {
   static const char* const kGprNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  return gpr < kGprCount ? kGprNames[gpr] : "?";
+}
+
+std::string format_cpu_state(const X86CpuState& s) {
   static const char* const kSegNames[] = {"es", "cs", "ss", "ds", "fs", "gs"};
   std::string out;
   char buf[160];
   for (int i = 0; i < kGprCount; ++i) {
-    std::snprintf(buf, sizeof buf, "%-3s=%016llx%s", kGprNames[i], static_cast<unsigned long long>(s.gpr[i]),
+    std::snprintf(buf, sizeof buf, "%-3s=%016llx%s", gpr_name(i), static_cast<unsigned long long>(s.gpr[i]),
                   i % 4 == 3 ? "\n" : " ");
     out += buf;
   }

@@ -119,6 +119,10 @@ struct X86CpuState {
   uint8_t interrupt_shadow;   // 1 after STI / MOV SS: interrupts held off for one instruction
   bool nmi_blocked;           // between NMI delivery and IRET
 
+  // The time-stamp counter, derived from the instruction count.
+  uint64_t tsc() const { return icount + tsc_offset; }
+  void set_tsc(uint64_t v) { tsc_offset = v - icount; }
+
   // Mode queries derived from the registers above.
   bool long_mode_active() const { return efer & efer::kLma; }
   bool protected_mode() const { return cr0 & cr0::kPe; }

@@ -14,6 +14,9 @@ void save_cpu_state(const X86CpuState& state, StateWriter& out);
 // Throws SnapshotError on a truncated or unknown-version state.
 X86CpuState load_cpu_state(StateReader& in);
 
+// "rax" ... "r15" for Gpr numbers 0-15.
+const char* gpr_name(unsigned gpr);
+
 // A multi-line register dump for humans (crash reports, divergence messages).
 std::string format_cpu_state(const X86CpuState& state);
 

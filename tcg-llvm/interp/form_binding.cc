@@ -5,10 +5,10 @@
 
 namespace rwd::tcg {
 
-Binding bind_form(const DecodedInsn& d, DecodeMode) {
+Binding bind_form(const DecodedInsn& d) {
   Handler handler = Bind<InterpCpu>::handler(d);
-  if (!handler) return Binding{Bind<InterpCpu>::h<Unimplemented>(), true, false};
-  return Binding{handler, form_ends_block(d.form), true};
+  if (!handler) return Binding{Bind<InterpCpu>::h<Unimplemented>(), true};
+  return Binding{handler, form_ends_block(d.form)};
 }
 
 bool form_has_semantics(Form f) {

@@ -7,13 +7,13 @@
 
 namespace rwd::tcg {
 
+// A form without semantics is bound to a handler that warns and raises #UD.
 struct Binding {
   Handler handler;
   bool ends_block;     // the block must end after this instruction (mode may change)
-  bool implemented;    // false: the handler warns and raises #UD
 };
 
-Binding bind_form(const DecodedInsn& d, DecodeMode mode);
+Binding bind_form(const DecodedInsn& d);
 
 // Whether a form has semantics in the interpreter (for coverage reports).
 bool form_has_semantics(Form f);

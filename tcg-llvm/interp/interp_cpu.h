@@ -1,7 +1,7 @@
 // InterpCpu: the machine type the semantics are instantiated with in the
 // interpreter tier (the glue contract is listed in semantics/operands.h).
 // It owns the architectural state, the segment caches derived from it, the
-// softmmu TLB and the pending-event bookkeeping of the current instruction.
+// softmmu TLB and (through PendingEvent) the event of the current instruction.
 // Hot paths (segment check + TLB hit) are inline; misses go to interp_cpu.cc.
 #pragma once
 
@@ -17,7 +17,7 @@
 
 namespace rwd::tcg {
 
-class InterpCpu {
+class InterpCpu : public PendingEvent {
  public:
   InterpCpu(const core::CpuEnvironment& env, BlockCache& blocks) : env_(env), blocks_(blocks) {}
 
@@ -57,20 +57,9 @@ class InterpCpu {
   uint32_t io_in(uint16_t port, unsigned n);
   void io_out(uint16_t port, unsigned n, uint32_t v);
 
-  void set_exception(uint8_t vector, bool has_error, uint32_t error) {
-    exc_vector = vector;
-    exc_has_error = has_error;
-    exc_error = error;
-  }
-  void set_soft_int(uint8_t vector, bool privileged = false) {
-    soft_vector = vector;
-    soft_privileged = privileged;
-  }
   void segments_changed();
   void paging_changed(bool flush_global);
   void invlpg(uint64_t linear);
-  uint64_t tsc() const { return s.icount + s.tsc_offset; }
-  void set_tsc(uint64_t v) { s.tsc_offset = v - s.icount; }
   bool entropy_u64(uint64_t& v) {
     if (!env_.entropy) return false;
     v = env_.entropy->random_u64();
@@ -90,11 +79,6 @@ class InterpCpu {
   const core::CpuEnvironment& env() const { return env_; }
   SoftmmuTlb& tlb() { return tlb_; }
 
-  uint8_t exc_vector = 0;
-  bool exc_has_error = false;
-  uint32_t exc_error = 0;
-  uint8_t soft_vector = 0;
-  bool soft_privileged = false;  // INT1: delivered as an exception, no gate DPL check
   // Set when the current instruction reached a device or invalidated code:
   // the block loop ends the block after the instruction retires.
   bool exit_block = false;

@@ -366,7 +366,7 @@ Block* TcgVcpu::decode_block(uint64_t phys, const uint8_t* host, uint64_t lin) {
         return nullptr;
       }
     }
-    Binding bind = bind_form(d, mode);
+    Binding bind = bind_form(d);
     block->insns.push_back(Insn{bind.handler, d});
     off += d.length;
     if (bind.ends_block || !cacheable || off >= kPageSize) break;

@@ -12,14 +12,9 @@
 
 namespace rwd::tcg {
 
-struct JitCpu {
+struct JitCpu : PendingEvent {
   core::X86CpuState s;
   JitContext* ctx;
-  uint8_t exc_vector;
-  bool exc_has_error;
-  uint32_t exc_error;
-  uint8_t soft_vector;
-  bool soft_privileged;
 
   DecodeMode mode() const { return decode_mode_of(s); }
   unsigned stack_size() const { return stack_size_of(s, mode()); }
@@ -66,22 +61,11 @@ struct JitCpu {
   uint32_t io_in(uint16_t port, unsigned n) { return rwd_glue_io_in(ctx, port, n); }
   void io_out(uint16_t port, unsigned n, uint32_t v) { rwd_glue_io_out(ctx, port, n, v); }
 
-  void set_exception(uint8_t vector, bool has_error, uint32_t error) {
-    exc_vector = vector;
-    exc_has_error = has_error;
-    exc_error = error;
-  }
-  void set_soft_int(uint8_t vector, bool privileged = false) {
-    soft_vector = vector;
-    soft_privileged = privileged;
-  }
   void segments_changed() { rwd_glue_code_context_changed(ctx); }
   void paging_changed(bool flush_global) {
     rwd_glue_paging_changed(ctx, s.cr0, s.cr3, s.cr4, s.efer, flush_global ? 1 : 0);
   }
   void invlpg(uint64_t linear) { rwd_glue_invlpg(ctx, linear); }
-  uint64_t tsc() const { return s.icount + s.tsc_offset; }
-  void set_tsc(uint64_t v) { s.tsc_offset = v - s.icount; }
   bool entropy_u64(uint64_t& v) { return rwd_glue_entropy(ctx, &v) != 0; }
   void unimplemented(const DecodedInsn& d) {
     rwd_glue_unimplemented(ctx, uint32_t(d.form), s.seg[kSegCs].selector, s.rip - d.length);

@@ -86,17 +86,14 @@ template <unsigned N, bool Store> struct Ms {
 template <DupKind K> struct Dup {
   template <bool M> using E = MovDup<K, M>;
 };
-template <bool Xmm> struct Pin {
-  template <bool M> using E = PInsrW<Xmm, M>;
-};
 template <bool Byte> struct Crc {
   template <bool M> using E = Crc32<Byte, M>;
 };
 template <unsigned L> struct Pex {
   template <bool M> using E = PExtr<L, M>;
 };
-template <unsigned L> struct Pins {
-  template <bool M> using E = PInsr<L, M>;
+template <unsigned L, bool Xmm> struct Pins {
+  template <bool M> using E = PInsr<L, Xmm, M>;
 };
 template <unsigned L> struct Bv {
   template <bool M> using E = BlendV<L, M>;

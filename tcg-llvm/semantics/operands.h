@@ -14,13 +14,10 @@
 //   template <unsigned N> bool write_sys(uint64_t linear, U<N> v);
 //   bool check_write(int seg, uint64_t off, unsigned n);   // probe only, no write
 //   uint32_t io_in(uint16_t port, unsigned n); void io_out(uint16_t port, unsigned n, uint32_t v);
-//   void set_exception(uint8_t vector, bool has_error, uint32_t error);
-//   void set_soft_int(uint8_t vector, bool privileged = false);   privileged: INT1, delivered
-//                                             as an exception (no gate DPL check)
+//   set_exception / set_soft_int             from PendingEvent (types.h)
 //   void segments_changed();                  CS/SS/segment bases, CPL or mode changed
 //   void paging_changed(bool flush_global);   CR0/CR3/CR4/EFER: flush translations
 //   void invlpg(uint64_t linear);
-//   uint64_t tsc(); void set_tsc(uint64_t);
 //   bool entropy_u64(uint64_t& v);            RDRAND/RDSEED values; false when there is none
 //   void unimplemented(const DecodedInsn&);   warn (once per form, then counted); the caller raises #UD
 // Glue functions that can fault return false with the exception recorded.

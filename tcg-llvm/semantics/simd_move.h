@@ -135,20 +135,22 @@ template <unsigned L> struct MovMskP {
   }
 };
 
-// PINSRW mm/xmm, r32/m16, imm8 and PEXTRW r32, mm/xmm, imm8.
-template <bool Xmm, bool Mem> struct PInsrW {
+// PINSRW mm/xmm and PINSRB/PINSRD/PINSRQ xmm (SSE4.1), r/m, imm8: the low
+// L bytes of a general register (or L bytes of memory) into lane
+// (imm mod lanes).
+template <unsigned L, bool Xmm, bool Mem> struct PInsr {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(vec_available<Xmm>(m));
-    Rm<2, Mem> src(m, d);
-    U<2> w;
-    if constexpr (Mem) RWD_TRY(src.read(m, d, w));
-    else w = U<2>(m.s.gpr[d.rm]);
-    Vec v = get_vreg<Xmm>(m, d.reg);
-    set_lane<2>(v, unsigned(d.imm) & (Xmm ? 7 : 3), w);
-    set_vreg<Xmm>(m, d.reg, v);
+    U<L> v;
+    if constexpr (Mem) RWD_TRY(m.template read<L>(operand_segment(d), effective_address(m, d), v));
+    else v = U<L>(m.s.gpr[d.rm]);
+    Vec x = get_vreg<Xmm>(m, d.reg);
+    set_lane<L>(x, unsigned(d.imm) & ((Xmm ? 16 : 8) / L - 1), v);
+    set_vreg<Xmm>(m, d.reg, x);
     return Status::kNext;
   }
 };
+// PEXTRW r32, mm/xmm, imm8.
 template <bool Xmm> struct PExtrW {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(vec_available<Xmm>(m));
@@ -168,20 +170,6 @@ template <unsigned L, bool Mem> struct PExtr {
     U<L> v = lane<L>(get_xmm(m, d.reg), unsigned(d.imm) & (16 / L - 1));
     if constexpr (Mem) RWD_TRY(m.template write<L>(operand_segment(d), effective_address(m, d), v));
     else set_reg_n(m, d.rm, L == 8 ? 8 : 4, v);
-    return Status::kNext;
-  }
-};
-// SSE4.1 PINSRB/PINSRD/PINSRQ xmm, r/m, imm8: the low L bytes of a general
-// register (or L bytes of memory) into lane (imm mod lanes).
-template <unsigned L, bool Mem> struct PInsr {
-  template <class M> static Status run(M& m, const DecodedInsn& d) {
-    RWD_TRY(sse_available(m));
-    U<L> v;
-    if constexpr (Mem) RWD_TRY(m.template read<L>(operand_segment(d), effective_address(m, d), v));
-    else v = U<L>(m.s.gpr[d.rm]);
-    Vec x = get_xmm(m, d.reg);
-    set_lane<L>(x, unsigned(d.imm) & (16 / L - 1), v);
-    set_xmm(m, d.reg, x);
     return Status::kNext;
   }
 };

@@ -286,7 +286,7 @@ struct CacheOp {
 template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
   auto& s = m.s;
   switch (idx) {
-    case core::msr::kTsc: v = m.tsc(); return true;
+    case core::msr::kTsc: v = m.s.tsc(); return true;
     case core::msr::kApicBase: v = s.apic_base; return true;
     case core::msr::kMiscEnable: v = s.misc_enable; return true;
     case core::msr::kPat: v = s.pat; return true;
@@ -310,7 +310,7 @@ template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
 template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
   auto& s = m.s;
   switch (idx) {
-    case core::msr::kTsc: m.set_tsc(v); return true;
+    case core::msr::kTsc: m.s.set_tsc(v); return true;
     case core::msr::kApicBase: s.apic_base = v; return true;
     case core::msr::kMiscEnable: s.misc_enable = v; return true;
     case core::msr::kPat: s.pat = v; return true;
@@ -367,7 +367,7 @@ struct Wrmsr {
 template <bool P> struct Rdtsc {
   template <class M> static Status run(M& m, const DecodedInsn&) {
     if ((m.s.cr4 & core::cr4::kTsd) && !cpl0(m)) return raise_err(m, vec::kGp, 0);
-    uint64_t t = m.tsc();
+    uint64_t t = m.s.tsc();
     m.s.gpr[core::kRax] = t & 0xffffffffull;
     m.s.gpr[core::kRdx] = t >> 32;
     if (P) m.s.gpr[core::kRcx] = m.s.tsc_aux & 0xffffffffull;

@@ -33,6 +33,27 @@ enum class Status : uint8_t {
     if (!(expr)) return ::rwd::tcg::Status::kFault; \
   } while (0)
 
+// The event an instruction leaves for its tier to deliver: a fault (when it
+// returns kFault) or a software interrupt (kSoftInt). Every machine type
+// derives from it, so the semantics record events the same way in each tier.
+struct PendingEvent {
+  uint8_t exc_vector = 0;
+  bool exc_has_error = false;
+  uint32_t exc_error = 0;
+  uint8_t soft_vector = 0;
+  bool soft_privileged = false;  // INT1: delivered as an exception, no gate DPL check
+
+  void set_exception(uint8_t vector, bool has_error, uint32_t error) {
+    exc_vector = vector;
+    exc_has_error = has_error;
+    exc_error = error;
+  }
+  void set_soft_int(uint8_t vector, bool privileged = false) {
+    soft_vector = vector;
+    soft_privileged = privileged;
+  }
+};
+
 // Exception vectors.
 namespace vec {
 inline constexpr uint8_t kDe = 0, kDb = 1, kNmi = 2, kBp = 3, kOf = 4, kBr = 5, kUd = 6, kNm = 7,

@@ -3,14 +3,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/x86_cpu_state_io.h"
 #include "tests/difftest/difftest.h"
 
 namespace rwd::difftest {
 
 namespace {
-
-const char* const kRegNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                 "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
 std::string bytes_hex(const uint8_t* b, unsigned n) {  // most significant byte first
   std::string s = "0x";
@@ -50,7 +48,7 @@ std::string compare(const Sequence& s, const Outcome& n, const Outcome& r) {
   if (n.regs.rip != r.regs.rip) why += " rip: native " + hex(n.regs.rip) + " rewind " + hex(r.regs.rip);
   for (int i = 0; i < 16; ++i)
     if (n.regs.gpr[i] != r.regs.gpr[i])
-      why += std::string(" ") + kRegNames[i] + ": native " + hex(n.regs.gpr[i]) + " rewind " + hex(r.regs.gpr[i]);
+      why += std::string(" ") + core::gpr_name(i) + ": native " + hex(n.regs.gpr[i]) + " rewind " + hex(r.regs.gpr[i]);
   uint64_t mask = s.compared_flags(n.regs.rip);
   if ((n.regs.rflags ^ r.regs.rflags) & mask)
     why += " rflags: native " + hex(n.regs.rflags & mask) + " rewind " + hex(r.regs.rflags & mask) + " (compared " +

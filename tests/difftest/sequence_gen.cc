@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/x86_cpu_state_io.h"
 #include "tcg-llvm/decoder/x86_decoder.h"
 #include "tcg-llvm/decoder/x86_form_info.h"
 #include "tcg-llvm/interp/form_binding.h"
@@ -319,10 +320,8 @@ std::string describe(const Sequence& s) {
   }
   std::snprintf(buf, sizeof buf, "  rflags in 0x%llx\n", static_cast<unsigned long long>(s.in.rflags));
   out += buf;
-  static const char* const kNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                       "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
   for (int r = 0; r < 16; ++r) {
-    std::snprintf(buf, sizeof buf, "  %s=0x%llx", kNames[r], static_cast<unsigned long long>(s.in.gpr[r]));
+    std::snprintf(buf, sizeof buf, "  %s=0x%llx", core::gpr_name(r), static_cast<unsigned long long>(s.in.gpr[r]));
     out += buf;
     if (r % 4 == 3) out += "\n";
   }

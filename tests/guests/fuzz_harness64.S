@@ -3,7 +3,6 @@
  * the data segments, which the code under test may have changed, and call
  * harness_event(). The 64-bit side counts in assembly and prints its own
  * report, in the same format. */
-#define COM1 0x3f8
 
         .altmacro
 /* vectors whose exceptions push an error code */
@@ -216,25 +215,6 @@ h_finish64:
 5:      cli
         hlt
         jmp 5b
-
-putc64:                                 /* dil */
-        movw $(COM1 + 5), %dx
-1:      inb %dx, %al
-        testb $0x20, %al
-        jz 1b
-        movw $COM1, %dx
-        movl %edi, %eax
-        outb %al, %dx
-        ret
-
-puts64:                                 /* rsi: NUL-terminated */
-1:      movzbl (%rsi), %edi
-        testl %edi, %edi
-        jz 2f
-        call putc64
-        incq %rsi
-        jmp 1b
-2:      ret
 
 hex64:                                  /* edi: "0x" and 8 hex digits */
         pushq %rbx

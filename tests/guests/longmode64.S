@@ -2,7 +2,6 @@
  * Runs first at the identity address, then at the high alias
  * (address + 0xffffffff80000000); all data is reached RIP-relative. */
 #define HIGH 0xffffffff80000000
-#define COM1 0x3f8
 
         .code32
         .text
@@ -192,27 +191,6 @@ set_gate64:                             /* edi = vector, rsi = handler */
         shrq $16, %rsi
         movl %esi, 8(%rax)
         movl $0, 12(%rax)
-        ret
-
-putc64:                                 /* dil = byte */
-        movw $(COM1 + 5), %dx
-1:      inb %dx, %al
-        testb $0x20, %al
-        jz 1b
-        movw $COM1, %dx
-        movl %edi, %eax
-        outb %al, %dx
-        ret
-
-puts64:                                 /* rsi = NUL-terminated string */
-        pushq %rsi
-1:      movzbl (%rsi), %edi
-        testl %edi, %edi
-        jz 2f
-        call putc64
-        incq %rsi
-        jmp 1b
-2:      popq %rsi
         ret
 
 hex64:                                  /* rdi = value: "0x" + 16 digits */

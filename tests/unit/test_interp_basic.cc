@@ -11,23 +11,6 @@ using core::VcpuExit;
 
 namespace {
 
-constexpr uint64_t kCode = 0x100000;
-constexpr uint64_t kIdt = 0x5000;
-constexpr uint64_t kGdt = 0x6000;
-
-// 32-bit interrupt gate for `vector` at handler `addr`, selector 0x08.
-void set_gate32(TestMachine& m, uint8_t vector, uint32_t addr, bool trap = false) {
-  m.wr32(kIdt + vector * 8, (addr & 0xffff) | (0x08u << 16));
-  m.wr32(kIdt + vector * 8 + 4, (addr & 0xffff0000u) | (trap ? 0x8f00u : 0x8e00u));
-}
-
-core::X86CpuState pm_state_with_tables(TestMachine& m) {
-  write_gdt(m, kGdt);
-  core::X86CpuState s = flat32_state(kCode);
-  s.gdtr = {kGdt, 0x27};
-  s.idtr = {kIdt, 0x7ff};
-  return s;
-}
 
 }  // namespace
 
@@ -131,7 +114,7 @@ BOOST_AUTO_TEST_CASE(stop_request_from_a_device_ends_the_run) {
 
 BOOST_AUTO_TEST_CASE(external_interrupt_wakes_hlt) {
   TestMachine m;
-  core::X86CpuState s = pm_state_with_tables(m);
+  core::X86CpuState s = pm_state(m, 0x27);
   m.start(s);
   m.load_asm(kCode, R"(.code32
     sti
@@ -158,7 +141,7 @@ BOOST_AUTO_TEST_CASE(external_interrupt_wakes_hlt) {
 
 BOOST_AUTO_TEST_CASE(sti_shadow_delays_interrupt_by_one_instruction) {
   TestMachine m;
-  core::X86CpuState s = pm_state_with_tables(m);
+  core::X86CpuState s = pm_state(m, 0x27);
   m.start(s);
   m.load_asm(kCode, R"(.code32
     sti
@@ -177,7 +160,7 @@ BOOST_AUTO_TEST_CASE(sti_shadow_delays_interrupt_by_one_instruction) {
 
 BOOST_AUTO_TEST_CASE(divide_error_does_not_retire_and_pushes_faulting_eip) {
   TestMachine m;
-  m.start(pm_state_with_tables(m));
+  m.start(pm_state(m, 0x27));
   m.load_asm(kCode, R"(.code32
     xor %ecx, %ecx
     div %ecx
@@ -196,7 +179,7 @@ BOOST_AUTO_TEST_CASE(divide_error_does_not_retire_and_pushes_faulting_eip) {
 
 BOOST_AUTO_TEST_CASE(general_protection_error_code_from_segment_load) {
   TestMachine m;
-  m.start(pm_state_with_tables(m));
+  m.start(pm_state(m, 0x27));
   m.load_asm(kCode, R"(.code32
     mov $0x10, %ax
     mov %ax, %ds        # fine
@@ -216,7 +199,7 @@ BOOST_AUTO_TEST_CASE(general_protection_error_code_from_segment_load) {
 
 BOOST_AUTO_TEST_CASE(page_fault_sets_cr2_and_error_code) {
   TestMachine m;
-  m.start(pm_state_with_tables(m));
+  m.start(pm_state(m, 0x27));
   // Page directory at 0x10000: PDE0 -> page table at 0x11000 identity-mapping
   // 0-4 MiB except page 0x300000 (not present) and 0x301000 (read-only).
   m.wr32(0x10000, 0x11000 | 0x3);
@@ -257,7 +240,7 @@ BOOST_AUTO_TEST_CASE(page_fault_sets_cr2_and_error_code) {
 
 BOOST_AUTO_TEST_CASE(triple_fault_requests_shutdown) {
   TestMachine m;
-  core::X86CpuState s = pm_state_with_tables(m);
+  core::X86CpuState s = pm_state(m, 0x27);
   s.idtr = {kIdt, 0};  // no usable gate at all
   m.start(s);
   m.load_asm(kCode, R"(.code32
@@ -274,7 +257,7 @@ BOOST_AUTO_TEST_CASE(triple_fault_requests_shutdown) {
 
 BOOST_AUTO_TEST_CASE(unimplemented_form_warns_and_raises_ud) {
   TestMachine m;
-  m.start(pm_state_with_tables(m));
+  m.start(pm_state(m, 0x27));
   m.load_asm(kCode, R"(.code32
     addps %xmm0, %xmm1
   .org 0x100
@@ -342,7 +325,7 @@ BOOST_AUTO_TEST_CASE(real_mode_software_interrupt_through_ivt) {
 
 BOOST_AUTO_TEST_CASE(switch_to_long_mode_and_back_through_idt64) {
   TestMachine m;
-  m.start(pm_state_with_tables(m));
+  m.start(pm_state(m, 0x27));
   // PML4 0x10000 -> PDPT 0x11000 -> PD 0x12000: 2 MiB identity pages for 0-32 MiB.
   m.wr64(0x10000, 0x11000 | 3);
   m.wr64(0x11000, 0x12000 | 3);

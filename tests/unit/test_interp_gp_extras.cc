@@ -15,23 +15,7 @@ using core::VcpuExit;
 
 namespace {
 
-constexpr uint64_t kCode = 0x100000;
-constexpr uint64_t kIdt = 0x5000;
-constexpr uint64_t kGdt = 0x6000;
 namespace fl = core::rflags;
-
-void set_gate32(TestMachine& m, uint8_t vector, uint32_t addr) {
-  m.wr32(kIdt + vector * 8, (addr & 0xffff) | (0x08u << 16));
-  m.wr32(kIdt + vector * 8 + 4, (addr & 0xffff0000u) | 0x8e00u);
-}
-
-core::X86CpuState pm_state(TestMachine& m) {
-  write_gdt(m, kGdt);
-  core::X86CpuState s = flat32_state(kCode);
-  s.gdtr = {kGdt, 0x7f};
-  s.idtr = {kIdt, 0x7ff};
-  return s;
-}
 
 class CountingEntropy : public core::EntropySource {
  public:
@@ -43,7 +27,7 @@ class CountingEntropy : public core::EntropySource {
 
 BOOST_AUTO_TEST_CASE(lar_lsl_verr_verw_read_the_gdt_without_faulting) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x7f);
   // 0x28: DPL-3 read-only data, limit 0xfff bytes; 0x30: execute-only code;
   // 0x38: a 32-bit TSS (system type 9); 0x40: an interrupt gate (type 14).
   m.wr64(kGdt + 0x28, 0x0040f0000000ffffull);
@@ -87,7 +71,7 @@ BOOST_AUTO_TEST_CASE(lar_lsl_verr_verw_read_the_gdt_without_faulting) {
 
 BOOST_AUTO_TEST_CASE(lar_at_cpl3_hides_more_privileged_descriptors) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x7f);
   m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);  // ring-3 code
   m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);  // ring-3 data
   s.seg[int(core::SegReg::kCs)] = {0x2b, 0xc0fb, 0xffffffff, 0};
@@ -109,7 +93,7 @@ BOOST_AUTO_TEST_CASE(lar_at_cpl3_hides_more_privileged_descriptors) {
 
 BOOST_AUTO_TEST_CASE(arpl_and_bound_in_32_bit_code) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x7f);
   m.start(s);
   m.load_asm(kCode, R"(.code32
     mov $0x10, %eax
@@ -140,7 +124,7 @@ BOOST_AUTO_TEST_CASE(arpl_and_bound_in_32_bit_code) {
 
 BOOST_AUTO_TEST_CASE(sysenter_and_sysexit_use_the_sysenter_msrs) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x7f);
   // 0x08 code / 0x10 data at ring 0, then 0x18 + 3 / 0x20 + 3 for SYSEXIT's
   // ring 3 (CS + 16, SS + 24: only the selectors and cached flat segments).
   s.sysenter_cs = 0x08;
@@ -176,7 +160,7 @@ BOOST_AUTO_TEST_CASE(rdrand_takes_its_values_from_the_entropy_source) {
   TestMachine m;
   CountingEntropy entropy;
   m.env.entropy = &entropy;
-  m.start(pm_state(m));
+  m.start(pm_state(m, 0x7f));
   m.load_asm(kCode, R"(.code32
     rdrand %eax
     setc %bl
@@ -193,7 +177,7 @@ BOOST_AUTO_TEST_CASE(rdrand_takes_its_values_from_the_entropy_source) {
 
 BOOST_AUTO_TEST_CASE(rdrand_without_an_entropy_source_reports_no_value) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x7f);
   s.rflags |= fl::kCf | fl::kZf;
   m.start(s);
   m.load_asm(kCode, R"(.code32
@@ -208,7 +192,7 @@ BOOST_AUTO_TEST_CASE(rdrand_without_an_entropy_source_reports_no_value) {
 
 BOOST_AUTO_TEST_CASE(rdpid_rdpmc_movbe_and_absent_features) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x7f);
   s.tsc_aux = 0x5a5a0007;
   m.start(s);
   m.load_asm(kCode, R"(.code32
@@ -238,7 +222,7 @@ BOOST_AUTO_TEST_CASE(rdpid_rdpmc_movbe_and_absent_features) {
 
 BOOST_AUTO_TEST_CASE(int1_is_delivered_through_a_dpl0_gate_at_cpl3_and_int3_is_not) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x7f);
   // Ring-3 code and data, a 32-bit TSS for the stack switch.
   m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
   m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);

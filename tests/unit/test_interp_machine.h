@@ -137,6 +137,18 @@ inline core::X86CpuState flat32_state(uint64_t rip) {
   return s;
 }
 
+// Where the protected-mode tests put their code and tables.
+inline constexpr uint64_t kCode = 0x100000;
+inline constexpr uint64_t kIdt = 0x5000;
+inline constexpr uint64_t kGdt = 0x6000;
+
+// A 32-bit interrupt gate for `vector` in the IDT at kIdt: handler `addr`,
+// selector 0x08, the given DPL.
+inline void set_gate32(TestMachine& m, uint8_t vector, uint32_t addr, unsigned dpl = 0) {
+  m.wr32(kIdt + vector * 8, (addr & 0xffff) | (0x08u << 16));
+  m.wr32(kIdt + vector * 8 + 4, (addr & 0xffff0000u) | 0x8e00u | (dpl << 13));
+}
+
 // A GDT at `addr`: null, 0x08 code32, 0x10 data32, 0x18 code64, 0x20 code16.
 inline void write_gdt(TestMachine& m, uint64_t addr) {
   m.wr64(addr + 0x00, 0);
@@ -158,6 +170,16 @@ inline core::X86CpuState long_mode_state(TestMachine& m, uint64_t rip) {
   s.cr4 = core::cr4::kPae;
   s.efer = core::efer::kLme | core::efer::kLma;
   s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
+  return s;
+}
+
+// Flat 32-bit protected mode at kCode with write_gdt's GDT at kGdt (the
+// given limit, so tests that add descriptors can cover them) and the IDT at kIdt.
+inline core::X86CpuState pm_state(TestMachine& m, uint16_t gdt_limit) {
+  write_gdt(m, kGdt);
+  core::X86CpuState s = flat32_state(kCode);
+  s.gdtr = {kGdt, gdt_limit};
+  s.idtr = {kIdt, 0x7ff};
   return s;
 }
 

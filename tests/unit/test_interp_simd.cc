@@ -12,24 +12,14 @@ using core::VcpuExit;
 
 namespace {
 
-constexpr uint64_t kCode = 0x100000;
-constexpr uint64_t kIdt = 0x5000;
-
 // Runs `body` in 32-bit protected mode with the given CR0/CR4 bits and returns
 // the vector it faulted with (handlers store it at 0x3000), or -1.
 int fault_of(const char* body, uint64_t cr0_bits, uint64_t cr4_bits, TestMachine& m) {
-  write_gdt(m, 0x6000);
-  core::X86CpuState s = flat32_state(kCode);
-  s.gdtr = {0x6000, 0x27};
-  s.idtr = {kIdt, 0x7ff};
+  core::X86CpuState s = pm_state(m, 0x27);
   s.cr0 |= cr0_bits;
   s.cr4 |= cr4_bits;
   m.wr32(0x3000, 0xffffffff);
-  for (uint32_t v = 0; v < 32; ++v) {
-    uint32_t h = kCode + 0x800 + v * 16;
-    m.wr32(kIdt + v * 8, (h & 0xffff) | (0x08u << 16));
-    m.wr32(kIdt + v * 8 + 4, (h & 0xffff0000u) | 0x8e00u);
-  }
+  for (uint32_t v = 0; v < 32; ++v) set_gate32(m, uint8_t(v), uint32_t(kCode + 0x800 + v * 16));
   m.start(s);
   std::string src = std::string(".code32\n") + body + "\n hlt\n";
   for (int v = 0; v < 32; ++v)

@@ -16,23 +16,7 @@ using core::VcpuExit;
 
 namespace {
 
-constexpr uint64_t kCode = 0x100000;
-constexpr uint64_t kIdt = 0x5000;
-constexpr uint64_t kGdt = 0x6000;
 constexpr uint64_t kTss = 0x7000;
-
-void set_gate32(TestMachine& m, uint8_t vector, uint32_t addr, unsigned dpl = 0) {
-  m.wr32(kIdt + vector * 8, (addr & 0xffff) | (0x08u << 16));
-  m.wr32(kIdt + vector * 8 + 4, (addr & 0xffff0000u) | 0x8e00u | (dpl << 13));
-}
-
-core::X86CpuState pm_state(TestMachine& m) {
-  write_gdt(m, kGdt);
-  core::X86CpuState s = flat32_state(kCode);
-  s.gdtr = {kGdt, 0x47};
-  s.idtr = {kIdt, 0x7ff};
-  return s;
-}
 
 // A device register file that records accesses (an MMIO region).
 class Recorder : public core::RegionOps {
@@ -77,7 +61,7 @@ BOOST_AUTO_TEST_CASE(mmio_goes_to_the_device_and_ends_the_block) {
 
 BOOST_AUTO_TEST_CASE(page_crossing_access_faults_on_the_second_page) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x47);
   m.start(s);
   // Identity-map 0-4 MiB with 4 KiB pages, except 0x201000 (not present).
   m.wr32(0x10000, 0x11000 | 3);
@@ -110,7 +94,7 @@ BOOST_AUTO_TEST_CASE(page_crossing_access_faults_on_the_second_page) {
 
 BOOST_AUTO_TEST_CASE(irq_raised_during_out_is_taken_after_it) {
   TestMachine m;
-  m.start(pm_state(m));
+  m.start(pm_state(m, 0x47));
   m.ports.on_irq_port = [&](uint64_t) { m.vcpu->set_irq(core::kCpuPinIntr, true); };
   m.load_asm(kCode, R"(.code32
     sti
@@ -134,7 +118,7 @@ BOOST_AUTO_TEST_CASE(irq_raised_during_out_is_taken_after_it) {
 
 BOOST_AUTO_TEST_CASE(nmi_is_taken_with_if_clear_and_blocked_until_iret) {
   TestMachine m;
-  m.start(pm_state(m));
+  m.start(pm_state(m, 0x47));
   m.load_asm(kCode, R"(.code32
     cli
   1: hlt
@@ -154,7 +138,7 @@ BOOST_AUTO_TEST_CASE(nmi_is_taken_with_if_clear_and_blocked_until_iret) {
 
 BOOST_AUTO_TEST_CASE(ring3_interrupt_switches_stack_through_the_tss) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x47);
   // GDT 0x28: ring-3 code, 0x30: ring-3 data, 0x38: 32-bit TSS at kTss.
   m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
   m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
@@ -203,7 +187,7 @@ BOOST_AUTO_TEST_CASE(ring3_interrupt_switches_stack_through_the_tss) {
 
 BOOST_AUTO_TEST_CASE(far_call_and_return_through_the_gdt) {
   TestMachine m;
-  m.start(pm_state(m));
+  m.start(pm_state(m, 0x47));
   m.wr64(kGdt + 0x40, 0x00009a100000ffffull);
   m.load_asm(kCode, R"(.code32
     lcall $0x08, $target
@@ -226,7 +210,7 @@ BOOST_AUTO_TEST_CASE(far_call_and_return_through_the_gdt) {
 
 BOOST_AUTO_TEST_CASE(syscall_and_sysret_in_long_mode) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x47);
   m.wr64(0x10000, 0x11000 | 7);
   m.wr64(0x11000, 0x12000 | 7);
   for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);
@@ -263,7 +247,7 @@ BOOST_AUTO_TEST_CASE(syscall_and_sysret_in_long_mode) {
 
 BOOST_AUTO_TEST_CASE(long_mode_ring3_interrupt_uses_rsp0_and_iretq_returns) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m);
+  core::X86CpuState s = pm_state(m, 0x47);
   // User-accessible identity paging for 0-32 MiB.
   m.wr64(0x10000, 0x11000 | 7);
   m.wr64(0x11000, 0x12000 | 7);
