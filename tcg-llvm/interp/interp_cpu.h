@@ -17,11 +17,9 @@
 
 namespace rwd::tcg {
 
-class InterpCpu : public PendingEvent {
+class InterpCpu : public CpuStateBase, public PendingEvent {
  public:
   InterpCpu(const core::CpuEnvironment& env, BlockCache& blocks) : env_(env), blocks_(blocks) {}
-
-  core::X86CpuState s{};
 
   // ---- glue contract -------------------------------------------------------
   DecodeMode mode() const { return mode_; }

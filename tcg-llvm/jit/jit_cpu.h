@@ -12,8 +12,7 @@
 
 namespace rwd::tcg {
 
-struct JitCpu : PendingEvent {
-  core::X86CpuState s;
+struct JitCpu : CpuStateBase, PendingEvent {
   JitContext* ctx;
 
   DecodeMode mode() const { return decode_mode_of(s); }

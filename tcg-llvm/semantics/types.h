@@ -33,6 +33,12 @@ enum class Status : uint8_t {
     if (!(expr)) return ::rwd::tcg::Status::kFault; \
   } while (0)
 
+// The architectural state, the first base of every machine type: `m.s` then
+// sits at offset 0, so the register accesses on the hot path need no offset.
+struct CpuStateBase {
+  core::X86CpuState s{};
+};
+
 // The event an instruction leaves for its tier to deliver: a fault (when it
 // returns kFault) or a software interrupt (kSoftInt). Every machine type
 // derives from it, so the semantics record events the same way in each tier.
