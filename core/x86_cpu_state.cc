@@ -36,7 +36,7 @@ X86CpuState reset_cpu_state() {
 
 namespace {
 
-constexpr uint32_t kCpuStateVersion = 1;
+constexpr uint32_t kCpuStateVersion = 2;  // 2: x87 FCS and FDS
 
 void save_segment(const SegmentCache& s, StateWriter& out) {
   out.u16(s.selector);
@@ -78,6 +78,8 @@ void save_cpu_state(const X86CpuState& s, StateWriter& out) {
   out.u16(s.x87.fsw);
   out.u16(s.x87.ftw);
   out.u16(s.x87.fop);
+  out.u16(s.x87.fcs);
+  out.u16(s.x87.fds);
   out.u64(s.x87.fip);
   out.u64(s.x87.fdp);
   out.bytes(s.x87.st, sizeof s.x87.st);
@@ -113,6 +115,8 @@ X86CpuState load_cpu_state(StateReader& in) {
   s.x87.fsw = in.u16();
   s.x87.ftw = in.u16();
   s.x87.fop = in.u16();
+  s.x87.fcs = in.u16();
+  s.x87.fds = in.u16();
   s.x87.fip = in.u64();
   s.x87.fdp = in.u64();
   in.bytes(s.x87.st, sizeof s.x87.st);

@@ -82,6 +82,8 @@ struct X87State {
   uint16_t fsw;          // status word (TOP in bits 11-13)
   uint16_t ftw;          // full tag word, 2 bits per register
   uint16_t fop;
+  uint16_t fcs;          // code and data selectors of the last non-control instruction
+  uint16_t fds;
   uint64_t fip;
   uint64_t fdp;
   uint8_t st[8][10];     // physical registers R0..R7, 80-bit extended format

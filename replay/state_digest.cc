@@ -77,7 +77,7 @@ traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& m
       w.u64(v);
   });
   add_serialised([&](core::StateWriter& w) {
-    w.u16(s.x87.fcw); w.u16(s.x87.fsw); w.u16(s.x87.ftw); w.u16(s.x87.fop); w.u64(s.x87.fip); w.u64(s.x87.fdp);
+    w.u16(s.x87.fcw); w.u16(s.x87.fsw); w.u16(s.x87.ftw); w.u16(s.x87.fop); w.u16(s.x87.fcs); w.u16(s.x87.fds); w.u64(s.x87.fip); w.u64(s.x87.fdp);
     w.bytes(s.x87.st, sizeof s.x87.st); w.u32(s.mxcsr); w.bytes(s.xmm, sizeof s.xmm);
   });
   add_serialised([&](core::StateWriter& w) { w.boolean(s.halted); w.u8(s.interrupt_shadow); w.boolean(s.nmi_blocked); });

@@ -18,6 +18,8 @@
 #include "tcg-llvm/semantics/stack.h"
 #include "tcg-llvm/semantics/string.h"
 #include "tcg-llvm/semantics/system.h"
+#include "tcg-llvm/semantics/x87_arith.h"
+#include "tcg-llvm/semantics/x87_control.h"
 
 namespace rwd::tcg {
 

@@ -29,6 +29,17 @@ template <class M> inline bool sse_available(M& m) {
 // mask is clear (FXRSTOR and FLDENV can leave one).
 template <class M> inline bool x87_exception_pending(M& m) { return m.s.x87.fsw & ~m.s.x87.fcw & 0x3f; }
 
+// The x87 tag of a register's contents (full tag word encoding): 0 valid,
+// 1 zero, 2 special (NaN, infinity, denormal, unnormal).
+inline unsigned x87_tag_of(const uint8_t* st) {
+  uint64_t mant;
+  __builtin_memcpy(&mant, st, 8);
+  unsigned exp = (st[8] | unsigned(st[9]) << 8) & 0x7fff;
+  if (exp == 0x7fff) return 2;
+  if (exp == 0) return mant == 0 ? 1 : 2;
+  return (mant >> 63) ? 0 : 2;
+}
+
 // Every MMX instruction but EMMS puts the x87 unit in MMX state: TOP = 0 and
 // every register tagged valid.
 template <class M> inline void enter_mmx_state(M& m) {

@@ -514,11 +514,13 @@ template <bool Xmm> struct PMovMskB {
   }
 };
 
-// EMMS: every x87 register empty again.
+// EMMS: every x87 register empty again, and TOP = 0 (the SDM names only
+// the tags; the host, tests/difftest, also resets TOP).
 struct Emms {
   template <class M> static Status run(M& m, const DecodedInsn&) {
     RWD_TRY((mmx_available<M, false>(m)));
     m.s.x87.ftw = 0xffff;
+    m.s.x87.fsw = uint16_t(m.s.x87.fsw & ~0x3800);
     return Status::kNext;
   }
 };

@@ -250,20 +250,8 @@ template <bool Load> struct MxcsrMove {
   }
 };
 
-// The x87 tag of a register's contents (full tag word encoding): 0 valid,
-// 1 zero, 2 special (NaN, infinity, denormal, unnormal).
-inline unsigned x87_tag_of(const uint8_t* st) {
-  uint64_t mant;
-  __builtin_memcpy(&mant, st, 8);
-  unsigned exp = (st[8] | unsigned(st[9]) << 8) & 0x7fff;
-  if (exp == 0x7fff) return 2;
-  if (exp == 0) return mant == 0 ? 1 : 2;
-  return (mant >> 63) ? 0 : 2;
-}
-
 // FXSAVE / FXRSTOR m512byte (16-byte aligned). REX.W selects the 64-bit
-// layout of FIP/FDP; without it the 32-bit layout with FCS/FDS, which rewind
-// stores as 0 (it keeps no x87 code or data selector). XMM8-15 exist only in
+// layout of FIP/FDP; without it the 32-bit layout with FCS/FDS. XMM8-15 exist only in
 // 64-bit mode. FXRSTOR refuses reserved MXCSR bits (#GP) and rebuilds the full
 // tag word from the abridged one and the register contents.
 template <bool Restore> struct Fxsave {
@@ -292,8 +280,8 @@ template <bool Restore> struct Fxsave {
         RWD_TRY(m.template write<8>(seg, at(8), x.fip));
         RWD_TRY(m.template write<8>(seg, at(16), x.fdp));
       } else {
-        RWD_TRY(m.template write<8>(seg, at(8), x.fip & 0xffffffffull));
-        RWD_TRY(m.template write<8>(seg, at(16), x.fdp & 0xffffffffull));
+        RWD_TRY(m.template write<8>(seg, at(8), (x.fip & 0xffffffffull) | uint64_t(x.fcs) << 32));
+        RWD_TRY(m.template write<8>(seg, at(16), (x.fdp & 0xffffffffull) | uint64_t(x.fds) << 32));
       }
       RWD_TRY(m.template write<4>(seg, at(24), m.s.mxcsr));
       RWD_TRY(m.template write<4>(seg, at(28), kMxcsrMask));
@@ -329,11 +317,15 @@ template <bool Restore> struct Fxsave {
       Vec xmm[16];
       for (unsigned i = 0; i < xmm_count; ++i) RWD_TRY(load_vec<16>(m, seg, at(160 + 16 * i), as, xmm[i]));
       // Everything read: commit.
-      x.fcw = fcw;
+      x.fcw = uint16_t((fcw & 0x1f3f) | 0x40);  // as FLDCW leaves it (x87_control_word)
       x.fsw = fsw;
       x.fop = uint16_t(fop & 0x7ff);
       x.fip = wide ? fip : fip & 0xffffffffull;
       x.fdp = wide ? fdp : fdp & 0xffffffffull;
+      if (!wide) {
+        x.fcs = uint16_t(fip >> 32);
+        x.fds = uint16_t(fdp >> 32);
+      }
       m.s.mxcsr = mxcsr;
       unsigned new_top = (fsw >> 11) & 7;
       uint16_t ftw = 0;
@@ -345,6 +337,9 @@ template <bool Restore> struct Fxsave {
         ftw = uint16_t(ftw | tag << (2 * r));
       }
       x.ftw = ftw;
+      // The error summary and busy bits follow the flags and masks loaded.
+      if (x.fsw & ~x.fcw & 0x3f) x.fsw |= 0x8080;
+      else x.fsw &= 0x7f7f;
       for (unsigned i = 0; i < xmm_count; ++i) set_xmm(m, i, xmm[i]);
     }
     return Status::kNext;

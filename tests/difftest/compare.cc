@@ -26,6 +26,17 @@ std::string hex(uint64_t v) {
   return b;
 }
 
+// An 80-bit register as sign, exponent and mantissa (the J bit its top bit).
+std::string st_text(const uint8_t* st) {
+  uint64_t mant;
+  std::memcpy(&mant, st, 8);
+  unsigned se = st[8] | unsigned(st[9]) << 8;
+  char b[40];
+  std::snprintf(b, sizeof b, "%c%04x.%016llx", se & 0x8000 ? '-' : '+', se & 0x7fff,
+                static_cast<unsigned long long>(mant));
+  return b;
+}
+
 bool differs(const Sequence& s, NativeRunner& native) {
   if (!s.flags_comparable()) return false;
   Outcome n = native.run(s);
@@ -35,7 +46,20 @@ bool differs(const Sequence& s, NativeRunner& native) {
 
 }  // namespace
 
-bool host_specific(const Outcome& native) { return native.ran && (native.vec.mxcsr & ~0xffffu); }
+bool host_specific(const Outcome& native) { return native.ran && (native.regs.fx.mxcsr & ~0xffffu); }
+
+std::string x87_text(const FxState& fx, const char* separator, bool empty_too) {
+  char b[96];
+  std::snprintf(b, sizeof b, "fcw 0x%04x fsw 0x%04x (top %u) tags 0x%02x", fx.fcw, fx.fsw, fx.top(), fx.ftw);
+  std::string s = b;
+  for (unsigned i = 0; i < 8; ++i) {
+    unsigned r = (fx.top() + i) & 7;
+    if (fx.valid(r) || empty_too)
+      s += separator + ("st" + std::to_string(i) + "=R" + std::to_string(r) + (fx.valid(r) ? " " : " empty ")) +
+           st_text(fx.phys(r));
+  }
+  return s;
+}
 
 std::string compare(const Sequence& s, const Outcome& n, const Outcome& r) {
   if (!n.ran) return "native run failed: " + n.problem;
@@ -53,23 +77,30 @@ std::string compare(const Sequence& s, const Outcome& n, const Outcome& r) {
   if ((n.regs.rflags ^ r.regs.rflags) & mask)
     why += " rflags: native " + hex(n.regs.rflags & mask) + " rewind " + hex(r.regs.rflags & mask) + " (compared " +
            hex(mask) + ")";
-  for (int i = 0; i < 16; ++i)
-    if (std::memcmp(n.regs.xmm[i], r.regs.xmm[i], 16) != 0) {
-      why += " xmm" + std::to_string(i) + ": native " + bytes_hex(n.regs.xmm[i], 16) + " rewind " +
-             bytes_hex(r.regs.xmm[i], 16);
+  // The x87 state: FCW, FSW (every bit), the abridged tags, and each
+  // register (80 bits, physical order) that is not empty on both sides, for
+  // an empty register's contents are not part of the state. FOP, FIP and FDP
+  // are left out: rewind does not promise them yet.
+  const FxState &nx = n.regs.fx, &rx = r.regs.fx;
+  bool x87_differs = false;
+  auto x87_diff = [&](const std::string& what, uint64_t a, uint64_t b) {
+    if (a == b) return;
+    why += " " + what + ": native " + hex(a) + " rewind " + hex(b);
+    x87_differs = true;
+  };
+  x87_diff("fcw", nx.fcw, rx.fcw);
+  x87_diff("fsw", nx.fsw, rx.fsw);
+  x87_diff("x87 tags", nx.ftw, rx.ftw);
+  for (unsigned i = 0; i < 8; ++i)
+    if (nx.valid(i) && rx.valid(i) && std::memcmp(nx.phys(i), rx.phys(i), 10) != 0) {
+      why += " R" + std::to_string(i) + ": native " + st_text(nx.phys(i)) + " rewind " + st_text(rx.phys(i));
+      x87_differs = true;
     }
-  for (int i = 0; i < 8; ++i) {
-    if (std::memcmp(n.regs.mm[i], r.regs.mm[i], 8) != 0)
-      why += " mm" + std::to_string(i) + ": native " + bytes_hex(n.regs.mm[i], 8) + " rewind " +
-             bytes_hex(r.regs.mm[i], 8);
-    if (n.vec.mm_exponent[i] != r.vec.mm_exponent[i])
-      why += " st" + std::to_string(i) + " exponent: native " + hex(n.vec.mm_exponent[i]) + " rewind " +
-             hex(r.vec.mm_exponent[i]);
-  }
-  if (n.vec.tags_valid != r.vec.tags_valid)
-    why += " x87 tags: native " + hex(n.vec.tags_valid) + " rewind " + hex(r.vec.tags_valid);
-  if (n.vec.top != r.vec.top) why += " x87 TOP: native " + hex(n.vec.top) + " rewind " + hex(r.vec.top);
-  if (n.vec.mxcsr != r.vec.mxcsr) why += " mxcsr: native " + hex(n.vec.mxcsr) + " rewind " + hex(r.vec.mxcsr);
+  if (x87_differs) why += " [x87 native: " + x87_text(nx) + "; rewind: " + x87_text(rx) + "]";
+  if (nx.mxcsr != rx.mxcsr) why += " mxcsr: native " + hex(nx.mxcsr) + " rewind " + hex(rx.mxcsr);
+  for (int i = 0; i < 16; ++i)
+    if (std::memcmp(nx.xmm[i], rx.xmm[i], 16) != 0)
+      why += " xmm" + std::to_string(i) + ": native " + bytes_hex(nx.xmm[i], 16) + " rewind " + bytes_hex(rx.xmm[i], 16);
   for (size_t i = 0; i < n.data.size() && i < r.data.size(); ++i)
     if (n.data[i] != r.data[i]) {
       why += " memory at " + hex(kDataAddr + i) + ": native " + hex(n.data[i]) + " rewind " + hex(r.data[i]);

@@ -4,10 +4,12 @@
 // sandboxed child process and under the interpreter at CPL 3 from the same
 // registers and the same data area at the same address, and everything the
 // two leave behind is compared: every general register, RIP, the flags the
-// sequence defines, the data area, and the fault (vector and error code)
-// when one occurs. Every sequence ends with INT3.
+// sequence defines, the x87 control, status and tag words, the non-empty x87
+// registers, MXCSR and the XMM registers, the data area, and the fault
+// (vector and error code) when one occurs. Every sequence ends with INT3.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,23 +26,38 @@ inline constexpr uint64_t kDataMid = kDataAddr + 0x8000;  // R15, the base of me
 inline constexpr uint64_t kStackTop = kDataAddr + 0xc000;
 inline constexpr unsigned kCodeMax = 4096;
 
+// The x87, MMX and SSE state as an FXSAVE image (64-bit layout, SDM Vol. 1
+// table 10-2): what the native trampoline loads with FXRSTOR64, what the
+// signal frame gives back, and what interp_runner.cc converts to and from
+// core::X87State. Regs holds the one copy of that state.
+struct alignas(16) FxState {
+  uint16_t fcw;
+  uint16_t fsw;         // TOP in bits 11-13
+  uint8_t ftw;          // abridged tag word: bit r set = physical register r is not empty
+  uint8_t reserved0;
+  uint16_t fop;         // FOP, FIP and FDP are carried but never compared (rewind does not promise them yet)
+  uint64_t fip, fdp;
+  uint32_t mxcsr, mxcsr_mask;
+  uint8_t st[8][16];    // ST(i) in stack order: 8 bytes of mantissa, then sign and exponent
+  uint8_t xmm[16][16];
+  uint8_t reserved[96];  // the signal frame keeps the kernel's fpx_sw_bytes in the last 48
+
+  unsigned top() const { return (fsw >> 11) & 7; }
+  bool valid(unsigned r) const { return ftw >> r & 1; }
+  // Physical register r (0-7); MMX register r is its mantissa.
+  uint8_t* phys(unsigned r) { return st[(r - top()) & 7]; }
+  const uint8_t* phys(unsigned r) const { return st[(r - top()) & 7]; }
+};
+static_assert(sizeof(FxState) == 512);
+
 // The trampoline in native_runner.cc reads this layout by offset.
 struct Regs {
   uint64_t gpr[16];
   uint64_t rip;
   uint64_t rflags;
-  alignas(16) uint8_t xmm[16][16];  // offset 144
-  uint8_t mm[8][8];                 // offset 400: the MMX registers (x87 mantissas)
-  uint32_t mxcsr;                   // offset 464
+  FxState fx;  // offset 144, 16-byte aligned for FXRSTOR64
 };
-
-// The x87/SSE state a run leaves besides the registers in Regs.
-struct VectorState {
-  uint16_t mm_exponent[8] = {};  // sign and exponent of each x87 register
-  uint8_t tags_valid = 0;        // bit i: physical x87 register i is not empty
-  uint16_t top = 0;              // x87 TOP
-  uint32_t mxcsr = 0;
-};
+static_assert(offsetof(Regs, fx) == 144 && alignof(Regs) == 16);
 
 // One generated instruction, with the arithmetic flags it reads, leaves
 // undefined and always defines.
@@ -71,7 +88,6 @@ struct Outcome {
   uint8_t vector = 0;
   uint32_t error = 0;
   Regs regs{};
-  VectorState vec{};
   uint64_t cr2 = 0;       // the faulting address of a #PF
   std::vector<uint8_t> data;
   std::string problem;
@@ -82,15 +98,26 @@ class Generator {
  public:
   explicit Generator(uint64_t seed);
   Sequence next(unsigned max_len);
+  // A random starting state and one instance of `f`, any form of the table
+  // (with semantics or not; for tests of the encoder): no instruction when
+  // the generator cannot encode it.
+  Sequence next_with(tcg::Form f);
   // Forms the generator draws from (user-mode 64-bit, with semantics).
   const std::vector<tcg::Form>& forms() const { return forms_; }
+  // Leaves the form named `name` out of the draw; false if the table has no such form.
+  bool exclude(const std::string& name);
 
  private:
+  Sequence start();  // the registers and the data area of a new sequence
   bool encode(tcg::Form f, Insn& out, uint64_t& undefined_flags, uint64_t& read_flags);
   uint64_t rnd();
   uint64_t pick_value();
+  void pick_x87(uint8_t* st);              // an 80-bit value: sign/exponent at st[8..9]
+  uint64_t pick_ieee(unsigned bits);       // a float (32) or double (64) bit pattern
+  void pick_fx(FxState& fx);               // a whole x87/SSE starting state
   uint64_t state_;
   std::vector<tcg::Form> forms_;
+  bool x87_ie_unmasked_ = false;  // the sequence starts with FCW.IM clear (FCOMI may leave the flags alone)
 };
 
 // Runs sequences natively in a child process (forked on first use, again
@@ -121,8 +148,15 @@ bool host_specific(const Outcome& native);
 // A description of the first difference, or "" when the outcomes agree.
 std::string compare(const Sequence& s, const Outcome& native, const Outcome& rewind);
 
-// The sequence as text: one line per instruction (form name and bytes).
+// The sequence as text: one line per instruction (form name and bytes),
+// then the starting flags, general registers and x87/SSE control words, and
+// the starting x87 registers when an instruction may use them.
 std::string describe(const Sequence& s);
+
+// FCW, FSW, the abridged tags and the x87 registers in stack order (each
+// with its physical number; the empty ones only if asked) as text, the
+// registers as sign, exponent and mantissa.
+std::string x87_text(const FxState& fx, const char* separator = " ", bool empty_too = false);
 
 // Shrinks a mismatching sequence: the shortest prefix that still differs,
 // then drops instructions one at a time while it keeps differing.

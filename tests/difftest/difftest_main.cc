@@ -1,8 +1,10 @@
 // host_difftest: long campaigns of the differential test against the host CPU.
 //   host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K]
+//                 [--exclude FORM,...]
 // Prints the forms covered (of the forms the generator draws from and of the
 // whole table), the sequences run, how they ended (by vector), and each
 // mismatch shrunk to a minimal reproducer. Exits 1 when any mismatched.
+// --exclude leaves forms out of the draw (a known finding not fixed yet).
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -18,6 +20,7 @@ using namespace rwd::difftest;
 int main(int argc, char** argv) {
   uint64_t sequences = 100000, seed = 1;
   unsigned length = 8, max_reports = 20;
+  std::string exclude;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
@@ -31,8 +34,9 @@ int main(int argc, char** argv) {
     else if (a == "--seed") seed = std::strtoull(value(), nullptr, 0);
     else if (a == "--length") length = unsigned(std::strtoul(value(), nullptr, 0));
     else if (a == "--max-reports") max_reports = unsigned(std::strtoul(value(), nullptr, 0));
+    else if (a == "--exclude") exclude += std::string(value()) + ",";
     else {
-      std::fprintf(stderr, "usage: host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K]\n");
+      std::fprintf(stderr, "usage: host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K] [--exclude FORM,...]\n");
       return 2;
     }
   }
@@ -41,6 +45,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   Generator gen(seed);
+  for (size_t at = 0, comma; (comma = exclude.find(',', at)) != std::string::npos; at = comma + 1) {
+    std::string name = exclude.substr(at, comma - at);
+    if (name.empty()) continue;
+    if (!gen.exclude(name)) {
+      std::fprintf(stderr, "difftest: --exclude: the forms table has no %s\n", name.c_str());
+      return 2;
+    }
+  }
   NativeRunner native;
   std::set<tcg::Form> covered;
   std::map<int, uint64_t> by_vector;

@@ -13,6 +13,8 @@
 #include "core/run_control.h"
 #include "core/vcpu.h"
 #include "tcg-llvm/interp/tcg_vcpu.h"
+#include "tcg-llvm/semantics/simd.h"       // x87_tag_of
+#include "tcg-llvm/semantics/simd_move.h"  // kMxcsrMask
 #include "tests/difftest/difftest.h"
 
 namespace rwd::difftest {
@@ -32,6 +34,45 @@ class NoInterrupts : public core::InterruptController {
 };
 
 bool has_error_code(uint8_t v) { return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21; }
+
+// The FXSAVE image into the CPU state as FXRSTOR puts it there: the
+// registers from stack order to physical order, and the full tag word from
+// the abridged one and each non-empty register's contents (tcg::x87_tag_of,
+// the FXRSTOR semantics' own classification).
+void load_fx(const FxState& fx, core::X86CpuState& s) {
+  core::X87State& x = s.x87;
+  x.fcw = fx.fcw;
+  x.fsw = fx.fsw;
+  x.fop = uint16_t(fx.fop & 0x7ff);
+  x.fip = fx.fip;
+  x.fdp = fx.fdp;
+  x.ftw = 0;
+  for (unsigned r = 0; r < 8; ++r) {
+    std::memcpy(x.st[r], fx.phys(r), 10);
+    unsigned tag = fx.valid(r) ? tcg::x87_tag_of(x.st[r]) : 3;
+    x.ftw = uint16_t(x.ftw | tag << (2 * r));
+  }
+  s.mxcsr = fx.mxcsr;
+  std::memcpy(s.xmm, fx.xmm, sizeof s.xmm);
+}
+
+// The CPU state as FXSAVE64 writes it (the reserved bytes zero).
+void save_fx(const core::X86CpuState& s, FxState& fx) {
+  const core::X87State& x = s.x87;
+  fx = FxState{};
+  fx.fcw = x.fcw;
+  fx.fsw = x.fsw;
+  fx.fop = x.fop;
+  fx.fip = x.fip;
+  fx.fdp = x.fdp;
+  for (unsigned r = 0; r < 8; ++r) {
+    if (((x.ftw >> (2 * r)) & 3) != 3) fx.ftw = uint8_t(fx.ftw | 1u << r);
+    std::memcpy(fx.phys(r), x.st[r], 10);
+  }
+  fx.mxcsr = s.mxcsr;
+  fx.mxcsr_mask = tcg::kMxcsrMask;
+  std::memcpy(fx.xmm, s.xmm, sizeof fx.xmm);
+}
 
 }  // namespace
 
@@ -114,17 +155,7 @@ Outcome run_interpreter(const Sequence& seq) {
   for (int i = 0; i < 16; ++i) s.gpr[i] = seq.in.gpr[i];
   s.rip = seq.in.rip;
   s.rflags = seq.in.rflags;
-  std::memcpy(s.xmm, seq.in.xmm, sizeof s.xmm);
-  // The native trampoline loads MM0-7: MMX state, TOP 0, all tagged valid.
-  for (int i = 0; i < 8; ++i) {
-    std::memcpy(s.x87.st[i], seq.in.mm[i], 8);
-    s.x87.st[i][8] = s.x87.st[i][9] = 0xff;
-  }
-  s.x87.ftw = 0;
-  s.x87.fsw = 0;
-  s.x87.fcw = 0x37f;
-  s.mxcsr = seq.in.mxcsr;
-
+  load_fx(seq.in.fx, s);
   auto vcpu = std::make_unique<tcg::TcgVcpu>(env, s);
   core::VcpuExit e = vcpu->run(50'000'000);
   const core::X86CpuState& f = vcpu->state();
@@ -149,14 +180,7 @@ Outcome run_interpreter(const Sequence& seq) {
   out.regs.rflags = rd64(frame + 16);
   out.regs.gpr[core::kRsp] = rd64(frame + 24);
   out.cr2 = f.cr2;
-  std::memcpy(out.regs.xmm, f.xmm, sizeof f.xmm);
-  out.vec.top = (f.x87.fsw >> 11) & 7;
-  for (int i = 0; i < 8; ++i) {
-    std::memcpy(out.regs.mm[i], f.x87.st[i], 8);
-    out.vec.mm_exponent[i] = uint16_t(f.x87.st[i][8] | f.x87.st[i][9] << 8);
-    if (((f.x87.ftw >> (2 * i)) & 3) != 3) out.vec.tags_valid |= uint8_t(1u << i);
-  }
-  out.vec.mxcsr = f.mxcsr;
+  save_fx(f, out.regs.fx);
   out.data.assign(ram.begin() + kDataAddr, ram.begin() + kDataAddr + kDataSize);
   out.warning = warning;
   out.ran = true;

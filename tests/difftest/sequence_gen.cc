@@ -2,7 +2,9 @@
 // user-mode 64-bit rows from their decode columns (prefix, map, opcode,
 // ModRM kind, operand-size rule, immediates), and keeps track of which flags
 // an instruction leaves undefined so that no later instruction reads them and
-// the final comparison leaves them out.
+// the final comparison leaves them out; and draws the starting state (general
+// registers, the x87/SSE image, the data area) from boundary and
+// floating-point values that are hard to get right.
 #include <cstring>
 #include <string>
 
@@ -59,9 +61,24 @@ struct FlagUse {
   uint64_t defines = 0;    // flags it always sets to a defined value
 };
 
-FlagUse flag_use(const std::string& name, unsigned op_size) {
+// `ie_unmasked`: the sequence starts with x87 invalid-operation exceptions
+// unmasked; the SDM then lets FCOMI and its kin leave the flags alone on an
+// invalid operand, so they are not counted as defining them.
+FlagUse flag_use(const std::string& name, unsigned op_size, bool ie_unmasked) {
   std::string m = mnemonic(name);
   FlagUse u;
+  // x87: FCMOVcc reads the flags of its condition; FCOMI, FCOMIP, FUCOMI and
+  // FUCOMIP set ZF, PF and CF and clear OF, SF and AF (no other x87 form
+  // touches RFLAGS).
+  if (starts(m, "FCMOV")) {
+    std::string cc = m.substr(5 + (m[5] == 'N'));
+    u.read = cc == "B" ? kCf : cc == "E" ? kZf : cc == "BE" ? kCf | kZf : kPf;
+    return u;
+  }
+  if (m == "FCOMI" || m == "FCOMIP" || m == "FUCOMI" || m == "FUCOMIP") {
+    if (!ie_unmasked) u.defines = kAll;
+    return u;
+  }
   if (m == "ADD" || m == "SUB" || m == "CMP" || m == "NEG" || m == "XADD" || m == "CMPXCHG" || m == "CMPS" ||
       m == "SCAS")
     u.defines = kAll;
@@ -87,6 +104,20 @@ FlagUse flag_use(const std::string& name, unsigned op_size) {
   else if (m == "CMC") u.read = kCf;
   else if (m == "CLC" || m == "STC") u.defines = kCf;
   return u;
+}
+
+// Whether an instruction may use the x87 registers: the x87 forms (D8-DF),
+// FWAIT, MMX forms (operands P, N or Q), EMMS and the FXSAVE family, and
+// hand-written code (kInvalid).
+bool uses_x87(Form f) {
+  if (f == Form::kInvalid) return true;
+  const FormInfo& info = form_info(f);
+  std::string name = info.name, m = mnemonic(name);
+  if (info.map == M1 && info.opcode >= 0xd8 && info.opcode <= 0xdf) return true;
+  if (m == "FWAIT" || m == "EMMS" || starts(m, "FXSAVE") || starts(m, "FXRSTOR")) return true;
+  for (size_t at = name.find('_'); at != std::string::npos; at = name.find('_', at + 1))
+    if (name[at + 1] == 'P' || name[at + 1] == 'N' || name[at + 1] == 'Q') return true;
+  return false;
 }
 
 }  // namespace
@@ -128,6 +159,17 @@ Generator::Generator(uint64_t seed) : state_(seed) {
   }
 }
 
+bool Generator::exclude(const std::string& name) {
+  for (size_t i = 0; i < forms_.size(); ++i)
+    if (name == form_name(forms_[i])) {
+      forms_.erase(forms_.begin() + long(i));
+      return true;
+    }
+  for (size_t i = 0; i < size_t(Form::kCount); ++i)
+    if (name == form_name(Form(i))) return true;  // in the table, not drawn anyway
+  return false;
+}
+
 uint64_t Generator::rnd() {
   uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -147,6 +189,152 @@ uint64_t Generator::pick_value() {
     case 3: return uint64_t(int64_t(int32_t(rnd())));
     default: return rnd();
   }
+}
+
+// x87 register values: zeros, infinities, NaNs, denormals, the encodings
+// only the 80-bit format has (pseudo-denormals, unnormals,
+// pseudo-NaNs and pseudo-infinities), values near 1, at the ends of the
+// float, double and extended ranges, small integers, values with a float's
+// or a double's precision, and random normals.
+void Generator::pick_x87(uint8_t* st) {
+  constexpr uint64_t kJ = 1ull << 63, kQuiet = 1ull << 62, kPayload = kQuiet - 1;
+  unsigned sign = rnd() % 2, exp;
+  uint64_t mant, r = rnd();
+  switch (rnd() % 16) {
+    case 0: exp = 0, mant = 0; break;                                        // ±0
+    case 1: exp = 0x7fff, mant = kJ; break;                                  // ±infinity
+    case 2: exp = 0x7fff, mant = kJ | kQuiet | (rnd() % 2 ? r & kPayload : r % 4); break;  // QNaN
+    case 3: exp = 0x7fff, mant = kJ | ((r & kPayload) >> (rnd() % 62) | 1); break;         // SNaN
+    case 4: sign = 1, exp = 0x7fff, mant = kJ | kQuiet; break;               // the default indefinite
+    case 5: exp = 0, mant = (r >> 1) >> (rnd() % 63) | 1; break;             // denormal
+    case 6: exp = 0, mant = kJ | (r >> 1) >> (rnd() % 63); break;            // pseudo-denormal
+    case 7: exp = 1 + unsigned(rnd() % 0x7ffe), mant = (r >> 1) >> (rnd() % 64); break;  // unnormal (pseudo-zero)
+    case 8: exp = 0x7fff, mant = rnd() % 2 ? 0 : (r >> 1) >> (rnd() % 63); break;        // pseudo-NaN/-infinity
+    case 9:                                                                  // near 1
+      if (rnd() % 2) exp = 0x3fff, mant = kJ | (r % 4);
+      else exp = 0x3ffe, mant = ~(r % 4);
+      break;
+    case 10: {  // the ends of the extended, double and float exponent ranges
+      static const int kEdges[] = {1 - 0x3fff, 0x3fff, -1022, 1023, -1074, -126, 127, -149, 63, 31, 15, 64, 32, 16};
+      int e = 0x3fff + kEdges[rnd() % (sizeof kEdges / sizeof kEdges[0])] + int(rnd() % 5) - 2;
+      exp = unsigned(e < 1 ? 1 : e > 0x7ffe ? 0x7ffe : e);
+      mant = kJ | (rnd() % 2 ? r : rnd() % 2 ? 0 : ~0ull);
+      break;
+    }
+    case 11: {  // a small integer
+      uint64_t n = rnd() % 101;
+      if (n == 0) {
+        exp = 0, mant = 0;
+        break;
+      }
+      unsigned msb = 63 - unsigned(__builtin_clzll(n));
+      exp = 0x3fff + msb, mant = n << (63 - msb);
+      break;
+    }
+    case 12: exp = 0x3fff - 126 + unsigned(rnd() % 254), mant = kJ | (r & 0x7fffff0000000000ull); break;  // float's
+    case 13: exp = 0x3fff - 1022 + unsigned(rnd() % 2046), mant = kJ | (r & 0x7ffffffffffff800ull); break;  // double's
+    default:                                                                  // a random normal
+      exp = rnd() % 2 ? 0x3fff - 64 + unsigned(rnd() % 128) : 1 + unsigned(rnd() % 0x7ffe);
+      mant = kJ | r;
+      break;
+  }
+  std::memcpy(st, &mant, 8);
+  unsigned se = sign << 15 | exp;
+  st[8] = uint8_t(se), st[9] = uint8_t(se >> 8);
+}
+
+// Float (32) and double (64) bit patterns: zeros, infinities, NaNs (the
+// default one among them), denormals, the ends of the normal range, values
+// near 1, small integers and random normals.
+uint64_t Generator::pick_ieee(unsigned bits) {
+  const unsigned mbits = bits == 32 ? 23 : 52, ebits = bits - 1 - mbits;
+  const uint64_t mmask = (1ull << mbits) - 1, emax = (1ull << ebits) - 1, bias = emax >> 1;
+  const uint64_t quiet = 1ull << (mbits - 1);
+  uint64_t sign = rnd() % 2, exp, mant, r = rnd();
+  switch (rnd() % 12) {
+    case 0: exp = 0, mant = 0; break;
+    case 1: exp = emax, mant = 0; break;
+    case 2: exp = emax, mant = quiet | (rnd() % 2 ? r & (quiet - 1) : 0); break;   // QNaN (the default when sign 1, payload 0)
+    case 3: exp = emax, mant = ((r & (quiet - 1)) >> (rnd() % (mbits - 1))) | 1; break;  // SNaN
+    case 4: exp = 0, mant = ((r & mmask) >> (rnd() % mbits)) | 1; break;           // denormal
+    case 5: exp = rnd() % 2 ? 1 : emax - 1, mant = rnd() % 2 ? 0 : rnd() % 2 ? mmask : r & mmask; break;
+    case 6: exp = bias - rnd() % 2, mant = exp == bias ? r % 4 : mmask - r % 4; break;  // near 1
+    case 7: {  // a small integer
+      uint64_t n = rnd() % 101;
+      if (n == 0) {
+        exp = 0, mant = 0;
+        break;
+      }
+      unsigned msb = 63 - unsigned(__builtin_clzll(n));
+      exp = bias + msb, mant = (n << (mbits - msb)) & mmask;
+      break;
+    }
+    case 8: return r & (bits == 32 ? 0xffffffffull : ~0ull);                  // any bits
+    default: exp = bias - 40 + rnd() % 80, mant = r & mmask; break;            // a random normal
+  }
+  return sign << (bits - 1) | exp << mbits | mant;
+}
+
+// The x87/SSE starting state. The x87 stack is usually a contiguous run of
+// 0-8 registers from TOP (sometimes random tags, sometimes MMX state: TOP 0,
+// all valid, exponents all ones); FCW has a random rounding control, a
+// precision control of 24, 53 or 64 bits (never the reserved 01) and
+// usually every exception masked; FSW has random condition codes and
+// usually no exception flag, rarely an unmasked one (pending: the first
+// waiting x87 or MMX instruction raises #MF). ES and B are what they must be
+// for the flags and masks, and FCW's reserved bits what FXRSTOR leaves
+// (bit 6 set, 13-15 clear), so that the host's FXRSTOR keeps the image as
+// it is. FOP, FIP and FDP are 0.
+void Generator::pick_fx(FxState& fx) {
+  fx = FxState{};
+  static const unsigned kPc[] = {3, 3, 2, 0};
+  unsigned masks = rnd() % 8 ? 0x3f : unsigned(rnd() & 0x3f);
+  unsigned rc = rnd() % 2 ? 0 : unsigned(rnd() % 4);
+  fx.fcw = uint16_t(masks | 0x40 | kPc[rnd() % 4] << 8 | rc << 10 | (rnd() % 16 == 0 ? 0x1000 : 0));
+  unsigned flags = 0;
+  switch (rnd() % 16) {
+    case 0: case 1: flags = unsigned(rnd()) & masks; break;  // flags that raise nothing
+    case 2: flags = unsigned(rnd() & 0x3f); break;
+    case 3:
+      if (rnd() % 4 == 0) {  // pending: one unmasked exception flagged
+        unsigned bit = 1u << (rnd() % 6);
+        fx.fcw = uint16_t(fx.fcw & ~bit);
+        flags = bit;
+      }
+      break;
+    default: break;
+  }
+  if ((flags & 1) && rnd() % 2) flags |= 0x40;  // a stack fault (SF with IE)
+  unsigned top = unsigned(rnd() % 8);
+  uint16_t fsw = uint16_t(flags | top << 11 | (rnd() & 0x4700));  // C0-C3
+  if (flags & ~fx.fcw & 0x3f) fsw |= 0x8080;  // ES and B
+  fx.fsw = fsw;
+  bool mmx = rnd() % 8 == 0;
+  if (mmx) {
+    fx.fsw = uint16_t(fx.fsw & ~0x3800);
+    fx.ftw = 0xff;
+  } else if (rnd() % 8 == 0) {
+    fx.ftw = uint8_t(rnd());
+  } else {
+    unsigned depth = unsigned(rnd() % 9);
+    for (unsigned i = 0; i < depth; ++i) fx.ftw = uint8_t(fx.ftw | 1u << ((top + i) & 7));
+  }
+  for (auto& st : fx.st) {
+    if (mmx) {
+      uint64_t v = pick_value();
+      std::memcpy(st, &v, 8);
+      st[8] = st[9] = 0xff;
+    } else {
+      pick_x87(st);
+    }
+  }
+  fx.mxcsr = 0x1f80 | uint32_t(rnd() & 0x3f);
+  fx.mxcsr_mask = 0xffff;
+  for (auto& x : fx.xmm)
+    for (size_t i = 0; i < 16; i += 8) {
+      uint64_t v = rnd() % 4 == 0 ? pick_ieee(64) : rnd() % 4 == 0 ? pick_ieee(32) | pick_ieee(32) << 32 : pick_value();
+      std::memcpy(&x[i], &v, 8);
+    }
 }
 
 bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& read_flags) {
@@ -197,6 +385,7 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
     char k = name[at + 1];
     if (k == 'V' || k == 'P') reg_vec = true;
     if (k == 'W' || k == 'Q' || k == 'U' || k == 'N') rm_vec = true;
+    if (name.compare(at + 1, 3, "STi") == 0) rm_vec = true;  // x87 ST(i): any of 0-7, REX.B ignored
   }
   auto pick_vec = [&] { return uint8_t(rnd() % 16); };
   bool mem = false;
@@ -263,7 +452,7 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   if (!decode_x86(b.data(), b.size(), DecodeMode::k64, d) || d.length != b.size()) return false;
   if (d.form != f) return false;
 
-  FlagUse use = flag_use(name, op);
+  FlagUse use = flag_use(name, op, x87_ie_unmasked_);
   if (rep) use.defines = 0;  // a REP CMPS/SCAS with a zero count sets no flag
   if (use.read & undefined_flags) return false;  // would read an undefined flag
   undefined_flags = (undefined_flags & ~use.defines) | use.undefined;
@@ -276,28 +465,43 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   return true;
 }
 
-Sequence Generator::next(unsigned max_len) {
+Sequence Generator::start() {
   Sequence s;
   for (int i = 0; i < 16; ++i) s.in.gpr[i] = pick_value();
   s.in.gpr[4] = kStackTop - 8 * (rnd() % 64);
   s.in.gpr[15] = kDataMid;
   s.in.rip = kCodeAddr;
   s.in.rflags = 0x202 | (rnd() & kAll) | (rnd() % 4 == 0 ? kDf : 0);
-  for (auto& x : s.in.xmm)
-    for (size_t i = 0; i < 16; i += 8) {
-      uint64_t v = pick_value();
-      std::memcpy(&x[i], &v, 8);
-    }
-  s.in.mxcsr = 0x1f80 | uint32_t(rnd() & 0x3f);
-  for (auto& x : s.in.mm) {
-    uint64_t v = pick_value();
-    std::memcpy(x, &v, 8);
-  }
+  pick_fx(s.in.fx);
+  x87_ie_unmasked_ = !(s.in.fx.fcw & 1);
+  // The data area: noise, the values of pick_value, and floating-point
+  // values of every width (80-bit ones 16-byte aligned, as FXSAVE and FNSAVE
+  // lay them out) for the memory operands of x87 and SSE forms.
   s.data.resize(kDataSize);
   for (size_t i = 0; i < kDataSize; i += 8) {
-    uint64_t v = rnd() % 4 == 0 ? pick_value() : rnd();
+    uint64_t v;
+    switch (rnd() % 8) {
+      case 0: case 1: v = pick_value(); break;
+      case 2: v = pick_ieee(64); break;
+      case 3: v = pick_ieee(32) | pick_ieee(32) << 32; break;
+      case 4:
+        if (i % 16 == 0) {
+          pick_x87(&s.data[i]);
+          v = rnd();
+          std::memcpy(&s.data[i + 10], &v, 6);
+          i += 8;
+          continue;
+        }
+        [[fallthrough]];
+      default: v = rnd(); break;
+    }
     std::memcpy(&s.data[i], &v, 8);
   }
+  return s;
+}
+
+Sequence Generator::next(unsigned max_len) {
+  Sequence s = start();
   unsigned len = 1 + unsigned(rnd() % max_len);
   uint64_t undefined = 0, read = 0;
   for (unsigned tries = 0; s.insns.size() < len && tries < len * 20; ++tries) {
@@ -307,9 +511,22 @@ Sequence Generator::next(unsigned max_len) {
   return s;
 }
 
+Sequence Generator::next_with(Form f) {
+  Sequence s = start();
+  uint64_t undefined = 0, read = 0;
+  Insn insn;
+  for (unsigned tries = 0; tries < 100; ++tries)
+    if (encode(f, insn, undefined, read)) {
+      s.insns.push_back(std::move(insn));
+      break;
+    }
+  return s;
+}
+
 std::string describe(const Sequence& s) {
   std::string out;
-  char buf[64];
+  char buf[96];
+  bool x87 = false;
   for (const Insn& i : s.insns) {
     std::string hex;
     for (uint8_t byte : i.bytes) {
@@ -317,6 +534,7 @@ std::string describe(const Sequence& s) {
       hex += buf;
     }
     out += "  " + std::string(form_name(i.form)) + ": " + hex + "\n";
+    x87 = x87 || uses_x87(i.form);
   }
   std::snprintf(buf, sizeof buf, "  rflags in 0x%llx\n", static_cast<unsigned long long>(s.in.rflags));
   out += buf;
@@ -324,6 +542,16 @@ std::string describe(const Sequence& s) {
     std::snprintf(buf, sizeof buf, "  %s=0x%llx", core::gpr_name(r), static_cast<unsigned long long>(s.in.gpr[r]));
     out += buf;
     if (r % 4 == 3) out += "\n";
+  }
+  // The x87 registers only when an instruction may use them, all eight then.
+  const FxState& fx = s.in.fx;
+  std::snprintf(buf, sizeof buf, "  mxcsr in 0x%x, x87 in ", fx.mxcsr);
+  out += buf;
+  if (x87) {
+    out += x87_text(fx, "\n    ", true) + "\n";
+  } else {
+    std::snprintf(buf, sizeof buf, "fcw 0x%04x fsw 0x%04x tags 0x%02x\n", fx.fcw, fx.fsw, fx.ftw);
+    out += buf;
   }
   return out;
 }

@@ -10,6 +10,8 @@
 
 #include "core/x86_cpu_state.h"
 #include "tcg-llvm/decoder/x86_decoder.h"
+#include "tcg-llvm/decoder/x86_form_info.h"
+#include "tcg-llvm/interp/form_binding.h"
 #include "tests/difftest/difftest.h"
 
 using namespace rwd;
@@ -161,7 +163,7 @@ BOOST_AUTO_TEST_CASE(pinned_findings_with_vector_state) {
     // maskmovdqu %xmm5, %xmm13 at RDI two bytes before the end of the data area.
     Sequence s = one({0x66, 0x41, 0x0f, 0xf7, 0xed}, tcg::Form::MASKMOVDQU_Vdq_Udq);
     s.in.gpr[core::kRdi] = kDataAddr + kDataSize - 2;
-    std::memset(s.in.xmm[13], 0xff, 16);
+    std::memset(s.in.fx.xmm[13], 0xff, 16);
     Outcome n = native.run(s), r = run_interpreter(s);
     BOOST_TEST(n.vector == 14);
     BOOST_TEST(n.cr2 == kDataAddr + kDataSize);
@@ -180,4 +182,154 @@ BOOST_AUTO_TEST_CASE(pinned_findings_with_vector_state) {
     BOOST_TEST(n.vector == 16);
     BOOST_TEST(compare(s, n, r) == "", compare(s, n, r));
   }
+}
+
+// The x87/SSE state plumbing, on the generator's random starting states:
+// an empty sequence (INT3 alone) gives back on the host exactly the image it
+// was loaded from (the generator draws only images FXRSTOR keeps as they
+// are) and the same as the interpreter; FWAIT and an MMX instruction agree
+// too, #MF (vector 16) exactly when an unmasked x87 exception is pending.
+// Then compare() itself: it sees a difference in a non-empty register and
+// ignores one in an empty register.
+BOOST_AUTO_TEST_CASE(x87_and_sse_state_reach_both_sides) {
+  Generator gen(4242);
+  NativeRunner native;
+  unsigned pending = 0, tops = 0, classes = 0, cases = 0;
+  for (unsigned i = 0; i < 2000; ++i) {
+    Sequence s = gen.next(1);
+    s.insns.clear();
+    const FxState& in = s.in.fx;
+    Outcome n = native.run(s), r = run_interpreter(s);
+    BOOST_REQUIRE_MESSAGE(n.ran && r.ran, n.problem << r.problem);
+    BOOST_TEST(n.vector == 3);
+    const FxState& out = n.regs.fx;
+    bool same = in.fcw == out.fcw && in.fsw == out.fsw && in.ftw == out.ftw && in.mxcsr == out.mxcsr &&
+                std::memcmp(in.xmm, out.xmm, sizeof in.xmm) == 0;
+    for (unsigned k = 0; k < 8; ++k) same = same && std::memcmp(in.st[k], out.st[k], 10) == 0;
+    BOOST_TEST(same, "state " << i << ": the host loaded " << x87_text(in, " ", true) << " and gave back "
+                              << x87_text(out, " ", true));
+    BOOST_TEST(compare(s, n, r) == "", "state " << i << ": " << compare(s, n, r));
+    bool is_pending = in.fsw & ~in.fcw & 0x3f;
+    pending += is_pending;
+    tops |= 1u << in.top();
+    for (unsigned k = 0; k < 8; ++k) {
+      const uint8_t* st = in.phys(k);
+      unsigned exp = (st[8] | st[9] << 8) & 0x7fff;
+      uint64_t mant;
+      std::memcpy(&mant, st, 8);
+      // Classes: zero, denormal, pseudo-denormal, unnormal, normal, infinity, NaN, pseudo-NaN/-infinity.
+      unsigned c = exp == 0 ? (mant == 0 ? 0 : mant >> 63 ? 2 : 1)
+                   : exp == 0x7fff ? (!(mant >> 63) ? 7 : mant << 1 ? 6 : 5)
+                                   : (mant >> 63 ? 4 : 3);
+      if (in.valid(k)) classes |= 1u << c;
+    }
+    // FWAIT, then paddb %mm1, %mm0 and EMMS (MMX state, or #MF).
+    for (const Insn& insn : {Insn{tcg::Form::FWAIT, {0x9b}}, Insn{tcg::Form::PADDB_Pq_Qq, {0x0f, 0xfc, 0xc1}}}) {
+      s.insns = {insn};
+      n = native.run(s), r = run_interpreter(s);
+      BOOST_TEST(n.vector == (is_pending ? 16 : 3));
+      BOOST_TEST(compare(s, n, r) == "", "state " << i << ", " << tcg::form_name(insn.form) << ": " << compare(s, n, r));
+      ++cases;
+    }
+    if (i == 0) {
+      // compare() on the empty sequence's outcomes, one register changed.
+      s.insns.clear();
+      n = native.run(s), r = run_interpreter(s);
+      for (unsigned k = 0; k < 8; ++k) {
+        Outcome changed = r;
+        changed.regs.fx.phys(k)[9] ^= 0x80;  // the sign
+        std::string why = compare(s, n, changed);
+        if (in.valid(k)) BOOST_TEST(why.find("R" + std::to_string(k) + ": native") != std::string::npos, why);
+        else BOOST_TEST(why == "");
+      }
+    }
+  }
+  BOOST_TEST_MESSAGE("x87 states: " << pending << " of 2000 with an exception pending, " << cases << " runs");
+  BOOST_TEST(pending >= 10u);
+  BOOST_TEST(tops == 0xffu);
+  BOOST_TEST(classes == 0xffu);
+}
+
+// How the host reports the two floating-point exceptions: x87 #MF as
+// SIGFPE with trap number 16, SSE #XM as SIGFPE with 19 (a DIVSS by zero
+// with ZM clear). DIVSS is compared with the interpreter once it has semantics.
+BOOST_AUTO_TEST_CASE(fp_exceptions_come_back_with_their_vectors) {
+  NativeRunner native;
+  Sequence s = one({0xf3, 0x0f, 0x5e, 0xc1}, tcg::Form::DIVSS_Vss_Wss);  // divss %xmm1, %xmm0
+  s.in.fx.mxcsr = 0x1f80 & ~0x200u;                                      // ZM clear
+  const float one_f = 1.0f, zero_f = 0.0f;
+  std::memcpy(s.in.fx.xmm[0], &one_f, 4);
+  std::memcpy(s.in.fx.xmm[1], &zero_f, 4);
+  Outcome n = native.run(s);
+  BOOST_REQUIRE(n.ran);
+  BOOST_TEST(n.vector == 19);
+  BOOST_TEST(n.regs.rip == kCodeAddr);
+  BOOST_TEST((n.regs.fx.mxcsr & 4u) != 0u);  // ZE flagged
+  if (tcg::form_has_semantics(tcg::Form::DIVSS_Vss_Wss)) {
+    Outcome r = run_interpreter(s);
+    BOOST_TEST(compare(s, n, r) == "", compare(s, n, r));
+  }
+  // fwait with ZE flagged and unmasked.
+  Sequence t = one({0x9b}, tcg::Form::FWAIT);
+  t.in.fx.fcw = 0x37b;
+  t.in.fx.fsw = uint16_t((t.in.fx.fsw & 0x7f00) | 0x8084);
+  n = native.run(t);
+  Outcome r = run_interpreter(t);
+  BOOST_TEST(n.vector == 16);
+  BOOST_TEST(compare(t, n, r) == "", compare(t, n, r));
+}
+
+// The generator encodes every x87 form of the table (D8-DF; drawn once it
+// has semantics): register forms with mod 3 and every ST(i) reachable,
+// memory forms as [R15 + disp] inside the data area; FCMOVcc reads its
+// condition's flags and FCOMI/FUCOMI(P) define all six. Each instance runs
+// on the host to INT3, or to #MF when the state has an exception pending.
+BOOST_AUTO_TEST_CASE(the_generator_encodes_x87_forms) {
+  Generator gen(99);
+  NativeRunner native;
+  const uint64_t kCf = 1, kPf = 4, kZf = 0x40, kAll = 0x8d5;
+  unsigned forms = 0;
+  for (size_t i = 0; i < size_t(tcg::Form::kCount); ++i) {
+    tcg::Form f = tcg::Form(i);
+    const tcg::FormInfo& info = tcg::form_info(f);
+    if (info.map != tcg::x86_col::M1 || info.opcode < 0xd8 || info.opcode > 0xdf) continue;
+    ++forms;
+    std::string name = info.name;
+    unsigned sti = 0;
+    for (int round = 0; round < 100; ++round) {
+      Sequence s = gen.next_with(f);
+      BOOST_REQUIRE_MESSAGE(s.insns.size() == 1, name << " was not encoded");
+      const Insn& insn = s.insns[0];
+      tcg::DecodedInsn d{};
+      BOOST_REQUIRE(tcg::decode_x86(insn.bytes.data(), insn.bytes.size(), tcg::DecodeMode::k64, d));
+      BOOST_TEST((d.form == f), name);
+      if (info.modc == tcg::x86_col::Mem) {
+        BOOST_TEST(d.mod != 3, name);
+        BOOST_TEST(d.base == 15, name);
+        BOOST_TEST(d.index == tcg::kNoReg, name);
+      } else {
+        BOOST_TEST(d.mod == 3, name);
+        sti |= 1u << (d.rm & 7);
+      }
+      std::string m = name.substr(0, name.find('_'));
+      uint64_t want_read = 0;
+      if (m == "FCMOVB" || m == "FCMOVNB") want_read = kCf;
+      if (m == "FCMOVE" || m == "FCMOVNE") want_read = kZf;
+      if (m == "FCMOVBE" || m == "FCMOVNBE") want_read = kCf | kZf;
+      if (m == "FCMOVU" || m == "FCMOVNU") want_read = kPf;
+      BOOST_TEST(insn.flags_read == want_read, name);
+      bool fcomi = m == "FCOMI" || m == "FCOMIP" || m == "FUCOMI" || m == "FUCOMIP";
+      BOOST_TEST(insn.flags_defined == (fcomi && (s.in.fx.fcw & 1) ? kAll : 0), name);
+      BOOST_TEST(insn.flags_undefined == 0u, name);
+      Outcome n = native.run(s);
+      BOOST_REQUIRE(n.ran);
+      // The non-waiting forms run whatever is pending; an exception the
+      // instruction raises itself waits for the next x87 instruction.
+      bool waits = m != "FNINIT" && m != "FNCLEX" && m != "FNSTCW" && m != "FNSTSW" && m != "FNSTENV" && m != "FNSAVE";
+      bool pending = s.in.fx.fsw & ~s.in.fx.fcw & 0x3f;
+      BOOST_TEST(n.vector == (pending && waits ? 16 : 3), name << ": vector " << int(n.vector));
+    }
+    if (info.modc != tcg::x86_col::Mem && !tcg::x86_col::modrm_is_exact(info.modrm)) BOOST_TEST(sti == 0xffu, name << ": ST(i) reached " << sti);
+  }
+  BOOST_TEST(forms > 100u);
 }

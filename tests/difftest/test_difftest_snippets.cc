@@ -95,3 +95,68 @@ BOOST_AUTO_TEST_CASE(string_instructions) {
 BOOST_AUTO_TEST_CASE(flag_instructions) {
   diff("flags", "stc\n cmc\n setc %al\n clc\n setc %ah\n sahf\n lahf\n add %rbx, %rcx\n pushf\n pop %rdx\n", fl::kArith);
 }
+
+// x87 programs: each starts from FNINIT (or a control word it loads) and
+// leaves its results in registers, the status word (FNSTSW AX) and the data
+// area, so the comparison sees them. Operands come from the random data area.
+BOOST_AUTO_TEST_CASE(x87_constants_in_every_rounding_mode) {
+  for (int rc = 0; rc < 4; ++rc) {
+    std::string cw = std::to_string(0x037f | rc << 10);
+    diff("constants", "fninit\n movw $" + cw + ", 0x1800000\n fldcw 0x1800000\n fldpi\n fldl2e\n fldl2t\n fldlg2\n"
+                      "fldln2\n fld1\n fldz\n mov $0x1800100, %r8\n fstpt (%r8)\n fstpt 10(%r8)\n fstpt 20(%r8)\n"
+                      "fstpt 30(%r8)\n fstpt 40(%r8)\n fstpt 50(%r8)\n fstpt 60(%r8)\n fnstsw %ax\n", 0, 4);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(x87_arithmetic_under_each_precision_and_rounding) {
+  for (int pc : {0, 2, 3})
+    for (int rc = 0; rc < 4; ++rc) {
+      std::string cw = std::to_string(0x003f | pc << 8 | rc << 10);
+      diff("arith", "fninit\n movw $" + cw + ", 0x1800000\n fldcw 0x1800000\n mov $0x1800040, %r8\n"
+                    "fildq (%r8)\n fildl 8(%r8)\n fdivr %st(1), %st\n fld %st(0)\n fmul %st(0), %st\n fsqrt\n"
+                    "fadds 16(%r8)\n fsubl 24(%r8)\n fmull 32(%r8)\n fdivs 40(%r8)\n fxch %st(2)\n fsubrp\n"
+                    "faddp\n fstl 48(%r8)\n fsts 56(%r8)\n fistpll 64(%r8)\n fnstsw %ax\n", 0, 10);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(x87_partial_remainder_loop) {
+  diff("fprem", "fninit\n mov $0x1800040, %r8\n movl $0x3f800001, (%r8)\n flds (%r8)\n fldt 16(%r8)\n"
+                "fabs\n1: fprem\n fnstsw %ax\n test $4, %ah\n jnz 1b\n fstpt 32(%r8)\n fldt 48(%r8)\n"
+                "fldt 64(%r8)\n2: fprem1\n fnstsw %ax\n test $4, %ah\n jnz 2b\n fnstsw %ax\n", 0, 20);
+}
+
+BOOST_AUTO_TEST_CASE(x87_integer_and_bcd_conversions) {
+  for (int rc = 0; rc < 4; ++rc) {
+    std::string cw = std::to_string(0x037f | rc << 10);
+    diff("fist/fbstp", "fninit\n movw $" + cw + ", 0x1800000\n fldcw 0x1800000\n mov $0x1800040, %r8\n"
+                       "fldl (%r8)\n fld %st(0)\n fistps 8(%r8)\n fld %st(0)\n fistpl 12(%r8)\n fld %st(0)\n"
+                       "fisttpl 16(%r8)\n fld %st(0)\n fisttpll 24(%r8)\n fld %st(0)\n frndint\n fstpt 32(%r8)\n"
+                       "fildll 48(%r8)\n fbstp 64(%r8)\n fbld 64(%r8)\n fistpll 80(%r8)\n filds 96(%r8)\n"
+                       "fimull 100(%r8)\n fidivrs 104(%r8)\n ficompl 108(%r8)\n fnstsw %ax\n", 0, 10);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(x87_compares_and_branches) {
+  diff("fcomi", "fninit\n mov $0x1800040, %r8\n fldl (%r8)\n fldl 8(%r8)\n fcomi %st(1), %st\n jb 1f\n"
+                "inc %rbx\n1: fucomi %st(1), %st\n jp 2f\n inc %rcx\n2: fcom %st(1)\n fnstsw %ax\n sahf\n ja 3f\n"
+                "inc %rdx\n3: ftst\n fxam\n fnstsw %ax\n fucompp\n fnstsw %ax\n", fl::kCf | fl::kZf | fl::kPf, 20);
+  diff("fcmov", "fninit\n mov $0x1800040, %r8\n fldl (%r8)\n fldl 8(%r8)\n cmp %rax, %rbx\n fcmovb %st(1), %st\n"
+                "fcmovnbe %st(1), %st\n fcmovu %st(1), %st\n fstpl 16(%r8)\n fnstsw %ax\n", 0, 20);
+}
+
+BOOST_AUTO_TEST_CASE(x87_environment_and_state_images) {
+  diff("fnsave/frstor", "fninit\n mov $0x1800040, %r8\n fldl (%r8)\n fldt 8(%r8)\n fldpi\n fnsave 32(%r8)\n"
+                        "fld1\n frstor 32(%r8)\n fnstenv 160(%r8)\n fldenv 160(%r8)\n fxch\n data16 fnstenv 200(%r8)\n"
+                        "fstpt 220(%r8)\n data16 fnsave 240(%r8)\n data16 frstor 240(%r8)\n fnstsw %ax\n", 0, 10);
+  diff("fxtract/fscale", "fninit\n mov $0x1800040, %r8\n fldl (%r8)\n fxtract\n fstpt 16(%r8)\n fstpt 32(%r8)\n"
+                         "fildl 48(%r8)\n fldl 56(%r8)\n fscale\n fstpt 64(%r8)\n fnstsw %ax\n", 0, 10);
+}
+
+BOOST_AUTO_TEST_CASE(x87_unmasked_exceptions_reach_the_next_waiting_instruction) {
+  // Unmasks zero-divide, divides by zero (the flag and ES set, no fault
+  // yet), reads the status, then FWAIT takes #MF.
+  diff("#MF", "fninit\n movw $0x037b, 0x1800000\n fldcw 0x1800000\n fld1\n fldz\n fdivrp\n fnstsw %ax\n"
+              "mov %eax, %ebx\n fwait\n inc %rcx\n", 0, 4);
+  diff("fnclex", "fninit\n movw $0x0372, 0x1800000\n fldcw 0x1800000\n fld1\n fldz\n fdivrp\n fnclex\n"
+                 "fld1\n fnstsw %ax\n", 0, 4);
+}
