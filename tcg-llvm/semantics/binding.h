@@ -15,11 +15,15 @@
 #include "tcg-llvm/semantics/shift.h"
 #include "tcg-llvm/semantics/simd_int.h"
 #include "tcg-llvm/semantics/simd_move.h"
+#include "tcg-llvm/semantics/simd_string.h"
+#include "tcg-llvm/semantics/sse_fp.h"
 #include "tcg-llvm/semantics/stack.h"
 #include "tcg-llvm/semantics/string.h"
 #include "tcg-llvm/semantics/system.h"
+#include "tcg-llvm/semantics/xsave.h"
 #include "tcg-llvm/semantics/x87_arith.h"
 #include "tcg-llvm/semantics/x87_control.h"
+#include "tcg-llvm/semantics/x87_transcendental.h"
 
 namespace rwd::tcg {
 
@@ -102,6 +106,43 @@ template <unsigned L> struct Bv {
 };
 template <unsigned From, unsigned To, bool Signed> struct Pmx {
   template <bool M> using E = PMovX<From, To, Signed, M>;
+};
+
+template <SseOp Op, unsigned L, bool Packed> struct Fa {
+  template <bool M> using E = SseArith<Op, L, Packed, M>;
+};
+template <SsePairKind K, unsigned L> struct Pr {
+  template <bool M> using E = SsePairs<K, L, M>;
+};
+template <unsigned L, bool Packed> struct FCmp {
+  template <bool M> using E = SseCmp<L, Packed, M>;
+};
+template <unsigned L, bool Quiet> struct Comi {
+  template <bool M> using E = SseComi<L, Quiet, M>;
+};
+template <CvtKind K> struct Cv {
+  template <bool M> using E = SseConvert<K, M>;
+};
+template <CvtMmxKind K> struct CvM {
+  template <bool M> using E = SseConvertMmx<K, M>;
+};
+template <unsigned L, bool Packed> struct Rnd {
+  template <bool M> using E = SseRound<L, Packed, M>;
+};
+template <bool Sqrt, bool Packed> struct Apx {
+  template <bool M> using E = SseApprox<Sqrt, Packed, M>;
+};
+template <unsigned L> struct Dpp {
+  template <bool M> using E = SseDot<L, M>;
+};
+template <bool Explicit, bool Index> struct Pcs {
+  template <bool M> using E = StringCompare<Explicit, Index, M>;
+};
+template <unsigned L> struct CvIS {
+  template <unsigned N, bool M> using E = CvtIntToScalar<L, N, M>;
+};
+template <unsigned L, bool Truncate> struct CvSI {
+  template <unsigned N, bool M> using E = CvtScalarToInt<L, N, Truncate, M>;
 };
 
 // What a form without semantics does: warn (once per form) and raise #UD.

@@ -3,16 +3,21 @@
 // guests take their Intel paths (SYSCALL in 64-bit mode, Intel near-branch
 // operand size); family 6 model 0x3a-like signature.
 //
-//   leaf 0          max basic leaf 7, vendor
+//   leaf 0          max basic leaf 0xd, vendor
 //   leaf 1          EAX signature 0x000306a9; EBX: CLFLUSH size 8, 1 logical CPU;
-//                   ECX: CX16(13) MOVBE(22) POPCNT(23) RDRAND(30);
+//                   ECX: SSE3(0) SSSE3(9) CX16(13) SSE4.1(19) SSE4.2(20)
+//                   MOVBE(22) POPCNT(23) XSAVE(26) OSXSAVE(27, = CR4.OSXSAVE)
+//                   RDRAND(30);
 //                   EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
-//                   PGE(13) CMOV(15) PAT(16) PSE36(17)
+//                   PGE(13) CMOV(15) PAT(16) PSE36(17) MMX(23) FXSR(24)
+//                   SSE(25) SSE2(26)
 //   leaf 7.0        EBX: RDSEED(18); ECX: RDPID(22); other subleaves zero
 //                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD;
-//                   no x87, MMX, SSE..SSE4.2 or FXSR yet: their integer and
-//                   data-movement forms have semantics, their floating-point
-//                   forms not, and a feature is reported only when whole)
+//                   no x87 FPU bit yet: its transcendental forms and FERR#
+//                   are not done, and a feature is reported only when whole)
+//   leaf 0xd        XSAVE: components x87 and SSE (EAX 3); EBX the area size for
+//                   the current XCR0, ECX for all (576); subleaf 1 EAX: XSAVEOPT(0)
+//   leaves 8-0xc    zero
 //   0x80000000      max extended leaf 0x80000008
 //   0x80000001      ECX: LAHF/SAHF in 64-bit(0) ABM/LZCNT(5);
 //                   EDX: SYSCALL(11) NX(20) LM(29)
@@ -34,16 +39,23 @@ inline constexpr uint32_t pack4(char a, char b, char c, char d) {
          uint32_t(uint8_t(d)) << 24;
 }
 
-inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf) {
+// cr4: CPUID.1:ECX.OSXSAVE reflects CR4.OSXSAVE.
+inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0) {
   switch (leaf) {
-    case 0: return {7, pack4('G', 'e', 'n', 'u'), pack4('n', 't', 'e', 'l'), pack4('i', 'n', 'e', 'I')};
+    case 0: return {0xd, pack4('G', 'e', 'n', 'u'), pack4('n', 't', 'e', 'l'), pack4('i', 'n', 'e', 'I')};
     case 1:
-      return {0x000306a9, 0x00010800, (1u << 13) | (1u << 22) | (1u << 23) | (1u << 30),
+      return {0x000306a9, 0x00010800,
+              (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | (1u << 26) |
+                  ((cr4 >> 18 & 1) ? 1u << 27 : 0u) | (1u << 30),
               (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) |
-                  (1u << 15) | (1u << 16) | (1u << 17)};
+                  (1u << 15) | (1u << 16) | (1u << 17) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26)};
     case 7:
       if (subleaf != 0) return {0, 0, 0, 0};
       return {0, 1u << 18, 1u << 22, 0};
+    case 0xd:
+      if (subleaf == 0) return {0x3, 576, 576, 0};  // x87 and SSE live in the legacy region: 576 bytes either way
+      if (subleaf == 1) return {1, 0, 0, 0};
+      return {0, 0, 0, 0};
     case 0x80000000: return {0x80000008, 0, 0, 0};
     case 0x80000001: return {0, 0, (1u << 0) | (1u << 5), (1u << 11) | (1u << 20) | (1u << 29)};
     case 0x80000002: return {pack4('r', 'e', 'w', 'i'), pack4('n', 'd', ' ', 'v'), pack4('i', 'r', 't', 'u'), pack4('a', 'l', ' ', 'C')};

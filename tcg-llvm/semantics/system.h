@@ -182,7 +182,7 @@ template <class M> inline bool write_cr(M& m, unsigned n, uint64_t v) {
     case 4: {
       constexpr uint64_t kSupported = core::cr4::kVme | core::cr4::kPvi | core::cr4::kTsd |
           core::cr4::kDe | core::cr4::kPse | core::cr4::kPae | core::cr4::kMce | core::cr4::kPge |
-          core::cr4::kPce | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt | core::cr4::kFsgsbase;
+          core::cr4::kPce | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt | core::cr4::kFsgsbase | core::cr4::kOsxsave;
       if (v & ~kSupported) return fail(m, vec::kGp, 0);
       if (s.long_mode_active() && !(v & core::cr4::kPae)) return fail(m, vec::kGp, 0);
       s.cr4 = v;
@@ -376,7 +376,7 @@ template <bool P> struct Rdtsc {
 };
 struct Cpuid {
   template <class M> static Status run(M& m, const DecodedInsn&) {
-    CpuidResult r = cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]));
+    CpuidResult r = cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]), m.s.cr4);
     m.s.gpr[core::kRax] = r.eax;
     m.s.gpr[core::kRbx] = r.ebx;
     m.s.gpr[core::kRcx] = r.ecx;

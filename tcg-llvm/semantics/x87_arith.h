@@ -565,7 +565,7 @@ template <bool Ieee> struct X87Remainder {
       r = fp::default_nan();
     } else if (a.cls == fp::Class::kZero || b.cls == fp::Class::kInf) {
       if (a.denormal || b.denormal) e.flags |= fp::exc::kDenormal;
-      r = a;
+      r = x87_suppressed(e) ? a : fp::round_value(e, fp::kExtended, a);  // a tiny dividend underflows
       cc = 0;  // a complete remainder with quotient 0
     } else if ((a.denormal || b.denormal) && e.stop_on(fp::exc::kDenormal)) {
       r = a;  // unmasked: nothing computed

@@ -143,7 +143,10 @@ Outcome run_interpreter(const Sequence& seq) {
   namespace cr0 = core::cr0;
   s.cr0 = cr0::kPe | cr0::kMp | cr0::kEt | cr0::kNe | cr0::kWp | cr0::kAm | cr0::kPg;
   s.cr3 = kPml4;
-  s.cr4 = core::cr4::kPae | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt;
+  // As Linux runs a process: XSAVE enabled, with (of the host's components)
+  // the x87 and SSE ones rewind has.
+  s.cr4 = core::cr4::kPae | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt | core::cr4::kOsxsave;
+  s.xcr0 = 0x3;
   s.efer = core::efer::kLme | core::efer::kLma | core::efer::kNxe | core::efer::kSce;
   s.gdtr = {kHigh + kGdt, 0x4f};
   s.idtr = {kHigh + kIdt, 32 * 16 - 1};

@@ -8,6 +8,9 @@
 
 #include "tests/difftest/difftest.h"
 
+#include <cmath>
+#include <cstring>
+
 using namespace rwd;
 using namespace rwd::difftest;
 namespace fl = core::rflags;
@@ -159,4 +162,70 @@ BOOST_AUTO_TEST_CASE(x87_unmasked_exceptions_reach_the_next_waiting_instruction)
               "mov %eax, %ebx\n fwait\n inc %rcx\n", 0, 4);
   diff("fnclex", "fninit\n movw $0x0372, 0x1800000\n fldcw 0x1800000\n fld1\n fldz\n fdivrp\n fnclex\n"
                  "fld1\n fnstsw %ax\n", 0, 4);
+}
+
+// RCPPS and RSQRTPS are bounded, not defined, by the SDM (relative error at
+// most 1.5 * 2^-12), and vendors' tables differ: the host CPU and rewind
+// must both stay within the bound of the exact value (computed here in
+// double precision), and agree exactly on zeros, infinities and NaNs.
+BOOST_AUTO_TEST_CASE(reciprocal_approximations_within_the_sdm_bound) {
+  std::vector<uint8_t> code = tcg::test::assemble(".code64\n rcpps %xmm0, %xmm1\n rsqrtps %xmm0, %xmm2\n"
+                                                  " rcpss %xmm3, %xmm4\n rsqrtss %xmm3, %xmm5\n", kCodeAddr);
+  static NativeRunner native;
+  Generator gen(99);
+  uint64_t state = 12345;
+  auto next = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
+  int checked = 0;
+  for (int round = 0; round < 500; ++round) {
+    Sequence s = gen.next(1);
+    s.insns = {Insn{tcg::Form::kInvalid, code, 0, 0, 0}};
+    s.in.fx.mxcsr = 0x1f80;
+    for (int r : {0, 3})
+      for (int l = 0; l < 4; ++l) {
+        uint32_t x = uint32_t(next() >> 32);
+        if (l == 0 && round % 8 == 0) x = uint32_t(next() % 4) * 0x7f800000u / 3;  // zeros, infinities, NaNs
+        std::memcpy(s.in.fx.xmm[r] + 4 * l, &x, 4);
+      }
+    Outcome n = native.run(s), w = run_interpreter(s);
+    BOOST_REQUIRE(n.ran && w.ran);
+    BOOST_REQUIRE_EQUAL(int(n.vector), int(w.vector));
+    for (int reg : {1, 2, 4, 5}) {
+      const int src = reg <= 2 ? 0 : 3;
+      for (int l = 0; l < (reg <= 2 ? 4 : 1); ++l) {
+        uint32_t xb, nb, wb;
+        std::memcpy(&xb, s.in.fx.xmm[src] + 4 * l, 4);
+        std::memcpy(&nb, n.regs.fx.xmm[reg] + 4 * l, 4);
+        std::memcpy(&wb, w.regs.fx.xmm[reg] + 4 * l, 4);
+        float x, nf, wf;
+        std::memcpy(&x, &xb, 4);
+        std::memcpy(&nf, &nb, 4);
+        std::memcpy(&wf, &wb, 4);
+        const bool sqrt = reg == 2 || reg == 5;
+        const double exact = sqrt ? 1.0 / std::sqrt(double(x)) : 1.0 / double(x);
+        if (std::isfinite(exact) && std::fabs(exact) >= 0x1p-126 && std::fabs(exact) < 0x1p127 &&
+            std::fpclassify(x) == FP_NORMAL) {
+          BOOST_TEST(std::fabs(nf - exact) <= 0x1.8p-12 * std::fabs(exact), "host " << nf << " for " << x);
+          BOOST_TEST(std::fabs(wf - exact) <= 0x1.8p-12 * std::fabs(exact), "rewind " << wf << " for " << x);
+          ++checked;
+        } else {
+          BOOST_TEST(nb == wb, std::hex << "x " << xb << " host " << nb << " rewind " << wb << (sqrt ? " rsqrt" : " rcp"));
+        }
+      }
+    }
+    BOOST_TEST(n.regs.fx.mxcsr == w.regs.fx.mxcsr);
+  }
+  BOOST_TEST(checked > 1500);
+}
+
+// XSAVE/XSAVEOPT/XRSTOR for the x87 and SSE components (EDX:EAX = 3, the
+// part of the host's XCR0 rewind has), 64-byte aligned in the data area.
+// The stored MXCSR_MASK is overwritten: the host's (AMD) has bit 17.
+BOOST_AUTO_TEST_CASE(xsave_images_of_the_x87_and_sse_components) {
+  diff("xsave", "mov $3, %eax\n xor %edx, %edx\n mov $0x1800400, %r8\n movq $0, 512(%r8)\n movq $0, 520(%r8)\n"
+                "xsave (%r8)\n movl $0, 28(%r8)\n xsave64 0x240(%r8)\n movl $0, 0x25c(%r8)\n mov $2, %eax\n"
+                "xsaveopt 0x480(%r8)\n movl $0, 0x49c(%r8)\n fldpi\n mov $3, %eax\n xrstor (%r8)\n fnstsw %ax\n", 0, 20);
+  diff("xrstor init", "mov $0x1800400, %r8\n mov $3, %eax\n xor %edx, %edx\n xsave (%r8)\n movl $0, 28(%r8)\n"
+                      "andq $-3, 512(%r8)\n xrstor (%r8)\n movq $0, 512(%r8)\n mov $1, %eax\n xrstor (%r8)\n"
+                      "xsave 0x240(%r8)\n movl $0, 0x25c(%r8)\n", 0, 20);
+  diff("xgetbv", "xor %ecx, %ecx\n xgetbv\n and $3, %eax\n xor %edx, %edx\n", 0, 2);
 }

@@ -299,11 +299,13 @@ BOOST_AUTO_TEST_CASE(sse_and_x87) {
   d = dec(k64, {0x66, 0x0f, 0x3a, 0x0f, 0xc1, 0x08});  // palignr xmm0, xmm1, 8
   BOOST_TEST((d.form == Form::PALIGNR_Vdq_Wdq_Ib));
   BOOST_TEST(d.length == 6);
-  d = dec(k64, {0x66, 0x0f, 0x3a, 0x63, 0xc1, 0x00});  // pcmpistri: no row, still decoded
+  d = dec(k64, {0x66, 0x0f, 0x3a, 0x63, 0xc1, 0x00});  // pcmpistri xmm0, xmm1, 0
+  BOOST_TEST((d.form == Form::PCMPISTRI_Vdq_Wdq_Ib));
+  d = dec(k64, {0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00});  // pclmulqdq (beyond x86-64-v2): no row, still decoded
   BOOST_TEST((d.form == Form::UNNAMED_LEGACY));
   BOOST_TEST((d.map == OpcodeMap::k0F3A));
   BOOST_TEST(d.length == 6);
-  BOOST_TEST(describe_encoding(d) == "66 0F 3A 0x63 /r (ModRM 0xC1)");
+  BOOST_TEST(describe_encoding(d) == "66 0F 3A 0x44 /r (ModRM 0xC1)");
   d = dec(k32, {0x0f, 0x0f, 0xc1, 0x9e});  // pfadd mm0, mm1
   BOOST_TEST((d.form == Form::THREEDNOW_Pq_Qq));
   BOOST_TEST(d.opcode == 0x9e);
