@@ -67,7 +67,7 @@ bool Machine::cpu_has_pending_wakeup() const {
 }
 
 CpuEnvironment Machine::cpu_environment() {
-  return CpuEnvironment{&memory_, &io_, interrupt_controller_, &run_control_, &dirty_log_, entropy_};
+  return CpuEnvironment{&memory_, &io_, interrupt_controller_, &run_control_, &dirty_log_, entropy_, fpu_error_};
 }
 
 void Machine::register_state(std::string name, Snapshottable* owner) {

@@ -67,6 +67,8 @@ class Machine {
   void set_interrupt_controller(InterruptController* controller) { interrupt_controller_ = controller; }
   // Where RDRAND's values come from (set before the vCPU is attached).
   void set_entropy(EntropySource* entropy) { entropy_ = entropy; }
+  // Where the CPU's FERR# output goes (the board's IRQ 13 latch).
+  void set_fpu_error_line(IrqLine line) { fpu_error_ = line; }
 
   // The vCPU's interrupt pins as the board sees them: the board wires the
   // interrupt controller's output here; levels are remembered (so the main loop
@@ -111,6 +113,7 @@ class Machine {
   std::unique_ptr<Vcpu> vcpu_;
   InputPoller poll_inputs_;
   EntropySource* entropy_ = nullptr;
+  IrqLine fpu_error_;
   std::function<uint64_t()> next_stop_icount_;
 };
 

@@ -23,6 +23,7 @@ struct CpuEnvironment {
   RunControl* run_control = nullptr;
   DirtyLog* dirty_log = nullptr;            // RAM pages the vCPU writes are marked here
   EntropySource* entropy = nullptr;         // RDRAND/RDSEED (none: they report no value)
+  IrqLine fpu_error;                        // FERR#: an x87 error with CR0.NE clear (the board's IRQ 13)
 };
 
 enum class VcpuExit : uint8_t {

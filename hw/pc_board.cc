@@ -117,6 +117,7 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   map_io("port-a", I8042Controller::kPortA, 1, &i8042_->port_a_ops());
   map_io("rtc", Mc146818Rtc::kBase, 2, rtc_.get());
   map_io("post", 0x80, 1, &post_port_);
+  map_io("fpu-error", FpuErrorLatch::kPort, 1, &fpu_error_);
   map_io("com1", Uart16550::kCom1Base, 8, com1_.get());
   for (size_t i = 0; i < exits.size(); ++i) {
     map_io("isa-debug-exit@" + hex(exits[i].iobase), exits[i].iobase, exits[i].iosize, debug_exits_[i].get(),
@@ -129,10 +130,12 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
 
   pic_.connect_output(core::IrqLine(&machine.cpu_pins(), core::kCpuPinIntr));
   machine.set_interrupt_controller(&pic_);
+  machine.set_fpu_error_line(core::IrqLine(&fpu_error_, 0));
 }
 
 PcBoard::~PcBoard() {
   machine_.set_interrupt_controller(nullptr);
+  machine_.set_fpu_error_line(core::IrqLine());
   pic_.connect_output(core::IrqLine());
   release();
 }
@@ -143,6 +146,7 @@ void PcBoard::register_states() {
   machine_.register_state(Mc146818Rtc::kStateName, rtc_.get());
   machine_.register_state(com1_->name(), com1_.get());
   machine_.register_state(I8042Controller::kStateName, i8042_.get());
+  machine_.register_state(FpuErrorLatch::kStateName, &fpu_error_);
   for (size_t i = 0; i < debug_exits_.size(); ++i) {
     machine_.register_state("debug-exit@" + hex(debug_exit_bases_[i]), debug_exits_[i].get());
   }
@@ -156,6 +160,7 @@ void PcBoard::release() {
   machine_.unregister_state(rtc_.get());
   machine_.unregister_state(com1_.get());
   machine_.unregister_state(i8042_.get());
+  machine_.unregister_state(&fpu_error_);
   for (const auto& exit : debug_exits_) machine_.unregister_state(exit.get());
   for (const std::string& name : io_regions_) machine_.io().remove(name);
   for (const std::string& name : memory_regions_) machine_.memory().remove(name);
@@ -186,6 +191,7 @@ void PcBoard::reset() {
   rtc_->reset();
   com1_->reset();
   i8042_->reset();
+  fpu_error_.write(0, 0, 1);  // power-on: latch clear
 }
 
 }  // namespace rwd::hw

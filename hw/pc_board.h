@@ -34,6 +34,7 @@
 #include "core/machine.h"
 #include "core/machine_config.h"
 #include "hw/config_error.h"
+#include "hw/fpu_error_latch.h"
 #include "hw/i8042_controller.h"
 #include "hw/i8254_pit.h"
 #include "hw/i8259_pair.h"
@@ -67,6 +68,7 @@ class PcBoard {
   Mc146818Rtc& rtc() { return *rtc_; }
   Uart16550& com1() { return *com1_; }
   I8042Controller& i8042() { return *i8042_; }
+  FpuErrorLatch& fpu_error() { return fpu_error_; }
   const std::vector<std::unique_ptr<IsaDebugExit>>& debug_exits() const { return debug_exits_; }
 
  private:
@@ -93,6 +95,7 @@ class PcBoard {
   std::unique_ptr<Mc146818Rtc> rtc_;
   std::unique_ptr<Uart16550> com1_;
   std::unique_ptr<I8042Controller> i8042_;
+  FpuErrorLatch fpu_error_{isa_irq(FpuErrorLatch::kIrq)};
   std::vector<std::unique_ptr<IsaDebugExit>> debug_exits_;
   std::vector<uint16_t> debug_exit_bases_;  // for their state names
   NullPort post_port_;

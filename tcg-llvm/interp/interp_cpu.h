@@ -63,6 +63,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
     v = env_.entropy->random_u64();
     return true;
   }
+  void fpu_error() { env_.fpu_error.raise(); }
   void unimplemented(const DecodedInsn& d);
   void unimplemented_feature(const char* what);
 

@@ -8,13 +8,11 @@
 //                   ECX: SSE3(0) SSSE3(9) CX16(13) SSE4.1(19) SSE4.2(20)
 //                   MOVBE(22) POPCNT(23) XSAVE(26) OSXSAVE(27, = CR4.OSXSAVE)
 //                   RDRAND(30);
-//                   EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
+//                   EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
 //                   PGE(13) CMOV(15) PAT(16) PSE36(17) MMX(23) FXSR(24)
 //                   SSE(25) SSE2(26)
 //   leaf 7.0        EBX: RDSEED(18); ECX: RDPID(22); other subleaves zero
-//                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD;
-//                   no x87 FPU bit yet: its transcendental forms and FERR#
-//                   are not done, and a feature is reported only when whole)
+//                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD)
 //   leaf 0xd        XSAVE: components x87 and SSE (EAX 3); EBX the area size for
 //                   the current XCR0, ECX for all (576); subleaf 1 EAX: XSAVEOPT(0)
 //   leaves 8-0xc    zero
@@ -47,7 +45,7 @@ inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0
       return {0x000306a9, 0x00010800,
               (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | (1u << 26) |
                   ((cr4 >> 18 & 1) ? 1u << 27 : 0u) | (1u << 30),
-              (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) |
+              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) |
                   (1u << 15) | (1u << 16) | (1u << 17) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26)};
     case 7:
       if (subleaf != 0) return {0, 0, 0, 0};

@@ -19,6 +19,7 @@
 //   void paging_changed(bool flush_global);   CR0/CR3/CR4/EFER: flush translations
 //   void invlpg(uint64_t linear);
 //   bool entropy_u64(uint64_t& v);            RDRAND/RDSEED values; false when there is none
+//   void fpu_error();                         assert FERR# (x87 error with CR0.NE clear)
 //   void unimplemented(const DecodedInsn&);   warn (once per form, then counted); the caller raises #UD
 // Glue functions that can fault return false with the exception recorded.
 #pragma once

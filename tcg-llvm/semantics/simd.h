@@ -47,18 +47,27 @@ template <class M> inline void enter_mmx_state(M& m) {
   m.s.x87.ftw = 0;
 }
 
-// MMX instructions: #UD with CR0.EM, #NM with CR0.TS, then #MF when an
-// unmasked x87 exception is pending (an FSW exception flag whose FCW mask
-// is clear: FXRSTOR and FLDENV can leave one) and CR0.NE is set. Past these
-// checks the unit enters MMX state, before any memory operand is touched: an
-// MMX instruction that then faults has still changed the tags (as the host
-// does, tests/difftest). EMMS passes Enter = false.
-// TODO(issue 7, x87): with CR0.NE clear the pending exception goes out as
-// FERR# through the PIC (IRQ 13); until the x87 unit exists it is ignored.
+// What a waiting x87 (or MMX) instruction does with a pending unmasked x87
+// exception: #MF with CR0.NE set; with NE clear (the PC's DOS-compatible
+// wiring) it asserts FERR#, which the board latches onto IRQ 13 until a
+// write to port 0xF0, and goes on, as QEMU does (a real CPU waits for the
+// interrupt first). False: #MF raised.
+template <class M> inline bool x87_error_check(M& m) {
+  if (!x87_exception_pending(m)) return true;
+  if (m.s.cr0 & core::cr0::kNe) return fail_noerr(m, vec::kMf);
+  m.fpu_error();
+  return true;
+}
+
+// MMX instructions: #UD with CR0.EM, #NM with CR0.TS, then the pending x87
+// exception check (x87_error_check). Past these checks the unit enters MMX
+// state, before any memory operand is touched: an MMX instruction that then
+// faults has still changed the tags (as the host does, tests/difftest). EMMS
+// passes Enter = false.
 template <class M, bool Enter = true> inline bool mmx_available(M& m) {
   if (m.s.cr0 & core::cr0::kEm) return fail_noerr(m, vec::kUd);
   if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
-  if (x87_exception_pending(m) && (m.s.cr0 & core::cr0::kNe)) return fail_noerr(m, vec::kMf);
+  if (!x87_error_check(m)) return false;
   if (Enter) enter_mmx_state(m);
   return true;
 }
@@ -84,12 +93,12 @@ template <class M> inline Vec get_xmm(M& m, unsigned r) {
 template <class M> inline void set_xmm(M& m, unsigned r, const Vec& v) { __builtin_memcpy(m.s.xmm[r & 15], v.b, 16); }
 
 // The same for a form that exists in both flavours: MMX (Xmm = false) or SSE.
-// FWAIT: #NM when CR0.TS and CR0.MP are both set, then #MF for a pending
-// unmasked x87 exception (CR0.NE set; see mmx_available for NE clear).
+// FWAIT: #NM when CR0.TS and CR0.MP are both set, then the pending x87
+// exception check (x87_error_check).
 struct Fwait {
   template <class M> static Status run(M& m, const DecodedInsn&) {
     if ((m.s.cr0 & core::cr0::kTs) && (m.s.cr0 & core::cr0::kMp)) return raise(m, vec::kNm);
-    if (x87_exception_pending(m) && (m.s.cr0 & core::cr0::kNe)) return raise(m, vec::kMf);
+    RWD_TRY(x87_error_check(m));
     return Status::kNext;
   }
 };

@@ -367,7 +367,7 @@ template <CvtMmxKind K, bool Mem> struct SseConvertMmx {
     constexpr bool mmx_operand = to_mmx || !Mem;
     RWD_TRY(sse_available(m));
     if constexpr (mmx_operand) {
-      if (x87_exception_pending(m) && (m.s.cr0 & core::cr0::kNe)) return raise(m, vec::kMf);
+      RWD_TRY(x87_error_check(m));
     }
     Vec s;
     if constexpr (K == CvtMmxKind::kPi2Ps || K == CvtMmxKind::kPi2Pd) {

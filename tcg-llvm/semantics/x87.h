@@ -100,13 +100,12 @@ template <class M> inline void x87_finish(M& m, const fp::Env& e) {
 
 // The checks every x87 instruction starts with: #NM with CR0.EM or CR0.TS,
 // then, for a waiting instruction, #MF for a pending unmasked exception
-// (CR0.NE set). `record` instructions (all but the control instructions)
-// leave their opcode, address and data pointer for FSTENV/FXSAVE.
-// TODO(issue 7, x87): with CR0.NE clear a pending exception is signalled as
-// FERR# on IRQ 13 through the PIC; until then it is ignored.
+// (CR0.NE set; FERR# with NE clear, see x87_error_check). `record`
+// instructions (all but the control instructions) leave their opcode,
+// address and data pointer for FSTENV/FXSAVE.
 template <class M> inline bool x87_enter(M& m, const DecodedInsn& d, bool wait, bool record) {
   if (m.s.cr0 & (core::cr0::kEm | core::cr0::kTs)) return fail_noerr(m, vec::kNm);
-  if (wait && x87_exception_pending(m) && (m.s.cr0 & core::cr0::kNe)) return fail_noerr(m, vec::kMf);
+  if (wait && !x87_error_check(m)) return false;
   if (record) {
     auto& x = m.s.x87;
     x.fop = uint16_t((d.opcode & 7) << 8 | d.mod << 6 | (d.reg & 7) << 3 | (d.rm & 7));

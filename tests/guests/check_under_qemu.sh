@@ -53,10 +53,21 @@ checksum_expected() {   # $1 = command line
     echo "$work/checksum.expected"
 }
 
+# Guests QEMU cannot run, with the reason (printed as SKIP).
+declare -A qemu_cannot=(
+    [x87_ferr]="QEMU 7.2 aborts when FERR# is raised from TCG (tcg_handle_interrupt: iothread lock assertion)"
+)
+
 pass=0
 fail=0
+skip=0
 while IFS='|' read -r name mem value append modules input; do
     case "$name" in ''|'#'*) continue ;; esac
+    if [ -n "${qemu_cannot[$name]:-}" ]; then
+        echo "SKIP $name: ${qemu_cannot[$name]}"
+        skip=$((skip + 1))
+        continue
+    fi
     if [ $# -gt 0 ]; then
         want=0
         for n in "$@"; do [ "$n" = "$name" ] && want=1; done
@@ -109,5 +120,5 @@ while IFS='|' read -r name mem value append modules input; do
     fi
 done <"$here/guests.txt"
 
-echo "$pass passed, $fail failed ($("$qemu" --version | head -1))"
+echo "$pass passed, $fail failed, $skip skipped ($("$qemu" --version | head -1))"
 [ $fail = 0 ] && [ $pass -gt 0 ]

@@ -125,6 +125,28 @@ BOOST_AUTO_TEST_CASE(interrupt_path_to_the_cpu) {
   BOOST_TEST(b.board.pic().acknowledge() == 0x24);
 }
 
+// FERR# (the CPU's x87 error output with CR0.NE clear) reaches the PIC as
+// IRQ 13 and stays there until port 0xF0 is written, as on QEMU's pc.
+BOOST_AUTO_TEST_CASE(fpu_error_latches_irq13_until_port_f0) {
+  Board b;
+  for (auto [port, value] : {std::pair{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01}, {0xa0, 0x11},
+                             {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01}, {0x21, 0xfb}, {0xa1, 0xdf}}) {
+    b.out(static_cast<uint16_t>(port), static_cast<uint8_t>(value));
+  }
+  core::IrqLine ferr = b.machine.cpu_environment().fpu_error;
+  BOOST_REQUIRE(ferr.connected());
+  BOOST_TEST(!b.board.pic().output());
+  ferr.raise();
+  BOOST_TEST(b.board.fpu_error().latched());
+  BOOST_TEST(b.board.pic().output());
+  BOOST_TEST(b.board.pic().acknowledge() == 0x2d);  // slave input 5
+  b.out(0xa0, 0x20);
+  b.out(0x20, 0x20);
+  b.out(0xf0, 0);
+  BOOST_TEST(!b.board.fpu_error().latched());
+  BOOST_TEST(!b.board.pic().output());
+}
+
 BOOST_AUTO_TEST_CASE(pit_drives_irq0) {
   Board b;
   b.out(0x20, 0x11);

@@ -268,7 +268,8 @@ BOOST_AUTO_TEST_CASE(cpuid_announces_the_added_instructions) {
   BOOST_TEST((l7.ebx >> 18 & 1) == 1u);  // RDSEED
   BOOST_TEST((l7.ecx >> 22 & 1) == 1u);  // RDPID
   BOOST_TEST(l7s1.ebx == 0u);
-  // The SIMD extensions up to SSE4.2, with MMX and FXSAVE.
+  // x87, the SIMD extensions up to SSE4.2, MMX, FXSAVE and XSAVE.
   for (unsigned bit : {0u, 9u, 19u, 20u}) BOOST_TEST((l1.ecx >> bit & 1) == 1u, "ECX bit " << bit);
-  for (unsigned bit : {23u, 24u, 25u, 26u}) BOOST_TEST((l1.edx >> bit & 1) == 1u, "EDX bit " << bit);
+  for (unsigned bit : {0u, 23u, 24u, 25u, 26u}) BOOST_TEST((l1.edx >> bit & 1) == 1u, "EDX bit " << bit);
+  BOOST_TEST((l1.ecx >> 26 & 1) == 1u);  // XSAVE
 }
