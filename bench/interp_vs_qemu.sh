@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Guest speed of rewind against QEMU TCG on the checksum guest
-# (tests/guests/checksum.c): the same kernel, the same command line, several
-# runs each, median wall time; start-up is subtracted by also timing a 1-round
-# run, so the figures are for the (N - 1) rounds of CPU-bound work.
+# (tests/guests/checksum.c, integer work) or, with GUEST=fpbench, the
+# FP/SIMD guest (tests/guests/fpbench.c: SSE2, SSE and x87): the same
+# kernel, the same command line, several runs each, median wall time;
+# start-up is subtracted by also timing a 1-round run, so the figures are for
+# the (N - 1) rounds of CPU-bound work.
 #
 # Guest instructions: rewind's exact count from --stats (the difference of the
 # counts of the N-round and the 1-round runs).  QEMU runs the identical guest
@@ -12,14 +14,21 @@
 #
 # usage: bench/interp_vs_qemu.sh
 # environment:
-#   ROUNDS=5400        rounds of the measured run (5400 ~ 200 million instructions)
+#   GUEST=checksum     or fpbench
+#   ROUNDS=5400        rounds of the measured run (checksum: 5400 ~ 200 million
+#                      instructions; fpbench default 2000 ~ 95 million)
 #   REPS=5             runs per configuration
 #   REWIND=build/bin/rewind    REWIND_ARGS="" extra arguments for rewind
 #   QEMU=qemu-system-x86_64    KERNEL=<path of checksum.elf>
 set -u
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-rounds=${ROUNDS:-5400}
+guest=${GUEST:-checksum}
+case "$guest" in
+    checksum) rounds=${ROUNDS:-5400} ;;
+    fpbench) rounds=${ROUNDS:-2000} ;;
+    *) echo "interp_vs_qemu: GUEST must be checksum or fpbench" >&2; exit 2 ;;
+esac
 reps=${REPS:-5}
 rewind=${REWIND:-$repo/build/bin/rewind}
 qemu=${QEMU:-qemu-system-x86_64}
@@ -28,11 +37,11 @@ est_per_round=36900
 kernel=${KERNEL:-}
 if [ -z "$kernel" ]; then
     for d in "$repo/build/guests" "$repo/build-guests/guests"; do
-        if [ -f "$d/checksum.elf" ]; then kernel=$d/checksum.elf; break; fi
+        if [ -f "$d/$guest.elf" ]; then kernel=$d/$guest.elf; break; fi
     done
 fi
 if [ -z "$kernel" ] || [ ! -f "$kernel" ]; then
-    echo "interp_vs_qemu: no checksum.elf; build it first:" >&2
+    echo "interp_vs_qemu: no $guest.elf; build it first:" >&2
     echo "  cmake --build build --target rewind_guests   (or set KERNEL=...)" >&2
     exit 2
 fi
@@ -42,6 +51,10 @@ if ! command -v "$qemu" >/dev/null; then
 fi
 have_rewind=1
 if [ ! -x "$rewind" ]; then
+    if [ "$guest" != checksum ]; then
+        echo "interp_vs_qemu: the $guest guest needs rewind's instruction count: build rewind first" >&2
+        exit 2
+    fi
     have_rewind=0
     echo "interp_vs_qemu: rewind is not built ($rewind missing): timing QEMU only."
     echo "  Build it (cmake --build build --target rewind) or set REWIND=<path> to compare."
@@ -78,19 +91,25 @@ icount_of() {   # rewind's icount for $1 rounds
     sed -n 's/^rewind: icount=\([0-9]*\) .*/\1/p' "$work/rewind.err" | tail -1
 }
 
-# Correctness first: QEMU's serial output must be what checksum_algo.h says.
-cc -O2 -o "$work/checksum_expected" "$repo/tests/guests/checksum_expected.c" || exit 2
-"$work/checksum_expected" "rounds=$rounds" >"$work/expected"
+# Correctness first: QEMU's serial output must be what the guest's host twin says.
+cc -O2 -o "$work/expected_tool" "$repo/tests/guests/${guest}_expected.c" || exit 2
+"$work/expected_tool" "rounds=$rounds" >"$work/expected"
 "$qemu" -accel tcg -kernel "$kernel" -display none -serial stdio \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m 128M \
     -append "rounds=$rounds" </dev/null >"$work/qemu.out" 2>/dev/null
 if ! cmp -s "$work/qemu.out" "$work/expected"; then
-    echo "interp_vs_qemu: QEMU's output of the checksum guest is not the expected one:" >&2
+    echo "interp_vs_qemu: QEMU's output of the $guest guest is not the expected one:" >&2
     diff "$work/expected" "$work/qemu.out" >&2
     exit 1
 fi
 
 if [ $have_rewind = 1 ]; then
+    "$rewind" run -kernel "$kernel" -m 128M -serial stdio -append "rounds=$rounds" </dev/null >"$work/rewind.out" 2>/dev/null
+    if ! cmp -s "$work/rewind.out" "$work/expected"; then
+        echo "interp_vs_qemu: rewind's output of the $guest guest is not the expected one:" >&2
+        diff "$work/expected" "$work/rewind.out" >&2
+        exit 1
+    fi
     n1=$(icount_of 1)
     nN=$(icount_of "$rounds")
     if [ -z "$n1" ] || [ -z "$nN" ]; then
@@ -106,7 +125,7 @@ else
     source="ESTIMATE, $est_per_round per round (no rewind to count them)"
 fi
 
-echo "checksum guest: rounds=$rounds minus rounds=1 (start-up subtracted), median of $reps runs"
+echo "$guest guest: rounds=$rounds minus rounds=1 (start-up subtracted), median of $reps runs"
 echo "guest instructions: $insns ($source; QEMU runs the same guest, so the same count)"
 echo "kernel: $kernel"
 echo

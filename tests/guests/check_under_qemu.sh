@@ -42,15 +42,15 @@ else
     trap 'rm -rf "$work"' EXIT
 fi
 
-# The checksum guest's expected output is computed on the host from
-# checksum_algo.h (the build makes the same file, guests/checksum.expected).
-checksum_expected() {   # $1 = command line
-    if [ ! -x "$work/checksum_expected" ]; then
-        cc -O2 -o "$work/checksum_expected" "$here/checksum_expected.c" || return 1
+# The checksum and fpbench guests' expected output is computed on the host
+# from their own headers (the build makes the same files, guests/NAME.expected).
+host_expected() {   # $1 = guest name, $2 = command line
+    if [ ! -x "$work/$1_expected" ]; then
+        cc -O2 -o "$work/$1_expected" "$here/$1_expected.c" || return 1
     fi
     # shellcheck disable=SC2086  # the command line is split into words on purpose
-    "$work/checksum_expected" -o "$work/checksum.expected" $1 || return 1
-    echo "$work/checksum.expected"
+    "$work/$1_expected" -o "$work/$1.expected" $2 || return 1
+    echo "$work/$1.expected"
 }
 
 # Guests QEMU cannot run, with the reason (printed as SKIP).
@@ -79,8 +79,8 @@ while IFS='|' read -r name mem value append modules input; do
         fail=$((fail + 1))
         continue
     fi
-    if [ "$name" = checksum ]; then
-        expected=$(checksum_expected "$append") || { echo "FAIL $name: cannot compute the expected output"; fail=$((fail + 1)); continue; }
+    if [ "$name" = checksum ] || [ "$name" = fpbench ]; then
+        expected=$(host_expected "$name" "$append") || { echo "FAIL $name: cannot compute the expected output"; fail=$((fail + 1)); continue; }
     else
         expected="$here/$name.expected"
     fi
