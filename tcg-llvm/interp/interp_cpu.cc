@@ -63,7 +63,10 @@ bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys
       ppage = page;
       perms = perm::kRead | perm::kWrite | perm::kFetch;
     } else {
-      WalkResult w = page_walk(*env_.memory, s, lin, access, user);
+      const PteWriter writer{this, [](void* self, uint64_t phys, uint64_t v, unsigned size) {
+                               static_cast<InterpCpu*>(self)->write_pte(phys, v, size);
+                             }};
+      WalkResult w = page_walk(*env_.memory, s, lin, access, user, &writer);
       if (!w.ok) {
         s.cr2 = lin;
         return fail(*this, vec::kPf, w.error_code);
@@ -91,6 +94,18 @@ bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys
   phys = e.ppage | (lin & ~kPageMask);
   host = e.host ? e.host + (lin & ~kPageMask) : nullptr;
   return true;
+}
+
+// An accessed/dirty-bit update of the page walker: a write to guest memory
+// like a store's (logged, and code translated from the page dropped).
+void InterpCpu::write_pte(uint64_t phys, uint64_t v, unsigned n) {
+  if (uint8_t* host = env_.memory->ram_pointer(phys, n)) {
+    if (blocks_.invalidate_page(phys & kPageMask)) exit_block = true;
+    std::memcpy(host, &v, n);
+    if (env_.dirty_log) env_.dirty_log->mark(host, n);
+    return;
+  }
+  env_.memory->write(phys, v, n);
 }
 
 bool InterpCpu::translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host) {

@@ -124,6 +124,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   bool write_slow(uint64_t lin, unsigned n, bool user, uint64_t v);
   // Translation with refill; host is the byte's host address or nullptr.
   bool translate(uint64_t lin, Access access, bool user, uint64_t& phys, uint8_t*& host);
+  void write_pte(uint64_t phys, uint64_t v, unsigned n);
 
   core::CpuEnvironment env_;
   BlockCache& blocks_;

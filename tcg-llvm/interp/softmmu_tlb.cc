@@ -52,16 +52,12 @@ struct PteAccess {
     }
     return mem.read(addr, size);
   }
-  void write(uint64_t addr, uint64_t v, unsigned size) {
-    if (uint8_t* p = mem.ram_pointer(addr, size)) std::memcpy(p, &v, size);
-    else mem.write(addr, v, size);
-  }
 };
 
 }  // namespace
 
 WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uint64_t linear, Access access,
-                     bool user) {
+                     bool user, const PteWriter* writer) {
   WalkResult r;
   PteAccess pt{memory};
   const bool write = access == Access::kWrite, fetch = access == Access::kFetch;
@@ -149,10 +145,10 @@ WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uin
     return r;
   }
   // Accessed on every level, dirty on the last one for writes.
-  for (int i = 0; i < levels; ++i) {
+  for (int i = 0; i < levels && writer; ++i) {
     uint64_t nv = entry_val[i] | kA;
     if (write && i == levels - 1) nv |= kD;
-    if (nv != entry_val[i]) pt.write(entry_addr[i], nv, esize);
+    if (nv != entry_val[i]) writer->write(writer->context, entry_addr[i], nv, esize);
   }
   bool dirty = (entry_val[levels - 1] & kD) || write;
   r.ok = true;

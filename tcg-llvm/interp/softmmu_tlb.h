@@ -69,10 +69,20 @@ struct WalkResult {
   uint32_t error_code = 0;  // #PF error code when !ok
 };
 
+// Where a walk's accessed/dirty-bit updates go: a CPU access writes them as
+// guest memory writes like any other (the caller logs them in the dirty log
+// and drops code translated from that page); a debugger's walk passes none
+// and leaves memory alone.
+struct PteWriter {
+  void* context;
+  void (*write)(void* context, uint64_t phys, uint64_t value, unsigned size);
+};
+
 // Walks 32-bit (4 KiB + PSE 4 MiB), PAE or 4-level long-mode page tables in
-// guest-physical memory, setting A bits on the way and D on a write.
-// `user` is true for CPL-3 accesses (not for implicit supervisor accesses).
+// guest-physical memory, setting A bits on the way and D on a write through
+// `writer` (nullptr: no side effects). `user` is true for CPL-3 accesses
+// (not for implicit supervisor accesses).
 WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uint64_t linear, Access access,
-                     bool user);
+                     bool user, const PteWriter* writer);
 
 }  // namespace rwd::tcg

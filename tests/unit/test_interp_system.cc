@@ -8,6 +8,7 @@
 #include "tcg-llvm/decoder/x86_decoder.h"
 #include "tcg-llvm/decoder/x86_form_info.h"
 #include "tcg-llvm/interp/form_binding.h"
+#include "tcg-llvm/interp/softmmu_tlb.h"
 
 using namespace rwd;
 using namespace rwd::tcg;
@@ -339,4 +340,28 @@ BOOST_AUTO_TEST_CASE(no_semantics_warning_names_the_instruction_in_long_mode) {
   BOOST_REQUIRE(!m.warnings.empty());
   BOOST_TEST(m.warnings[0].find("no semantics for UNNAMED_VEX") == 0, m.warnings[0]);
   BOOST_TEST(m.warnings[0].find(" at 0018:0000000000100005") != std::string::npos, m.warnings[0]);
+}
+
+// A walk without a writer (a debugger's) reads the tables and leaves the
+// accessed and dirty bits alone; a CPU access sets them.
+BOOST_AUTO_TEST_CASE(page_walk_without_a_writer_has_no_side_effects) {
+  TestMachine m;
+  core::X86CpuState s = long_mode_state(m, kCode);
+  const uint64_t pde = 0x12000 + 1 * 8;  // the 2 MiB page at 0x200000
+  m.wr64(pde, (1ull << 21) | 0x83);      // present, writable, large, A and D clear
+  WalkResult w = page_walk(m.memory, s, 0x234567, Access::kWrite, false, nullptr);
+  BOOST_TEST(w.ok);
+  BOOST_TEST(w.phys == 0x234567u);
+  BOOST_TEST(m.rd64(pde) == ((1ull << 21) | 0x83));
+  BOOST_TEST((m.rd64(0x10000) & 0x20) == 0u);
+  uint64_t written = 0;
+  const PteWriter writer{&m, [](void* ctx, uint64_t phys, uint64_t v, unsigned size) {
+                           static_cast<TestMachine*>(ctx)->wr64(phys, v);
+                           (void)size;
+                         }};
+  w = page_walk(m.memory, s, 0x234567, Access::kWrite, false, &writer);
+  written = m.rd64(pde);
+  BOOST_TEST(w.ok);
+  BOOST_TEST(written == ((1ull << 21) | 0x83 | 0x60));  // accessed and dirty
+  BOOST_TEST((m.rd64(0x10000) & 0x20) == 0x20u);
 }
