@@ -257,6 +257,16 @@ template <unsigned To, unsigned From> inline U<To> sse_convert(fp::Env& e, U<Fro
   return sse_pack<To>(r);
 }
 
+// `count` int32 lanes of s to float lanes of L bytes in dst, and back
+// (CVT*DQ2*, CVT*2DQ, CVTPI2*, CVT*2PI).
+template <unsigned L> inline void sse_lanes_from_int32(fp::Env& e, Vec& dst, const Vec& s, unsigned count) {
+  for (unsigned i = 0; i < count; ++i) set_lane<L>(dst, i, sse_from_int<L>(e, int64_t(int32_t(lane<4>(s, i)))));
+}
+template <unsigned L>
+inline void sse_lanes_to_int32(fp::Env& e, Vec& dst, const Vec& s, unsigned count, bool truncate, bool daz) {
+  for (unsigned i = 0; i < count; ++i) set_lane<4>(dst, i, uint32_t(sse_to_int<L>(e, lane<L>(s, i), 32, truncate, daz)));
+}
+
 // CVTSI2SS/SD xmm, r/m32 or r/m64 (by REX.W): the low lane, the rest kept.
 template <unsigned L, unsigned N, bool Mem> struct CvtIntToScalar {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
@@ -315,21 +325,13 @@ template <CvtKind K> inline void sse_convert_lanes(fp::Env& e, Vec& dst, const V
       break;
     case CvtKind::kSs2Sd: set_lane<8>(dst, 0, sse_convert<8, 4>(e, lane<4>(s, 0), daz)); break;
     case CvtKind::kSd2Ss: set_lane<4>(dst, 0, sse_convert<4, 8>(e, lane<8>(s, 0), daz)); break;
-    case CvtKind::kDq2Ps:
-      for (unsigned i = 0; i < 4; ++i) set_lane<4>(dst, i, sse_from_int<4>(e, int64_t(int32_t(lane<4>(s, i)))));
-      break;
+    case CvtKind::kDq2Ps: sse_lanes_from_int32<4>(e, dst, s, 4); break;
     case CvtKind::kPs2Dq:
-    case CvtKind::kTPs2Dq:
-      for (unsigned i = 0; i < 4; ++i)
-        set_lane<4>(dst, i, uint32_t(sse_to_int<4>(e, lane<4>(s, i), 32, K == CvtKind::kTPs2Dq, daz)));
-      break;
-    case CvtKind::kDq2Pd:
-      for (unsigned i = 0; i < 2; ++i) set_lane<8>(dst, i, sse_from_int<8>(e, int64_t(int32_t(lane<4>(s, i)))));
-      break;
+    case CvtKind::kTPs2Dq: sse_lanes_to_int32<4>(e, dst, s, 4, K == CvtKind::kTPs2Dq, daz); break;
+    case CvtKind::kDq2Pd: sse_lanes_from_int32<8>(e, dst, s, 2); break;
     case CvtKind::kPd2Dq:
     case CvtKind::kTPd2Dq:
-      for (unsigned i = 0; i < 2; ++i)
-        set_lane<4>(dst, i, uint32_t(sse_to_int<8>(e, lane<8>(s, i), 32, K == CvtKind::kTPd2Dq, daz)));
+      sse_lanes_to_int32<8>(e, dst, s, 2, K == CvtKind::kTPd2Dq, daz);
       set_lane<8>(dst, 1, 0);
       break;
   }
@@ -385,22 +387,12 @@ template <CvtMmxKind K, bool Mem> struct SseConvertMmx {
     const bool daz = sse_daz(m);
     Vec r = K == CvtMmxKind::kPi2Ps ? get_xmm(m, d.reg) : Vec{};
     switch (K) {
-      case CvtMmxKind::kPi2Ps:
-        for (unsigned i = 0; i < 2; ++i) set_lane<4>(r, i, sse_from_int<4>(e, int64_t(int32_t(lane<4>(s, i)))));
-        break;
-      case CvtMmxKind::kPi2Pd:
-        for (unsigned i = 0; i < 2; ++i) set_lane<8>(r, i, sse_from_int<8>(e, int64_t(int32_t(lane<4>(s, i)))));
-        break;
+      case CvtMmxKind::kPi2Ps: sse_lanes_from_int32<4>(e, r, s, 2); break;
+      case CvtMmxKind::kPi2Pd: sse_lanes_from_int32<8>(e, r, s, 2); break;
       case CvtMmxKind::kPs2Pi:
-      case CvtMmxKind::kTPs2Pi:
-        for (unsigned i = 0; i < 2; ++i)
-          set_lane<4>(r, i, uint32_t(sse_to_int<4>(e, lane<4>(s, i), 32, K == CvtMmxKind::kTPs2Pi, daz)));
-        break;
+      case CvtMmxKind::kTPs2Pi: sse_lanes_to_int32<4>(e, r, s, 2, K == CvtMmxKind::kTPs2Pi, daz); break;
       case CvtMmxKind::kPd2Pi:
-      case CvtMmxKind::kTPd2Pi:
-        for (unsigned i = 0; i < 2; ++i)
-          set_lane<4>(r, i, uint32_t(sse_to_int<8>(e, lane<8>(s, i), 32, K == CvtMmxKind::kTPd2Pi, daz)));
-        break;
+      case CvtMmxKind::kTPd2Pi: sse_lanes_to_int32<8>(e, r, s, 2, K == CvtMmxKind::kTPd2Pi, daz); break;
     }
     RWD_TRY(sse_commit(m, e.flags));
     if constexpr (to_mmx) set_mm(m, d.reg, r);

@@ -95,6 +95,20 @@ template <class M> inline bool x87_push(M& m, const fp::F80& x) {
   return true;
 }
 
+// The stack check of the instructions that replace ST(0) and push a second
+// result (FXTRACT, FPTAN, FSINCOS): ST(0) empty (underflow, which wins) or
+// ST(7) in use (overflow); masked, both results are the indefinite. True
+// when the instruction goes on.
+template <class M> inline bool x87_replace_and_push_ok(M& m) {
+  if (!x87_empty(m, 0) && x87_empty(m, 7)) return true;
+  if (x87_stack_fault(m, !x87_empty(m, 0))) {
+    x87_set(m, 0, x87_indefinite());
+    x87_set_top(m, x87_top(m) - 1);
+    x87_set(m, 0, x87_indefinite());
+  }
+  return false;
+}
+
 // FLD m32/m64/m80, FILD m16/m32/m64, FBLD m80.
 template <X87Mem K> struct X87LoadMem {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
@@ -412,6 +426,14 @@ struct X87Examine {
 
 // ---- one-operand arithmetic ------------------------------------------------------
 
+// Ends an arithmetic step whose result goes to ST(0): flags and C1, then the
+// result unless an unmasked invalid, denormal or zero-divide stops it.
+template <class M> inline Status x87_write_st0(M& m, const fp::Env& e, const fp::Value& r) {
+  x87_finish(m, e);
+  if (!x87_suppressed(e)) x87_set(m, 0, fp::pack80(r));
+  return Status::kNext;
+}
+
 // Runs f on ST(0) (not empty, not NaN, supported) and writes the result back.
 template <class M, class F> inline Status x87_unary(M& m, F&& f) {
   if (x87_empty(m, 0)) {
@@ -424,10 +446,7 @@ template <class M, class F> inline Status x87_unary(M& m, F&& f) {
   if (a.cls == fp::Class::kUnsupported) e.flags |= fp::exc::kInvalid, r = fp::default_nan();
   else if (a.is_nan()) r = x87_nan_result(e, a, a);
   else r = f(e, a);
-  x87_finish(m, e);
-  if (x87_suppressed(e)) return Status::kNext;
-  x87_set(m, 0, fp::pack80(r));
-  return Status::kNext;
+  return x87_write_st0(m, e, r);
 }
 
 struct X87Sqrt {
@@ -488,10 +507,7 @@ struct X87Scale {
         r = fp::round_pack(e, fp::kExtended, a.sign, a.exp + n, fp::u128(a.sig) << 64);
       }
     }
-    x87_finish(m, e);
-    if (x87_suppressed(e)) return Status::kNext;
-    x87_set(m, 0, fp::pack80(r));
-    return Status::kNext;
+    return x87_write_st0(m, e, r);
   }
 };
 
@@ -499,14 +515,7 @@ struct X87Scale {
 struct X87Extract {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(x87_enter(m, d, true, true));
-    if (x87_empty(m, 0) || !x87_empty(m, 7)) {
-      if (x87_stack_fault(m, !x87_empty(m, 0))) {  // underflow wins
-        x87_set(m, 0, x87_indefinite());
-        x87_set_top(m, x87_top(m) - 1);
-        x87_set(m, 0, x87_indefinite());
-      }
-      return Status::kNext;
-    }
+    if (!x87_replace_and_push_ok(m)) return Status::kNext;
     const fp::Value a = fp::unpack(x87_get(m, 0));
     fp::Env e = x87_env(m);
     fp::Value exponent, significand;

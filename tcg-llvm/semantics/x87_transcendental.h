@@ -400,14 +400,7 @@ template <bool Tan> struct X87TanOrSinCos {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(x87_enter(m, d, true, true));
     x87_set_cc(m, m.s.x87.fsw & ~fsw::kC2);
-    if (x87_empty(m, 0) || !x87_empty(m, 7)) {
-      if (x87_stack_fault(m, !x87_empty(m, 0))) {  // underflow wins
-        x87_set(m, 0, x87_indefinite());
-        x87_set_top(m, x87_top(m) - 1);
-        x87_set(m, 0, x87_indefinite());
-      }
-      return Status::kNext;
-    }
+    if (!x87_replace_and_push_ok(m)) return Status::kNext;
     const fp::Value a = fp::unpack(x87_get(m, 0));
     if (!x87_trig_in_range(a)) {
       x87_set_cc(m, uint16_t((m.s.x87.fsw & ~fsw::kC1) | fsw::kC2));
