@@ -77,6 +77,10 @@ inline constexpr uint32_t kTsc = 0x10, kApicBase = 0x1b, kMiscEnable = 0x1a0, kP
                           kGsBase = 0xc0000101, kKernelGsBase = 0xc0000102, kTscAux = 0xc0000103;
 }
 
+// The interrupt shadow after STI, and after MOV SS / POP SS, which also
+// holds off debug exceptions (a single-step trap) for one instruction.
+inline constexpr uint8_t kShadowSti = 1, kShadowMovSs = 2;
+
 struct X87State {
   uint16_t fcw;          // control word
   uint16_t fsw;          // status word (TOP in bits 11-13)
@@ -118,7 +122,7 @@ struct X86CpuState {
   uint64_t icount;            // instructions retired by this vCPU (see docs/architecture.md)
   uint64_t tsc_offset;        // TSC = icount + tsc_offset (set by writing the TSC MSR)
   bool halted;                // HLT executed, waiting for an interrupt
-  uint8_t interrupt_shadow;   // 1 after STI / MOV SS: interrupts held off for one instruction
+  uint8_t interrupt_shadow;   // kShadowSti / kShadowMovSs: interrupts held off for one instruction
   bool nmi_blocked;           // between NMI delivery and IRET
 
   // The time-stamp counter, derived from the instruction count.

@@ -65,6 +65,7 @@ void TcgVcpu::set_irq(unsigned pin, bool level) {
 }
 
 void TcgVcpu::deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err) {
+  event_delivered_ = true;
   // Deliveries at one icount: a handler that faults before its first
   // instruction retires can loop forever (a stack that wraps through
   // unassigned memory never faults the pushes). Real CPUs spin; rewind calls
@@ -163,6 +164,10 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
       raise_pending_exception();
       continue;
     }
+    if (s.rflags & core::rflags::kTf) {
+      single_step(b, first);
+      continue;
+    }
     if (s.interrupt_shadow) {
       // Exactly one instruction runs in the shadow; it may set a new one.
       s.interrupt_shadow = 0;
@@ -171,6 +176,23 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     }
     execute(b, first, icount_limit);
   }
+}
+
+// One instruction (or REP iteration) with EFLAGS.TF set at its start: when
+// it retires without delivering an event of its own (a fault, INT n), the
+// single-step trap follows, #DB with DR6.BS, unless the instruction loaded
+// SS: then the trap waits one instruction (SDM vol. 3, 18.3.1.4).
+void TcgVcpu::single_step(Block* b, size_t first) {
+  auto& s = cpu_.s;
+  const uint64_t before = s.icount;
+  s.interrupt_shadow = 0;
+  event_delivered_ = false;
+  execute(b, first, s.icount + 1);
+  if (s.icount != before + 1 || event_delivered_ || shutdown_) return;
+  if (s.interrupt_shadow & core::kShadowMovSs) return;
+  s.dr[6] |= kDr6SingleStep;
+  s.halted = false;
+  deliver(vec::kDb, EventKind::kException, false, 0);
 }
 
 void TcgVcpu::save_resume(Block* b, size_t index) {
@@ -245,8 +267,8 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
     // Chain to the next block unless something the run loop checks may have
     // changed: devices (interrupt lines, stop requests) are only reached by
     // instructions that set exit_block; IF and the shadow change only in
-    // instructions that end their block.
-    if (cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
+    // instructions that end their block; so does TF (single_step takes over).
+    if (cpu_.exit_block || s.interrupt_shadow || shutdown_ || (s.rflags & core::rflags::kTf)) return;
     if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) return;
     // Stops for reasons outside the guest resume through this chaining step.
     if (icount >= limit || attention()) {

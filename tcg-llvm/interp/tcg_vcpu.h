@@ -54,6 +54,8 @@ class TcgVcpu final : public core::Vcpu {
   void execute(Block* b, size_t first, uint64_t limit);
   void execute_rep(Block* b, size_t index, uint64_t budget);
   void save_resume(Block* b, size_t index);
+  void single_step(Block* b, size_t first);
+  static constexpr uint64_t kDr6SingleStep = 1u << 14;  // DR6.BS
   // Delivers an event, escalating faults during delivery to #DF and a
   // triple fault (shutdown).
   void deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err);
@@ -76,6 +78,7 @@ class TcgVcpu final : public core::Vcpu {
   bool nmi_pending_ = false;
   bool nmi_level_ = false;
   bool shutdown_ = false;
+  bool event_delivered_ = false;  // deliver() ran (single_step: the instruction raised its own event)
   uint64_t blocks_decoded_ = 0;
   // Where the last run() stopped for its budget or for attention (reasons
   // outside the guest), so the next one goes on exactly as if it had not

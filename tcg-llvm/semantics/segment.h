@@ -127,7 +127,7 @@ template <bool Mem> struct MovSwEw {
     RWD_TRY(src.read(m, d, sel));
     RWD_TRY(load_data_segment(m, seg, sel));
     if (seg == kSegSs) {
-      m.s.interrupt_shadow = 1;
+      m.s.interrupt_shadow = core::kShadowMovSs;
       return Status::kEndBlock;
     }
     return Status::kNext;
@@ -161,7 +161,7 @@ template <int Seg> struct PopSeg {
     RWD_TRY(load_data_segment(m, Seg, uint16_t(v)));
     set_sp(m, sp);
     if (Seg == kSegSs) {
-      m.s.interrupt_shadow = 1;
+      m.s.interrupt_shadow = core::kShadowMovSs;
       return Status::kEndBlock;
     }
     return Status::kNext;

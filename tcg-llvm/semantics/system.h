@@ -27,7 +27,7 @@ struct Cli {
 struct Sti {
   template <class M> static Status run(M& m, const DecodedInsn&) {
     if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
-    if (!(m.s.rflags & fl::kIf)) m.s.interrupt_shadow = 1;
+    if (!(m.s.rflags & fl::kIf)) m.s.interrupt_shadow = core::kShadowSti;
     m.s.rflags |= fl::kIf;
     return Status::kEndBlock;
   }
