@@ -47,6 +47,32 @@ void InterpCpu::paging_changed(bool) {
   flush_translations();
 }
 
+void InterpCpu::debug_registers_changed() {
+  exec_bp_ = data_bp_ = 0;
+  const uint64_t dr7 = s.dr[7];
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!((dr7 >> (2 * i)) & 3)) continue;  // neither Ln nor Gn
+    const unsigned rw = (dr7 >> (16 + 4 * i)) & 3;
+    if (rw == 0) exec_bp_ |= uint8_t(1u << i);
+    else if (rw == 1 || rw == 3) data_bp_ |= uint8_t(1u << i);  // RW = 2 (I/O) is not modelled
+  }
+  flush_translations();  // fast tags installed before a data breakpoint bypass it
+}
+
+// Marks the data breakpoints an access of n bytes at lin hits: RW = 01 on
+// writes, RW = 11 on reads and writes; LEN 1, 2, 8 or 4 bytes, aligned.
+void InterpCpu::note_data_access(uint64_t lin, unsigned n, bool write) {
+  const uint64_t dr7 = s.dr[7];
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!((data_bp_ >> i) & 1)) continue;
+    const unsigned rw = (dr7 >> (16 + 4 * i)) & 3, len_code = (dr7 >> (18 + 4 * i)) & 3;
+    if (rw == 1 && !write) continue;
+    const uint64_t len = len_code == 0 ? 1 : len_code == 1 ? 2 : len_code == 2 ? 8 : 4;
+    const uint64_t start = s.dr[i] & ~(len - 1);
+    if (lin < start + len && start < lin + n) data_hits |= uint8_t(1u << i);
+  }
+}
+
 void InterpCpu::invlpg(uint64_t linear) {
   tlb_.flush_page(linear);
   blocks_.flush_jump_cache();
@@ -81,7 +107,7 @@ bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys
     }
     e.perms |= perms;
   }
-  if (e.host) {
+  if (e.host && !data_bp_) {  // with a data breakpoint armed, every access stays slow
     if (e.perms & perm::kRead) e.read_tag = page;
     // A writable mapping is installed only by a write, and marks its page in
     // the dirty log: every later write through it is then already logged.
@@ -119,6 +145,7 @@ bool InterpCpu::translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host) {
 }
 
 bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
+  if (data_bp_) note_data_access(lin, n, false);
   if ((lin & ~kPageMask) + n > kPageSize) {
     // Crosses a page: byte by byte, each with its own translation.
     uint64_t r = 0;
@@ -147,6 +174,7 @@ bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
 }
 
 bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
+  if (data_bp_) note_data_access(lin, n, true);
   if ((lin & ~kPageMask) + n > kPageSize) {
     // Both pages must be writable before any byte is stored.
     uint64_t phys;

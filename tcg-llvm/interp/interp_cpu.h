@@ -64,6 +64,13 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
     return true;
   }
   void fpu_error() { env_.fpu_error.raise(); }
+  void debug_registers_changed();
+  // The enabled hardware breakpoints (DR7): instruction breakpoints (bits
+  // 0-3) and data breakpoints; with a data breakpoint armed every access takes
+  // the slow path, which notes hits in data_hits (DR6 B0-B3) for the tier.
+  uint8_t exec_breakpoints() const { return exec_bp_; }
+  bool watching() const { return data_bp_ != 0; }
+  uint8_t data_hits = 0;
   void unimplemented(const DecodedInsn& d);
   void unimplemented_feature(const char* what);
 
@@ -132,6 +139,8 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   DecodeMode mode_ = DecodeMode::k16;
   unsigned stack_size_ = 2;
   bool user_ = false;
+  uint8_t exec_bp_ = 0, data_bp_ = 0;
+  void note_data_access(uint64_t lin, unsigned n, bool write);
   uint64_t seg_base_[6] = {};
   uint64_t seg_limit_[6] = {};
   bool seg_slow_[6] = {};      // unusable or expand-down: checked in to_linear_slow

@@ -40,7 +40,7 @@ void TcgVcpu::state_changed() {
   last_delivery_icount_ = ~0ull;
   resume_ = Resume{};
   cpu_.segments_changed();
-  cpu_.flush_translations();
+  cpu_.debug_registers_changed();  // flushes the translations too
 }
 
 void TcgVcpu::memory_written(uint64_t paddr, uint64_t len) {
@@ -164,7 +164,7 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
       raise_pending_exception();
       continue;
     }
-    if (s.rflags & core::rflags::kTf) {
+    if ((s.rflags & (core::rflags::kTf | core::rflags::kRf)) || cpu_.exec_breakpoints() || cpu_.watching()) {
       single_step(b, first);
       continue;
     }
@@ -178,19 +178,38 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
   }
 }
 
-// One instruction (or REP iteration) with EFLAGS.TF set at its start: when
-// it retires without delivering an event of its own (a fault, INT n), the
-// single-step trap follows, #DB with DR6.BS, unless the instruction loaded
-// SS: then the trap waits one instruction (SDM vol. 3, 18.3.1.4).
+// One instruction (or REP iteration) under debug conditions (SDM vol. 3,
+// 18.2-18.3): an enabled instruction breakpoint at its address faults with
+// #DB before it runs, unless RFLAGS.RF is set; with TF set at its start, or
+// when it touched an armed data breakpoint, #DB follows as a trap once it
+// retires without delivering an event of its own (a fault, INT n), DR6
+// naming the causes (BS, B0-B3). MOV SS / POP SS hold the trap off for one
+// instruction. RF set at an instruction's start clears when it completes.
 void TcgVcpu::single_step(Block* b, size_t first) {
   auto& s = cpu_.s;
+  if (uint8_t exec = cpu_.exec_breakpoints(); exec && !(s.rflags & core::rflags::kRf)) {
+    const uint64_t pc = cpu_.code_linear_pc();
+    uint64_t hit = 0;
+    for (unsigned i = 0; i < 4; ++i)
+      if (((exec >> i) & 1) && s.dr[i] == pc) hit |= 1u << i;
+    if (hit) {
+      s.dr[6] |= hit;
+      deliver(vec::kDb, EventKind::kException, false, 0);
+      return;
+    }
+  }
+  const bool tf = s.rflags & core::rflags::kTf, rf = s.rflags & core::rflags::kRf;
   const uint64_t before = s.icount;
   s.interrupt_shadow = 0;
   event_delivered_ = false;
+  cpu_.data_hits = 0;
   execute(b, first, s.icount + 1);
   if (s.icount != before + 1 || event_delivered_ || shutdown_) return;
+  if (rf) s.rflags &= ~core::rflags::kRf;  // an IRET that just loaded RF keeps it for one instruction
   if (s.interrupt_shadow & core::kShadowMovSs) return;
-  s.dr[6] |= kDr6SingleStep;
+  const uint64_t causes = (tf ? kDr6SingleStep : 0) | cpu_.data_hits;
+  if (!causes) return;
+  s.dr[6] |= causes;
   s.halted = false;
   deliver(vec::kDb, EventKind::kException, false, 0);
 }
@@ -268,7 +287,8 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
     // changed: devices (interrupt lines, stop requests) are only reached by
     // instructions that set exit_block; IF and the shadow change only in
     // instructions that end their block; so does TF (single_step takes over).
-    if (cpu_.exit_block || s.interrupt_shadow || shutdown_ || (s.rflags & core::rflags::kTf)) return;
+    if (cpu_.exit_block || s.interrupt_shadow || shutdown_ || (s.rflags & (core::rflags::kTf | core::rflags::kRf))) return;
+    if (cpu_.exec_breakpoints() || cpu_.watching()) return;
     if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) return;
     // Stops for reasons outside the guest resume through this chaining step.
     if (icount >= limit || attention()) {

@@ -36,6 +36,8 @@ void rwd_glue_invlpg(rwd::tcg::JitContext* ctx, uint64_t linear);
 uint32_t rwd_glue_entropy(rwd::tcg::JitContext* ctx, uint64_t* value);
 // FERR#: a waiting x87 instruction found an unmasked exception with CR0.NE clear.
 void rwd_glue_fpu_error(rwd::tcg::JitContext* ctx);
+// DR0-DR7 were written: the breakpoints change (the tier re-reads them).
+void rwd_glue_debug_registers_changed(rwd::tcg::JitContext* ctx);
 // A form without semantics (warned once per form) and a feature not built yet.
 void rwd_glue_unimplemented(rwd::tcg::JitContext* ctx, uint32_t form, uint32_t cs_selector, uint64_t rip);
 void rwd_glue_unimplemented_feature(rwd::tcg::JitContext* ctx, const char* what, uint32_t cs_selector, uint64_t rip);

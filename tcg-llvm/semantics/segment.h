@@ -359,7 +359,7 @@ struct Iret {
       m.segments_changed();
       m.s.rip = ip & size_mask(n);
       set_sp(m, sp);
-      write_flags_image(m, flags, n, 0);
+      write_flags_image(m, flags, n, 0, true);
       m.s.nmi_blocked = false;
       return Status::kEndBlock;
     }
@@ -380,7 +380,7 @@ struct Iret {
     RWD_TRY(return_far(m, n, uint16_t(cs), ip, sp, 0, from64));
     // Flags are applied with the privilege of the IRET itself.
     m.s.rflags = old_flags;
-    write_flags_image(m, flags, n, old_cpl);
+    write_flags_image(m, flags, n, old_cpl, true);
     m.s.nmi_blocked = false;
     return Status::kEndBlock;
   }

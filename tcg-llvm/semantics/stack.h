@@ -70,14 +70,16 @@ struct Pushf {
 
 // Apply a popped flags image with the privilege rules of POPF/IRET:
 // IOPL changes only at CPL 0, IF only when CPL <= IOPL; VM, VIF, VIP unchanged;
-// RF cleared. A 16-bit image only changes the low 16 bits.
-template <class M> inline void write_flags_image(M& m, uint64_t v, unsigned n, unsigned cpl) {
-  uint64_t changeable = fl::kArith | fl::kTf | fl::kDf | fl::kNt | fl::kAc | fl::kId;
+// RF cleared by POPF, loaded by IRET (a debugger's handler sets it to run
+// the instruction of an instruction breakpoint once). A 16-bit image only
+// changes the low 16 bits.
+template <class M> inline void write_flags_image(M& m, uint64_t v, unsigned n, unsigned cpl, bool iret = false) {
+  uint64_t changeable = fl::kArith | fl::kTf | fl::kDf | fl::kNt | fl::kAc | fl::kId | (iret ? fl::kRf : 0);
   unsigned iopl = (m.s.rflags >> 12) & 3;
   if (cpl == 0) changeable |= fl::kIopl;
   if (cpl <= iopl) changeable |= fl::kIf;
   if (n == 2) changeable &= 0xffff;
-  m.s.rflags = ((m.s.rflags & ~changeable) | (v & changeable) | fl::kFixed1) & ~fl::kRf;
+  m.s.rflags = ((m.s.rflags & ~(changeable | fl::kRf)) | (v & changeable) | fl::kFixed1);
 }
 
 // POPF ends the block: IF may have become 1 and interrupts must be looked at.

@@ -251,7 +251,8 @@ struct Clts {
     return Status::kNext;
   }
 };
-// MOV r, DRn / MOV DRn, r: stored only (no hardware breakpoints in this slice).
+// MOV r, DRn / MOV DRn, r. A write re-arms the hardware breakpoints
+// (debug_registers_changed) and ends the block, so the tier sees them.
 template <bool ToDr> struct MovDr {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     unsigned r = d.reg;
@@ -261,9 +262,14 @@ template <bool ToDr> struct MovDr {
       if (m.s.cr4 & core::cr4::kDe) return raise(m, vec::kUd);
       r += 2;
     }
-    if (ToDr) m.s.dr[r] = get_reg_n(m, d.rm, d.op_size);
-    else set_reg_n(m, d.rm, d.op_size, m.s.dr[r]);
-    return Status::kNext;
+    if constexpr (ToDr) {
+      m.s.dr[r] = get_reg_n(m, d.rm, d.op_size);
+      m.debug_registers_changed();
+      return Status::kEndBlock;
+    } else {
+      set_reg_n(m, d.rm, d.op_size, m.s.dr[r]);
+      return Status::kNext;
+    }
   }
 };
 struct Invlpg {
