@@ -57,6 +57,7 @@ void InterpCpu::debug_registers_changed() {
     else if (rw == 1 || rw == 3) data_bp_ |= uint8_t(1u << i);  // RW = 2 (I/O) is not modelled
   }
   flush_translations();  // fast tags installed before a data breakpoint bypass it
+  exit_block = true;     // the tier re-reads the breakpoints before the next instruction
 }
 
 // Marks the data breakpoints an access of n bytes at lin hits: RW = 01 on

@@ -65,6 +65,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   }
   void fpu_error() { env_.fpu_error.raise(); }
   void debug_registers_changed();
+  void debug_flags_set() { exit_block = true; }
   // The enabled hardware breakpoints (DR7): instruction breakpoints (bits
   // 0-3) and data breakpoints; with a data breakpoint armed every access takes
   // the slow path, which notes hits in data_hits (DR6 B0-B3) for the tier.

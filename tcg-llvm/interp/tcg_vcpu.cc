@@ -286,9 +286,9 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
     // Chain to the next block unless something the run loop checks may have
     // changed: devices (interrupt lines, stop requests) are only reached by
     // instructions that set exit_block; IF and the shadow change only in
-    // instructions that end their block; so does TF (single_step takes over).
-    if (cpu_.exit_block || s.interrupt_shadow || shutdown_ || (s.rflags & (core::rflags::kTf | core::rflags::kRf))) return;
-    if (cpu_.exec_breakpoints() || cpu_.watching()) return;
+    // instructions that end their block. An instruction that sets TF or RF or
+    // arms a breakpoint sets exit_block (single_step takes over in run).
+    if (cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
     if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) return;
     // Stops for reasons outside the guest resume through this chaining step.
     if (icount >= limit || attention()) {

@@ -38,6 +38,8 @@ uint32_t rwd_glue_entropy(rwd::tcg::JitContext* ctx, uint64_t* value);
 void rwd_glue_fpu_error(rwd::tcg::JitContext* ctx);
 // DR0-DR7 were written: the breakpoints change (the tier re-reads them).
 void rwd_glue_debug_registers_changed(rwd::tcg::JitContext* ctx);
+// EFLAGS.TF or RF became set: the tier leaves the block and single-steps.
+void rwd_glue_debug_flags_set(rwd::tcg::JitContext* ctx);
 // A form without semantics (warned once per form) and a feature not built yet.
 void rwd_glue_unimplemented(rwd::tcg::JitContext* ctx, uint32_t form, uint32_t cs_selector, uint64_t rip);
 void rwd_glue_unimplemented_feature(rwd::tcg::JitContext* ctx, const char* what, uint32_t cs_selector, uint64_t rip);

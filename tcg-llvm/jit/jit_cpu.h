@@ -68,6 +68,7 @@ struct JitCpu : CpuStateBase, PendingEvent {
   bool entropy_u64(uint64_t& v) { return rwd_glue_entropy(ctx, &v) != 0; }
   void fpu_error() { rwd_glue_fpu_error(ctx); }
   void debug_registers_changed() { rwd_glue_debug_registers_changed(ctx); }
+  void debug_flags_set() { rwd_glue_debug_flags_set(ctx); }
   void unimplemented(const DecodedInsn& d) {
     rwd_glue_unimplemented(ctx, uint32_t(d.form), s.seg[kSegCs].selector, s.rip - d.length);
   }

@@ -21,6 +21,7 @@
 //   bool entropy_u64(uint64_t& v);            RDRAND/RDSEED values; false when there is none
 //   void fpu_error();                         assert FERR# (x87 error with CR0.NE clear)
 //   void debug_registers_changed();           DR0-DR7 written: re-arm the breakpoints
+//   void debug_flags_set();                   TF or RF became set: the tier single-steps
 //   void unimplemented(const DecodedInsn&);   warn (once per form, then counted); the caller raises #UD
 // Glue functions that can fault return false with the exception recorded.
 #pragma once

@@ -435,6 +435,7 @@ struct Sysret {
     s.seg[kSegSs].selector = uint16_t((sel + 8) | 3);
     s.seg[kSegSs].attrs = uint16_t((s.seg[kSegSs].attrs & ~(3u << sa::kDplShift)) | kDpl3);
     s.rflags = (s.gpr[core::kR11] & ~(fl::kRf | fl::kVm)) | fl::kFixed1;
+    if (s.rflags & fl::kTf) m.debug_flags_set();
     m.segments_changed();
     return Status::kEndBlock;
   }
