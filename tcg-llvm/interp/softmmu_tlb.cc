@@ -40,6 +40,9 @@ namespace {
 constexpr uint64_t kP = 1, kRw = 2, kUs = 4, kA = 0x20, kD = 0x40, kPs = 0x80;
 constexpr uint64_t kNx = 1ull << 63;
 constexpr uint64_t kAddr = 0x000ffffffffff000ull;
+// Address bits above MAXPHYADDR (40, CPUID 0x80000008) are reserved in PAE
+// and 4-level entries.
+constexpr uint64_t kAboveMaxPhys = 0x000fff0000000000ull;
 
 // Page-table entries live in guest-physical memory (normally RAM).
 struct PteAccess {
@@ -121,7 +124,9 @@ WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uin
     for (; level >= 1; --level) {
       unsigned shift = 12 + 9 * (level - 1);
       if (!visit(table + ((linear >> shift) & 0x1ff) * 8, v)) return not_present();
-      if (!nxe && (v & kNx)) return reserved();
+      if ((!nxe && (v & kNx)) || (v & kAboveMaxPhys)) return reserved();
+      // A large page's frame bits below its size (above the PAT bit) are reserved.
+      if ((level == 2 || level == 3) && (v & kPs) && (v & (((1ull << shift) - 1) & ~0x1fffull))) return reserved();
       account(v);
       if (level == 4 && (v & kPs)) return reserved();
       if ((level == 2 || level == 3) && (v & kPs)) {
