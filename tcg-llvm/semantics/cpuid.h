@@ -11,7 +11,7 @@
 //                   EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
 //                   PGE(13) CMOV(15) PAT(16) PSE36(17) MMX(23) FXSR(24)
 //                   SSE(25) SSE2(26)
-//   leaf 7.0        EBX: RDSEED(18); ECX: RDPID(22); other subleaves zero
+//   leaf 7.0        EBX: RDSEED(18); ECX: UMIP(2) RDPID(22); other subleaves zero
 //                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD)
 //   leaf 0xd        XSAVE: components x87 and SSE (EAX 3); EBX the area size for
 //                   the current XCR0, ECX for all (576); subleaf 1 EAX: XSAVEOPT(0)
@@ -49,7 +49,7 @@ inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0
                   (1u << 15) | (1u << 16) | (1u << 17) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26)};
     case 7:
       if (subleaf != 0) return {0, 0, 0, 0};
-      return {0, 1u << 18, 1u << 22, 0};
+      return {0, 1u << 18, (1u << 2) | (1u << 22), 0};
     case 0xd:
       if (subleaf == 0) return {0x3, 576, 576, 0};  // x87 and SSE live in the legacy region: 576 bytes either way
       if (subleaf == 1) return {1, 0, 0, 0};

@@ -10,6 +10,8 @@
 namespace rwd::tcg {
 
 template <class M> inline bool cpl0(M& m) { return !m.s.protected_mode() || m.s.cpl() == 0; }
+// CR4.UMIP: SGDT, SIDT, SLDT, SMSW and STR are privileged (#GP(0) at CPL > 0).
+template <class M> inline bool umip_allows(M& m) { return !(m.s.cr4 & core::cr4::kUmip) || cpl0(m); }
 template <class M> inline unsigned iopl(M& m) { return (m.s.rflags >> 12) & 3; }
 // I/O and CLI/STI are allowed when CPL <= IOPL (real mode: always).
 template <class M> inline bool io_privileged(M& m) {
@@ -85,6 +87,7 @@ template <bool Idt> struct LoadDtr {
 };
 template <bool Idt> struct StoreDtr {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!umip_allows(m)) return raise_err(m, vec::kGp, 0);
     uint64_t off = effective_address(m, d);
     int seg = operand_segment(d);
     const core::DescriptorTableReg& r = Idt ? m.s.idtr : m.s.gdtr;
@@ -140,6 +143,7 @@ template <bool Tr> struct LoadSystemSegment {
 template <bool Tr> struct StoreSystemSegment {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     if (!m.s.protected_mode()) return raise(m, vec::kUd);
+    if (!umip_allows(m)) return raise_err(m, vec::kGp, 0);
     uint16_t sel = (Tr ? m.s.tr : m.s.ldtr).selector;
     if (d.is_mem()) RWD_TRY(m.template write<2>(operand_segment(d), effective_address(m, d), sel));
     else set_reg_n(m, d.rm, d.op_size, sel);
@@ -182,7 +186,7 @@ template <class M> inline bool write_cr(M& m, unsigned n, uint64_t v) {
     case 4: {
       constexpr uint64_t kSupported = core::cr4::kVme | core::cr4::kPvi | core::cr4::kTsd |
           core::cr4::kDe | core::cr4::kPse | core::cr4::kPae | core::cr4::kMce | core::cr4::kPge |
-          core::cr4::kPce | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt | core::cr4::kFsgsbase | core::cr4::kOsxsave;
+          core::cr4::kPce | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt | core::cr4::kFsgsbase | core::cr4::kOsxsave | core::cr4::kUmip;
       if (v & ~kSupported) return fail(m, vec::kGp, 0);
       if (s.long_mode_active() && !(v & core::cr4::kPae)) return fail(m, vec::kGp, 0);
       s.cr4 = v;
@@ -228,6 +232,7 @@ struct MovCdRd {  // MOV CRn, r
 };
 struct Smsw {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (!umip_allows(m)) return raise_err(m, vec::kGp, 0);
     if (d.is_mem()) RWD_TRY(m.template write<2>(operand_segment(d), effective_address(m, d), U<2>(m.s.cr0)));
     else set_reg_n(m, d.rm, d.op_size, m.s.cr0);
     return Status::kNext;

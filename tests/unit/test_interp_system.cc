@@ -365,3 +365,61 @@ BOOST_AUTO_TEST_CASE(page_walk_without_a_writer_has_no_side_effects) {
   BOOST_TEST(written == ((1ull << 21) | 0x83 | 0x60));  // accessed and dirty
   BOOST_TEST((m.rd64(0x10000) & 0x20) == 0x20u);
 }
+
+// CR4.UMIP makes SGDT, SIDT, SLDT, SMSW and STR privileged: #GP(0) at CPL 3
+// (each runs at ring 3, faults, and the #GP handler counts and skips it).
+BOOST_AUTO_TEST_CASE(umip_makes_the_descriptor_stores_privileged_at_cpl3) {
+  for (bool umip : {false, true}) {
+    TestMachine m;
+    core::X86CpuState s = pm_state(m, 0x47);
+    if (umip) s.cr4 |= core::cr4::kUmip;
+    m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
+    m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
+    m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
+    m.wr32(kTss + 4, 0x90000);
+    m.wr32(kTss + 8, 0x10);
+    m.start(s);
+    m.load_asm(kCode, R"(.code32
+      mov $0x38, %ax
+      ltr %ax
+      xor %esi, %esi
+      push $0x33
+      push $0x70000
+      push $0x2
+      push $0x2b
+      push $user
+      iret
+    user:
+      mov $0x33, %ax
+      mov %ax, %ds
+      sgdt 0x60000
+      sidt 0x60000
+      sldt %ax
+      smsw %ax
+      str %ax
+      int $0x40
+    .org 0x100
+      hlt
+    .org 0x200
+      inc %esi              # #GP(0): count it, skip the 3- or 7-byte instruction
+      mov 4(%esp), %ebx
+      cmpb $0x0f, (%ebx)
+      jne 1f
+      cmpb $0x01, 1(%ebx)
+      jne 2f
+      cmpb $0xc0, 2(%ebx)   # SGDT/SIDT with a disp32: 7 bytes; SMSW %ax (66 0f 01 e0) starts with 66
+      jae 2f
+      addl $7, 4(%esp)
+      jmp 3f
+    2: addl $3, 4(%esp)
+      jmp 3f
+    1: addl $4, 4(%esp)     # 66 0f .. ..: SLDT/SMSW/STR with the operand-size prefix
+    3: add $4, %esp         # the error code
+      iret
+    )");
+    set_gate32(m, 0x40, kCode + 0x100, 3);
+    set_gate32(m, 13, kCode + 0x200);
+    BOOST_TEST(int(m.vcpu->run(5000)) == int(core::VcpuExit::kHalted));
+    BOOST_TEST(m.reg(core::kRsi) == (umip ? 5u : 0u), "UMIP " << umip << ": " << m.reg(core::kRsi) << " #GP");
+  }
+}
