@@ -223,12 +223,7 @@ BOOST_AUTO_TEST_CASE(rdpid_rdpmc_movbe_and_absent_features) {
 BOOST_AUTO_TEST_CASE(int1_is_delivered_through_a_dpl0_gate_at_cpl3_and_int3_is_not) {
   TestMachine m;
   core::X86CpuState s = pm_state(m, 0x7f);
-  // Ring-3 code and data, a 32-bit TSS for the stack switch.
-  m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
-  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
-  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (0x7000ull << 16));
-  m.wr32(0x7000 + 4, 0x90000);  // ESP0
-  m.wr32(0x7000 + 8, 0x10);     // SS0
+  add_ring3(m);  // ring-3 code and data, a 32-bit TSS for the stack switch
   s.tr = {0x38, 0x8b, 0x67, 0x7000};
   s.seg[int(core::SegReg::kCs)] = {0x2b, 0xc0fb, 0xffffffff, 0};
   for (int i : {0, 2, 3, 4, 5}) s.seg[i] = {0x33, 0xc0f3, 0xffffffff, 0};

@@ -158,6 +158,17 @@ inline void write_gdt(TestMachine& m, uint64_t addr) {
   m.wr64(addr + 0x20, 0x00009a000000ffffull);
 }
 
+// Ring 3 in write_gdt's GDT (a limit of at least 0x3f): 0x28 ring-3 code,
+// 0x30 ring-3 data, 0x38 a 32-bit TSS at `tss` whose ring-0 stack is
+// 0x10:esp0.
+inline void add_ring3(TestMachine& m, uint64_t tss = 0x7000, uint32_t esp0 = 0x90000) {
+  m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
+  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
+  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (tss & 0xffffff) << 16);
+  m.wr32(tss + 4, esp0);
+  m.wr32(tss + 8, 0x10);
+}
+
 // Long mode, 2 MiB identity pages over the 32 MiB of RAM (tables at
 // 0x10000-0x12fff), flat 64-bit code selector 0x18 (write_gdt's).
 inline core::X86CpuState long_mode_state(TestMachine& m, uint64_t rip) {

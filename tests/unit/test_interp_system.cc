@@ -140,12 +140,7 @@ BOOST_AUTO_TEST_CASE(nmi_is_taken_with_if_clear_and_blocked_until_iret) {
 BOOST_AUTO_TEST_CASE(ring3_interrupt_switches_stack_through_the_tss) {
   TestMachine m;
   core::X86CpuState s = pm_state(m, 0x47);
-  // GDT 0x28: ring-3 code, 0x30: ring-3 data, 0x38: 32-bit TSS at kTss.
-  m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
-  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
-  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
-  m.wr32(kTss + 4, 0x90000);  // ESP0
-  m.wr32(kTss + 8, 0x10);     // SS0
+  add_ring3(m, kTss);
   m.start(s);
   m.load_asm(kCode, R"(.code32
     mov $0x38, %ax
@@ -373,11 +368,7 @@ BOOST_AUTO_TEST_CASE(umip_makes_the_descriptor_stores_privileged_at_cpl3) {
     TestMachine m;
     core::X86CpuState s = pm_state(m, 0x47);
     if (umip) s.cr4 |= core::cr4::kUmip;
-    m.wr64(kGdt + 0x28, 0x00cffa000000ffffull);
-    m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
-    m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
-    m.wr32(kTss + 4, 0x90000);
-    m.wr32(kTss + 8, 0x10);
+    add_ring3(m, kTss);
     m.start(s);
     m.load_asm(kCode, R"(.code32
       mov $0x38, %ax
