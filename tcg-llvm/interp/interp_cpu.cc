@@ -108,11 +108,12 @@ bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys
     }
     e.perms |= perms;
   }
-  if (e.host && !data_bp_) {  // with a data breakpoint armed, every access stays slow
-    if (e.perms & perm::kRead) e.read_tag = page;
+  if (e.host) {
+    // With a data breakpoint armed, every data access stays slow (checked).
+    if ((e.perms & perm::kRead) && !data_bp_) e.read_tag = page;
     // A writable mapping is installed only by a write, and marks its page in
     // the dirty log: every later write through it is then already logged.
-    if (access == Access::kWrite && (e.perms & perm::kWrite) && !blocks_.is_code_page(e.ppage)) {
+    if (access == Access::kWrite && (e.perms & perm::kWrite) && !blocks_.is_code_page(e.ppage) && !data_bp_) {
       e.write_tag = page;
       if (env_.dirty_log) env_.dirty_log->mark(e.host, kPageSize);
     }

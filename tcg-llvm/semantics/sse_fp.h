@@ -36,19 +36,23 @@ template <unsigned L> inline fp::Value sse_unpack(U<L> bits, bool daz) {
 }
 template <unsigned L> inline U<L> sse_pack(const fp::Value& v) { return U<L>(fp::pack(v, sse_format<L>())); }
 
-// The exceptions of an instruction: into MXCSR; unmasked, #XM (or #UD)
-// and the caller writes nothing.
-template <class M> inline bool sse_commit(M& m, uint8_t flags) {
-  // An unmasked invalid, denormal or zero-divide exception in any lane
-  // reports those alone: no lane's result was delivered (host).
+// The flags one step of an instruction reports: an unmasked invalid,
+// denormal or zero-divide exception in any lane reports those alone, as no
+// lane's result was delivered (host).
+inline uint8_t sse_reported(uint8_t flags, uint8_t masks) {
   const uint8_t pre = flags & (fp::exc::kInvalid | fp::exc::kDenormal | fp::exc::kDivZero);
-  if (pre & ~(m.s.mxcsr >> 7)) flags = pre;
-  m.s.mxcsr |= flags & 0x3f;
-  if (flags & ~(m.s.mxcsr >> 7) & 0x3f) {
-    if (!(m.s.cr4 & core::cr4::kOsxmmexcpt)) return fail_noerr(m, vec::kUd);
-    return fail_noerr(m, kVecXm);
-  }
-  return true;
+  return (pre & ~masks) ? pre : flags;
+}
+// Reported flags into MXCSR; an unmasked one raises #XM (#UD without
+// CR4.OSXMMEXCPT) and the caller writes nothing.
+template <class M> inline bool sse_raise(M& m, uint8_t reported) {
+  m.s.mxcsr |= reported & 0x3f;
+  if (!(reported & ~(m.s.mxcsr >> 7) & 0x3f)) return true;
+  return fail_noerr(m, (m.s.cr4 & core::cr4::kOsxmmexcpt) ? kVecXm : vec::kUd);
+}
+// The exceptions of a one-step instruction.
+template <class M> inline bool sse_commit(M& m, uint8_t flags) {
+  return sse_raise(m, sse_reported(flags, uint8_t((m.s.mxcsr >> 7) & 0x3f)));
 }
 
 // NaN operands: a signalling NaN raises invalid; the result is the first
@@ -460,8 +464,7 @@ template <unsigned L, bool Mem> struct SseDot {
     // zero-divide alone when one of those is unmasked), as the host does.
     uint8_t done = 0;
     auto step_ends = [&](uint8_t step) {
-      const uint8_t pre = step & (fp::exc::kInvalid | fp::exc::kDenormal | fp::exc::kDivZero);
-      done |= (pre & ~masks) ? pre : step;
+      done |= sse_reported(step, masks);
       return (done & ~masks) != 0;
     };
     fp::Env e = sse_env(m);
@@ -487,8 +490,7 @@ template <unsigned L, bool Mem> struct SseDot {
         step_ends(e2.flags);
       }
     }
-    m.s.mxcsr |= done;
-    if (done & ~masks) return raise(m, (m.s.cr4 & core::cr4::kOsxmmexcpt) ? kVecXm : vec::kUd);
+    RWD_TRY(sse_raise(m, done));
     const U<L> sum = sse_pack<L>(total);
     Vec r;
     for (unsigned i = 0; i < n; ++i) set_lane<L>(r, i, (imm >> i) & 1 ? sum : U<L>(0));

@@ -61,10 +61,15 @@ template <class M> inline void x87_set_c1(M& m, bool c1) {
 
 // Adds exception flags to the status word; an unmasked one sets the error
 // summary (ES) and busy (B) bits, and the next waiting x87 instruction takes #MF.
+// Recomputes the error summary and busy bits from the flags and masks.
+template <class M> inline void x87_update_summary(M& m) {
+  auto& x = m.s.x87;
+  if (x87_exception_pending(m)) x.fsw |= fsw::kEs | fsw::kB;
+  else x.fsw = uint16_t(x.fsw & ~(fsw::kEs | fsw::kB));
+}
 template <class M> inline void x87_raise(M& m, uint8_t flags) {
-  uint16_t sw = uint16_t(m.s.x87.fsw | (flags & 0x3f));
-  if (sw & ~m.s.x87.fcw & 0x3f) sw |= fsw::kEs | fsw::kB;
-  m.s.x87.fsw = sw;
+  m.s.x87.fsw = uint16_t(m.s.x87.fsw | (flags & 0x3f));
+  x87_update_summary(m);
 }
 // A stack overflow (push onto a full register) or underflow (read of an
 // empty one): invalid operation with SF, C1 telling which. True when the

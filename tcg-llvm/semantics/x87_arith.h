@@ -81,6 +81,15 @@ template <X87Op Op, X87Pair W, X87Mem K = X87Mem::kF80, bool Pop = false> struct
   }
 };
 
+// The operands ST(0) and ST(other) of an instruction whose result goes to
+// ST(0): when one is empty, stack underflow, and when that is masked ST(0)
+// becomes the indefinite. True when both are there.
+template <class M> inline bool x87_operands_present(M& m, unsigned other = 0) {
+  if (!x87_empty(m, 0) && !x87_empty(m, other)) return true;
+  if (x87_stack_fault(m, false)) x87_set(m, 0, x87_indefinite());
+  return false;
+}
+
 // Pushes a value: a stack overflow (ST(7) in use) is masked by pushing the
 // indefinite, unmasked by leaving the stack alone (false).
 template <class M> inline bool x87_push(M& m, const fp::F80& x) {
@@ -318,10 +327,7 @@ template <X87StackOp Op> struct X87Stack {
 template <bool Abs> struct X87Sign {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(x87_enter(m, d, true, true));
-    if (x87_empty(m, 0)) {
-      if (x87_stack_fault(m, false)) x87_set(m, 0, x87_indefinite());
-      return Status::kNext;
-    }
+    if (!x87_operands_present(m)) return Status::kNext;
     x87_set_c1(m, false);
     fp::F80 x = x87_get(m, 0);
     x.se = uint16_t(Abs ? x.se & 0x7fff : x.se ^ 0x8000);
@@ -335,10 +341,7 @@ template <unsigned Cc> struct X87Cmov {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(x87_enter(m, d, true, true));
     const unsigned i = d.rm & 7;
-    if (x87_empty(m, 0) || x87_empty(m, i)) {
-      if (x87_stack_fault(m, false)) x87_set(m, 0, x87_indefinite());
-      return Status::kNext;
-    }
+    if (!x87_operands_present(m, i)) return Status::kNext;
     if (condition(m.s.rflags, Cc)) x87_set(m, 0, x87_get(m, i));  // C1 unchanged (host)
     return Status::kNext;
   }
@@ -436,10 +439,7 @@ template <class M> inline Status x87_write_st0(M& m, const fp::Env& e, const fp:
 
 // Runs f on ST(0) (not empty, not NaN, supported) and writes the result back.
 template <class M, class F> inline Status x87_unary(M& m, F&& f) {
-  if (x87_empty(m, 0)) {
-    if (x87_stack_fault(m, false)) x87_set(m, 0, x87_indefinite());
-    return Status::kNext;
-  }
+  if (!x87_operands_present(m)) return Status::kNext;
   const fp::Value a = fp::unpack(x87_get(m, 0));
   fp::Env e = x87_env(m);
   fp::Value r;
@@ -471,10 +471,7 @@ struct X87RoundInt {
 struct X87Scale {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(x87_enter(m, d, true, true));
-    if (x87_empty(m, 0) || x87_empty(m, 1)) {
-      if (x87_stack_fault(m, false)) x87_set(m, 0, x87_indefinite());
-      return Status::kNext;
-    }
+    if (!x87_operands_present(m, 1)) return Status::kNext;
     const fp::Value a = fp::unpack(x87_get(m, 0)), b = fp::unpack(x87_get(m, 1));
     fp::Env e = x87_env(m);
     e.prec = 64;
@@ -554,9 +551,8 @@ struct X87Extract {
 template <bool Ieee> struct X87Remainder {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(x87_enter(m, d, true, true));
-    if (x87_empty(m, 0) || x87_empty(m, 1)) {
+    if (!x87_operands_present(m, 1)) {
       m.s.x87.fsw &= uint16_t(~fsw::kC2);
-      if (x87_stack_fault(m, false)) x87_set(m, 0, x87_indefinite());
       return Status::kNext;
     }
     const fp::Value a = fp::unpack(x87_get(m, 0)), b = fp::unpack(x87_get(m, 1));

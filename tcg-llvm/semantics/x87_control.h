@@ -9,14 +9,6 @@
 
 namespace rwd::tcg {
 
-// Recomputes the error summary and busy bits after the control word or the
-// flags changed under them.
-template <class M> inline void x87_update_summary(M& m) {
-  auto& x = m.s.x87;
-  if (x.fsw & ~x.fcw & 0x3f) x.fsw |= fsw::kEs | fsw::kB;
-  else x.fsw = uint16_t(x.fsw & ~(fsw::kEs | fsw::kB));
-}
-
 template <class M> inline void x87_init(M& m) {
   auto& x = m.s.x87;
   x.fcw = 0x037f;
