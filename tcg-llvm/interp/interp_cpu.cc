@@ -13,7 +13,7 @@ void InterpCpu::segments_changed() {
   blocks_.bump_epoch();  // chained successors assume an unchanged CS and CPL
   mode_ = decode_mode_of(s);
   stack_size_ = stack_size_of(s, mode_);
-  user_ = s.protected_mode() && s.cpl() == 3;
+  update_privileges();
   for (int i = 0; i < 6; ++i) {
     const auto& c = s.seg[i];
     if (mode_ == DecodeMode::k64) {
@@ -42,9 +42,49 @@ void InterpCpu::flush_translations() {
   blocks_.flush_jump_cache();
 }
 
-void InterpCpu::paging_changed(bool) {
-  // Global pages are not kept across CR3 writes: always correct, a bit slower.
-  flush_translations();
+void InterpCpu::update_privileges() {
+  const bool cpl3 = s.protected_mode() && s.cpl() == 3;
+  const bool ac = s.rflags & core::rflags::kAc;
+  const bool was_checking = data_ == kUserAligned;
+  // SMAP bars supervisor data accesses from user pages unless CPL < 3 and
+  // EFLAGS.AC is set; at CPL 3 (implicit accesses) AC does not count.
+  sys_ = (s.cr4 & core::cr4::kSmap) && (cpl3 || !ac) ? kSupervisorSmap : kSupervisor;
+  fetch_ = cpl3 ? kUser : kSupervisor;
+  data_ = !cpl3 ? sys_ : (ac && (s.cr0 & core::cr0::kAm)) ? kUserAligned : kUser;
+  if (data_ == kUserAligned && !was_checking) exit_block = true;  // the tier steps one at a time
+}
+
+bool InterpCpu::check_alignment_slow(int seg, uint64_t off, unsigned n, bool undo) {
+  uint64_t lin;
+  if (!to_linear(seg, off, n, false, lin)) return false;  // segment and canonical faults come first
+  if (lin & (n - 1)) {
+    ac_keeps_effects = !undo;
+    return fail(*this, vec::kAc, 0);
+  }
+  return true;
+}
+
+void InterpCpu::paging_changed(TlbFlush flush) {
+  update_privileges();  // CR0.AM, CR4.SMAP
+  if (flush == TlbFlush::kNone) return;
+  if (flush == TlbFlush::kAll) tlb_.flush();
+  else tlb_.flush_non_global();
+  blocks_.flush_jump_cache();
+}
+
+void InterpCpu::invalidate_pcid(InvpcidType type, uint16_t pcid, uint64_t linear) {
+  // The TLB holds the current PCID's translations and global ones only.
+  const bool current = pcid == (s.cr3 & 0xfff);
+  switch (type) {
+    case InvpcidType::kAddress: tlb_.flush_page(linear); break;
+    case InvpcidType::kSingleContext:
+      if (!current) return;
+      tlb_.flush_non_global();
+      break;
+    case InvpcidType::kAllContexts: tlb_.flush(); break;
+    case InvpcidType::kAllNonGlobal: tlb_.flush_non_global(); break;
+  }
+  blocks_.flush_jump_cache();
 }
 
 void InterpCpu::debug_registers_changed() {
@@ -79,13 +119,21 @@ void InterpCpu::invlpg(uint64_t linear) {
   blocks_.flush_jump_cache();
 }
 
-bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys, uint8_t*& host) {
-  TlbEntry& e = tlb_.entry(user, lin);
+bool InterpCpu::check_alignment(uint64_t lin, unsigned n, Privilege& who) {
+  if (who != kUserAligned) return true;
+  who = kUser;
+  if (lin & (n - 1)) return fail(*this, vec::kAc, 0);
+  return true;
+}
+
+bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& phys, uint8_t*& host) {
+  TlbEntry& e = tlb_.entry(who, lin);
   uint64_t page = lin & kPageMask;
   uint8_t need = access == Access::kRead ? perm::kRead : access == Access::kWrite ? perm::kWrite : perm::kFetch;
   if (e.vpage != page || !(e.perms & need)) {
     uint64_t ppage;
     uint8_t perms;
+    bool global = false;
     if (!s.paging()) {
       ppage = page;
       perms = perm::kRead | perm::kWrite | perm::kFetch;
@@ -93,20 +141,22 @@ bool InterpCpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys
       const PteWriter writer{this, [](void* self, uint64_t phys, uint64_t v, unsigned size) {
                                static_cast<InterpCpu*>(self)->write_pte(phys, v, size);
                              }};
-      WalkResult w = page_walk(*env_.memory, s, lin, access, user, &writer);
+      WalkResult w = page_walk(*env_.memory, s, lin, access, who, &writer);
       if (!w.ok) {
         s.cr2 = lin;
         return fail(*this, vec::kPf, w.error_code);
       }
       ppage = w.phys & kPageMask;
       perms = w.perms;
+      global = w.global;
       if (w.large) tlb_.note_large_page();
     }
     if (e.vpage != page || e.ppage != ppage) {
       e = TlbEntry{SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, page, ppage,
-                   env_.memory->ram_pointer(ppage, kPageSize), 0};
+                   env_.memory->ram_pointer(ppage, kPageSize), 0, global};
     }
     e.perms |= perms;
+    e.global = e.global && global;  // a walk that found it not global is the newer truth
   }
   if (e.host) {
     // With a data breakpoint armed, every data access stays slow (checked).
@@ -137,23 +187,24 @@ void InterpCpu::write_pte(uint64_t phys, uint64_t v, unsigned n) {
 }
 
 bool InterpCpu::translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host) {
-  TlbEntry& e = tlb_.entry(user_, lin);
+  TlbEntry& e = tlb_.entry(fetch_, lin);
   if (e.fetch_tag == (lin & kPageMask)) {
     phys = e.ppage | (lin & ~kPageMask);
     host = e.host + (lin & ~kPageMask);
     return true;
   }
-  return translate(lin, Access::kFetch, user_, phys, host);
+  return translate(lin, Access::kFetch, fetch_, phys, host);
 }
 
-bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
+bool InterpCpu::read_slow(uint64_t lin, unsigned n, Privilege who, uint64_t& v) {
+  if (!check_alignment(lin, n, who)) return false;
   if (data_bp_) note_data_access(lin, n, false);
   if ((lin & ~kPageMask) + n > kPageSize) {
     // Crosses a page: byte by byte, each with its own translation.
     uint64_t r = 0;
     for (unsigned i = 0; i < n; ++i) {
       uint64_t b;
-      if (!read_slow(truncate(lin + i), 1, user, b)) return false;
+      if (!read_slow(truncate(lin + i), 1, who, b)) return false;
       r |= b << (8 * i);
     }
     v = r;
@@ -161,7 +212,7 @@ bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
   }
   uint64_t phys;
   uint8_t* host;
-  if (!translate(lin, Access::kRead, user, phys, host)) return false;
+  if (!translate(lin, Access::kRead, who, phys, host)) return false;
   if (host) {
     v = 0;
     std::memcpy(&v, host, n);
@@ -175,27 +226,28 @@ bool InterpCpu::read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v) {
   return true;
 }
 
-bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
+bool InterpCpu::write_slow(uint64_t lin, unsigned n, Privilege who, uint64_t v) {
+  if (!check_alignment(lin, n, who)) return false;
   if (data_bp_) note_data_access(lin, n, true);
   if ((lin & ~kPageMask) + n > kPageSize) {
     // Both pages must be writable before any byte is stored.
     uint64_t phys;
     uint8_t* host;
     uint64_t second = truncate((lin | ~kPageMask) + 1);
-    if (!translate(lin, Access::kWrite, user, phys, host) || !translate(second, Access::kWrite, user, phys, host))
+    if (!translate(lin, Access::kWrite, who, phys, host) || !translate(second, Access::kWrite, who, phys, host))
       return false;
     for (unsigned i = 0; i < n; ++i)
-      if (!write_slow(truncate(lin + i), 1, user, (v >> (8 * i)) & 0xff)) return false;
+      if (!write_slow(truncate(lin + i), 1, who, (v >> (8 * i)) & 0xff)) return false;
     return true;
   }
   uint64_t phys;
   uint8_t* host;
-  if (!translate(lin, Access::kWrite, user, phys, host)) return false;
+  if (!translate(lin, Access::kWrite, who, phys, host)) return false;
   if (host) {
     uint64_t ppage = phys & kPageMask;
     if (blocks_.invalidate_page(ppage)) {
       exit_block = true;  // the running block may be among the dropped ones
-      TlbEntry& e = tlb_.entry(user, lin);
+      TlbEntry& e = tlb_.entry(who, lin);
       if (e.perms & perm::kWrite) e.write_tag = lin & kPageMask;
     }
     std::memcpy(host, &v, n);
@@ -210,16 +262,16 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, bool user, uint64_t v) {
 bool InterpCpu::check_write(int seg, uint64_t off, unsigned n) {
   uint64_t lin;
   if (!to_linear(seg, off, n, true, lin)) return false;
-  return probe_write(lin, n);
+  return probe_write(lin, n, data_access<false>());
 }
 
-bool InterpCpu::probe_write(uint64_t lin, unsigned n) {
+bool InterpCpu::probe_write(uint64_t lin, unsigned n, Privilege who) {
   uint64_t phys;
   uint8_t* host;
-  if (!translate(lin, Access::kWrite, user_, phys, host)) return false;
+  if (!translate(lin, Access::kWrite, who, phys, host)) return false;
   // A fault on the second page names its first byte (CR2), as on silicon.
   uint64_t last = truncate(lin + n - 1);
-  if ((last & kPageMask) != (lin & kPageMask)) return translate(last & kPageMask, Access::kWrite, user_, phys, host);
+  if ((last & kPageMask) != (lin & kPageMask)) return translate(last & kPageMask, Access::kWrite, who, phys, host);
   return true;
 }
 

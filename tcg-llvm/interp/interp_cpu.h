@@ -24,40 +24,52 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   // ---- glue contract -------------------------------------------------------
   DecodeMode mode() const { return mode_; }
   unsigned stack_size() const { return stack_size_; }
-  bool user() const { return user_; }
+  bool user() const { return fetch_ == kUser; }
 
-  template <unsigned N> bool read(int seg, uint64_t off, U<N>& v) {
+  template <unsigned N, bool Aligned = true> bool read(int seg, uint64_t off, U<N>& v) {
     uint64_t lin;
     if (!to_linear(seg, off, N, false, lin)) return false;
-    return read_linear<N>(lin, v, user_);
+    return read_linear<N>(lin, v, data_access<Aligned>());
   }
   template <unsigned N> bool read_rmw(int seg, uint64_t off, U<N>& v) {
     uint64_t lin;
     if (!to_linear(seg, off, N, true, lin)) return false;
-    TlbEntry& e = tlb_.entry(user_, lin);
+    TlbEntry& e = tlb_.entry(data_, lin);
     if (e.write_tag == (lin & kPageMask) && (lin & ~kPageMask) <= kPageSize - N) [[likely]] {
       std::memcpy(&v, e.host + (lin & ~kPageMask), N);
       return true;
     }
-    if (!probe_write(lin, N)) return false;
-    return read_linear<N>(lin, v, user_);
+    Privilege who = data_;
+    if (!check_alignment(lin, N, who) || !probe_write(lin, N, who)) return false;
+    return read_linear<N>(lin, v, who);
   }
-  template <unsigned N> bool write(int seg, uint64_t off, U<N> v) {
+  template <unsigned N, bool Aligned = true> bool write(int seg, uint64_t off, U<N> v) {
     uint64_t lin;
     if (!to_linear(seg, off, N, true, lin)) return false;
-    return write_linear<N>(lin, v, user_);
+    return write_linear<N>(lin, v, data_access<Aligned>());
   }
-  template <unsigned N> bool read_sys(uint64_t lin, U<N>& v) { return read_linear<N>(truncate(lin), v, false); }
-  template <unsigned N> bool write_sys(uint64_t lin, U<N> v) { return write_linear<N>(truncate(lin), v, false); }
+  template <unsigned N> bool read_sys(uint64_t lin, U<N>& v) { return read_linear<N>(truncate(lin), v, sys_); }
+  template <unsigned N> bool write_sys(uint64_t lin, U<N> v) { return write_linear<N>(truncate(lin), v, sys_); }
   bool check_write(int seg, uint64_t off, unsigned n);
+  bool check_alignment(int seg, uint64_t off, unsigned n, bool undo = true) {
+    if (data_ != kUserAligned) [[likely]] return true;
+    return check_alignment_slow(seg, off, n, undo);
+  }
+  // The last #AC keeps what the instruction did before it (check_alignment
+  // with undo = false); the tier undoes the instruction otherwise.
+  bool ac_keeps_effects = false;
+  // Alignment checking is on (CPL 3, CR0.AM, EFLAGS.AC): the tier runs one
+  // instruction at a time and undoes one that raises #AC (see TcgVcpu).
+  bool alignment_checking() const { return data_ == kUserAligned; }
   uint64_t linear_address(int seg, uint64_t off) const { return truncate(seg_base_[seg] + off); }
 
   uint32_t io_in(uint16_t port, unsigned n);
   void io_out(uint16_t port, unsigned n, uint32_t v);
 
   void segments_changed();
-  void paging_changed(bool flush_global);
+  void paging_changed(TlbFlush flush);
   void invlpg(uint64_t linear);
+  void invalidate_pcid(InvpcidType type, uint16_t pcid, uint64_t linear);
   bool entropy_u64(uint64_t& v) {
     if (!env_.entropy) return false;
     v = env_.entropy->random_u64();
@@ -65,7 +77,10 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   }
   void fpu_error() { env_.fpu_error.raise(); }
   void debug_registers_changed();
-  void debug_flags_set() { exit_block = true; }
+  void flags_reloaded() {
+    update_privileges();
+    if (s.rflags & (core::rflags::kTf | core::rflags::kRf)) exit_block = true;  // the tier single-steps
+  }
   // The enabled hardware breakpoints (DR7): instruction breakpoints (bits
   // 0-3) and data breakpoints; with a data breakpoint armed every access takes
   // the slow path, which notes hits in data_hits (DR6 B0-B3) for the tier.
@@ -80,6 +95,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   // (host is nullptr when the code is not in RAM). Raises #PF on failure.
   bool translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host);
   uint64_t code_linear_pc() const { return truncate(seg_base_[kSegCs] + s.rip); }
+  Privilege fetch_privilege() const { return fetch_; }
   // The bits of RIP the current mode has (EIP: 32 outside 64-bit mode).
   uint64_t rip_mask() const { return mode_ == DecodeMode::k64 ? ~0ull : 0xffffffffull; }
   void flush_translations();
@@ -107,31 +123,44 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   }
   bool to_linear_slow(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin);
 
-  template <unsigned N> bool read_linear(uint64_t lin, U<N>& v, bool user) {
-    TlbEntry& e = tlb_.entry(user, lin);
+  // The privilege of an explicit data access: pieces of a wider access that
+  // the architecture does not align-check (Aligned = false) never check.
+  template <bool Aligned> Privilege data_access() const {
+    if constexpr (Aligned) return data_;
+    return data_ == kUserAligned ? kUser : data_;
+  }
+  // Which tables CPL, EFLAGS.AC, CR0.AM and CR4.SMAP select (Privilege).
+  void update_privileges();
+
+  template <unsigned N> bool read_linear(uint64_t lin, U<N>& v, Privilege who) {
+    TlbEntry& e = tlb_.entry(who, lin);
     if (e.read_tag == (lin & kPageMask) && (lin & ~kPageMask) <= kPageSize - N) [[likely]] {
       std::memcpy(&v, e.host + (lin & ~kPageMask), N);
       return true;
     }
     uint64_t x = 0;
-    if (!read_slow(lin, N, user, x)) return false;
+    if (!read_slow(lin, N, who, x)) return false;
     v = U<N>(x);
     return true;
   }
-  template <unsigned N> bool write_linear(uint64_t lin, U<N> v, bool user) {
-    TlbEntry& e = tlb_.entry(user, lin);
+  template <unsigned N> bool write_linear(uint64_t lin, U<N> v, Privilege who) {
+    TlbEntry& e = tlb_.entry(who, lin);
     if (e.write_tag == (lin & kPageMask) && (lin & ~kPageMask) <= kPageSize - N) [[likely]] {
       std::memcpy(e.host + (lin & ~kPageMask), &v, N);
       return true;
     }
-    return write_slow(lin, N, user, v);
+    return write_slow(lin, N, who, v);
   }
-  bool read_slow(uint64_t lin, unsigned n, bool user, uint64_t& v);
+  bool read_slow(uint64_t lin, unsigned n, Privilege who, uint64_t& v);
   // Faults as a write of n bytes at lin would (both pages), writing nothing.
-  bool probe_write(uint64_t lin, unsigned n);
-  bool write_slow(uint64_t lin, unsigned n, bool user, uint64_t v);
+  bool probe_write(uint64_t lin, unsigned n, Privilege who);
+  bool write_slow(uint64_t lin, unsigned n, Privilege who, uint64_t v);
+  // #AC(0) for a misaligned access under alignment checking (kUserAligned),
+  // which then translates as kUser.
+  bool check_alignment(uint64_t lin, unsigned n, Privilege& who);
+  bool check_alignment_slow(int seg, uint64_t off, unsigned n, bool undo);
   // Translation with refill; host is the byte's host address or nullptr.
-  bool translate(uint64_t lin, Access access, bool user, uint64_t& phys, uint8_t*& host);
+  bool translate(uint64_t lin, Access access, Privilege who, uint64_t& phys, uint8_t*& host);
   void write_pte(uint64_t phys, uint64_t v, unsigned n);
 
   core::CpuEnvironment env_;
@@ -139,7 +168,9 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   SoftmmuTlb tlb_;
   DecodeMode mode_ = DecodeMode::k16;
   unsigned stack_size_ = 2;
-  bool user_ = false;
+  Privilege data_ = kSupervisor;   // explicit data accesses
+  Privilege sys_ = kSupervisor;    // implicit supervisor accesses (descriptor tables, TSS, IDT)
+  Privilege fetch_ = kSupervisor;  // instruction fetch
   uint8_t exec_bp_ = 0, data_bp_ = 0;
   void note_data_access(uint64_t lin, unsigned n, bool write);
   uint64_t seg_base_[6] = {};

@@ -6,10 +6,25 @@
 
 namespace rwd::tcg {
 
+namespace {
+constexpr TlbEntry kEmpty{SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, 0, nullptr, 0,
+                          false};
+}  // namespace
+
 void SoftmmuTlb::flush() {
   for (auto& table : entries_)
-    for (TlbEntry& e : table) e = TlbEntry{kNoTag, kNoTag, kNoTag, kNoTag, 0, nullptr, 0};
+    for (TlbEntry& e : table) e = kEmpty;
   large_pages_ = false;
+}
+
+void SoftmmuTlb::flush_non_global() {
+  bool large_left = false;
+  for (auto& table : entries_)
+    for (TlbEntry& e : table) {
+      if (!e.global) e = kEmpty;
+      else large_left = true;  // whether one of them is large is not kept: assume so
+    }
+  large_pages_ = large_pages_ && large_left;
 }
 
 void SoftmmuTlb::flush_page(uint64_t linear) {
@@ -18,9 +33,9 @@ void SoftmmuTlb::flush_page(uint64_t linear) {
     return;
   }
   uint64_t page = linear & kPageMask;
-  for (bool user : {false, true}) {
-    TlbEntry& e = entry(user, linear);
-    if (e.vpage == page) e = TlbEntry{kNoTag, kNoTag, kNoTag, kNoTag, 0, nullptr, 0};
+  for (auto& table : entries_) {
+    TlbEntry& e = table[(linear >> 12) & (kSize - 1)];
+    if (e.vpage == page) e = kEmpty;
   }
 }
 
@@ -37,7 +52,7 @@ void SoftmmuTlb::protect_code_page(uint64_t ppage) {
 
 namespace {
 
-constexpr uint64_t kP = 1, kRw = 2, kUs = 4, kA = 0x20, kD = 0x40, kPs = 0x80;
+constexpr uint64_t kP = 1, kRw = 2, kUs = 4, kA = 0x20, kD = 0x40, kPs = 0x80, kG = 0x100;
 constexpr uint64_t kNx = 1ull << 63;
 constexpr uint64_t kAddr = 0x000ffffffffff000ull;
 // Address bits above MAXPHYADDR (40, CPUID 0x80000008) are reserved in PAE
@@ -60,14 +75,17 @@ struct PteAccess {
 }  // namespace
 
 WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uint64_t linear, Access access,
-                     bool user, const PteWriter* writer) {
+                     Privilege who, const PteWriter* writer) {
   WalkResult r;
   PteAccess pt{memory};
   const bool write = access == Access::kWrite, fetch = access == Access::kFetch;
+  const bool user = who == kUser || who == kUserAligned;
   const bool nxe = s.efer & core::efer::kNxe;
   const bool pae = s.cr4 & core::cr4::kPae;
   const bool wp = s.cr0 & core::cr0::kWp;
-  uint32_t err_base = (write ? 2u : 0u) | (user ? 4u : 0u) | (fetch && nxe && pae ? 16u : 0u);
+  const bool smep = s.cr4 & core::cr4::kSmep;
+  // I/D is reported only where fetches can be refused (SDM Vol. 3 §4.7).
+  uint32_t err_base = (write ? 2u : 0u) | (user ? 4u : 0u) | (fetch && ((nxe && pae) || smep) ? 16u : 0u);
 
   // Up to four levels: addresses of the entries used, their size, and the AND/OR of permissions.
   uint64_t entry_addr[4];
@@ -140,10 +158,12 @@ WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uin
     }
   }
 
-  // Permissions for this privilege.
-  bool can_write = user ? (rw_all && us_all) : (rw_all || !wp);
-  bool can_read = !user || us_all;
-  bool can_fetch = can_read && !nx_any;
+  // Permissions for this privilege. A supervisor data access to a user page
+  // is refused under SMAP (kSupervisorSmap), a supervisor fetch under SMEP.
+  const bool smap_bars = who == kSupervisorSmap && us_all;
+  bool can_write = user ? (rw_all && us_all) : (rw_all || !wp) && !smap_bars;
+  bool can_read = user ? us_all : !smap_bars;
+  bool can_fetch = (user ? us_all : !(smep && us_all)) && !nx_any;
   bool ok = fetch ? can_fetch : write ? can_write : can_read;
   if (!ok) {
     r.error_code = err_base | 1u;
@@ -156,6 +176,7 @@ WalkResult page_walk(core::AddressSpace& memory, const core::X86CpuState& s, uin
     if (nv != entry_val[i]) writer->write(writer->context, entry_addr[i], nv, esize);
   }
   bool dirty = (entry_val[levels - 1] & kD) || write;
+  r.global = (entry_val[levels - 1] & kG) && (s.cr4 & core::cr4::kPge);
   r.ok = true;
   r.phys = phys;
   r.perms = (can_read ? perm::kRead : 0) | (can_write && dirty ? perm::kWrite : 0) | (can_fetch ? perm::kFetch : 0);

@@ -114,6 +114,12 @@ void TcgVcpu::deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err
 
 void TcgVcpu::raise_pending_exception() {
   uint8_t v = cpu_.exc_vector;
+  // An instruction that raises #AC has no effect (the host CPU checks
+  // alignment before it changes anything: x87 status, MMX state).
+  if (v == vec::kAc && before_step_ && !cpu_.ac_keeps_effects) {
+    cpu_.s = *before_step_;
+    cpu_.segments_changed();
+  }
   bool has_err = cpu_.exc_has_error || exception_has_error(v);
   deliver(v, EventKind::kException, has_err, cpu_.exc_has_error ? cpu_.exc_error : 0);
 }
@@ -164,7 +170,8 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
       raise_pending_exception();
       continue;
     }
-    if ((s.rflags & (core::rflags::kTf | core::rflags::kRf)) || cpu_.exec_breakpoints() || cpu_.watching()) {
+    if ((s.rflags & (core::rflags::kTf | core::rflags::kRf)) || cpu_.exec_breakpoints() || cpu_.watching() ||
+        cpu_.alignment_checking()) {
       single_step(b, first);
       continue;
     }
@@ -185,6 +192,8 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
 // retires without delivering an event of its own (a fault, INT n), DR6
 // naming the causes (BS, B0-B3). MOV SS / POP SS hold the trap off for one
 // instruction. RF set at an instruction's start clears when it completes.
+// With alignment checking on (CPL 3, CR0.AM, EFLAGS.AC) instructions also run
+// here, one at a time, so that one raising #AC can be undone.
 void TcgVcpu::single_step(Block* b, size_t first) {
   auto& s = cpu_.s;
   if (uint8_t exec = cpu_.exec_breakpoints(); exec && !(s.rflags & core::rflags::kRf)) {
@@ -203,7 +212,14 @@ void TcgVcpu::single_step(Block* b, size_t first) {
   s.interrupt_shadow = 0;
   event_delivered_ = false;
   cpu_.data_hits = 0;
+  core::X86CpuState state_before;
+  if (cpu_.alignment_checking()) {
+    state_before = s;
+    before_step_ = &state_before;
+    cpu_.ac_keeps_effects = false;
+  }
   execute(b, first, s.icount + 1);
+  before_step_ = nullptr;
   if (s.icount != before + 1 || event_delivered_ || shutdown_) return;
   if (rf) s.rflags &= ~core::rflags::kRf;  // an IRET that just loaded RF keeps it for one instruction
   if (s.interrupt_shadow & core::kShadowMovSs) return;

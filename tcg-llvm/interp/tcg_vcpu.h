@@ -79,6 +79,9 @@ class TcgVcpu final : public core::Vcpu {
   bool nmi_level_ = false;
   bool shutdown_ = false;
   bool event_delivered_ = false;  // deliver() ran (single_step: the instruction raised its own event)
+  // With alignment checking on, the state before the instruction single_step
+  // runs: an instruction raising #AC is undone (raise_pending_exception).
+  const core::X86CpuState* before_step_ = nullptr;
   uint64_t blocks_decoded_ = 0;
   // Where the last run() stopped for its budget or for attention (reasons
   // outside the guest), so the next one goes on exactly as if it had not

@@ -10,8 +10,10 @@
 //   bit 0 set | second_page << 1 | vector << 8 | has_error_code << 16 | error_code << 32
 // where second_page says a page-crossing access faulted on its second page
 // (CR2 is then the first byte of that page).
-// Access kinds: bit 0 = a user (CPL 3) access, bit 1 = an implicit
-// supervisor access (descriptor tables, TSS).
+// Access kinds: bit 0 = CPL 3, bit 1 = an implicit supervisor access
+// (descriptor tables, TSS; supervisor whatever bit 0 says), bit 2 =
+// EFLAGS.AC (SMAP, alignment checking with CR0.AM), bit 3 = a piece of a
+// wider access that alignment checking leaves alone.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +32,7 @@ void rwd_glue_io_out(rwd::tcg::JitContext* ctx, uint32_t port, uint32_t size, ui
 void rwd_glue_code_context_changed(rwd::tcg::JitContext* ctx);
 // CR0/CR3/CR4/EFER changed: translations are stale (the walker gets the values).
 void rwd_glue_paging_changed(rwd::tcg::JitContext* ctx, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
-                             uint32_t flush_global);
+                             uint32_t flush);  // TlbFlush
 void rwd_glue_invlpg(rwd::tcg::JitContext* ctx, uint64_t linear);
 // Entropy for RDRAND/RDSEED (recorded and replayed); 0 when there is none.
 uint32_t rwd_glue_entropy(rwd::tcg::JitContext* ctx, uint64_t* value);
@@ -38,8 +40,11 @@ uint32_t rwd_glue_entropy(rwd::tcg::JitContext* ctx, uint64_t* value);
 void rwd_glue_fpu_error(rwd::tcg::JitContext* ctx);
 // DR0-DR7 were written: the breakpoints change (the tier re-reads them).
 void rwd_glue_debug_registers_changed(rwd::tcg::JitContext* ctx);
-// EFLAGS.TF or RF became set: the tier leaves the block and single-steps.
-void rwd_glue_debug_flags_set(rwd::tcg::JitContext* ctx);
+// RFLAGS's system bits may have changed (TF or RF set: the tier leaves the
+// block and single-steps).
+void rwd_glue_flags_reloaded(rwd::tcg::JitContext* ctx, uint64_t rflags);
+// INVPCID (type as InvpcidType).
+void rwd_glue_invalidate_pcid(rwd::tcg::JitContext* ctx, uint32_t type, uint32_t pcid, uint64_t linear);
 // A form without semantics (warned once per form) and a feature not built yet.
 void rwd_glue_unimplemented(rwd::tcg::JitContext* ctx, uint32_t form, uint32_t cs_selector, uint64_t rip);
 void rwd_glue_unimplemented_feature(rwd::tcg::JitContext* ctx, const char* what, uint32_t cs_selector, uint64_t rip);

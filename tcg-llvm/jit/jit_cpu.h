@@ -19,56 +19,65 @@ struct JitCpu : CpuStateBase, PendingEvent {
   unsigned stack_size() const { return stack_size_of(s, mode()); }
   bool user() const { return s.protected_mode() && s.cpl() == 3; }
 
-  template <unsigned N> bool read(int seg, uint64_t off, U<N>& v) {
+  template <unsigned N, bool Aligned = true> bool read(int seg, uint64_t off, U<N>& v) {
     uint64_t lin, x = 0;
     if (!to_linear(seg, off, N, false, lin)) return false;
-    if (!accept(rwd_glue_load(ctx, lin, N, user() ? 1 : 0, &x), lin)) return false;
+    if (!accept(rwd_glue_load(ctx, lin, N, kind(Aligned), &x), lin)) return false;
     v = U<N>(x);
     return true;
   }
   template <unsigned N> bool read_rmw(int seg, uint64_t off, U<N>& v) {
     uint64_t lin, x = 0;
     if (!to_linear(seg, off, N, true, lin)) return false;
-    if (!accept(rwd_glue_probe_store(ctx, lin, N, user() ? 1 : 0), lin)) return false;
-    if (!accept(rwd_glue_load(ctx, lin, N, user() ? 1 : 0, &x), lin)) return false;
+    if (!accept(rwd_glue_probe_store(ctx, lin, N, kind(true)), lin)) return false;
+    if (!accept(rwd_glue_load(ctx, lin, N, kind(true), &x), lin)) return false;
     v = U<N>(x);
     return true;
   }
-  template <unsigned N> bool write(int seg, uint64_t off, U<N> v) {
+  template <unsigned N, bool Aligned = true> bool write(int seg, uint64_t off, U<N> v) {
     uint64_t lin;
     if (!to_linear(seg, off, N, true, lin)) return false;
-    return accept(rwd_glue_store(ctx, lin, N, user() ? 1 : 0, v), lin);
+    return accept(rwd_glue_store(ctx, lin, N, kind(Aligned), v), lin);
   }
   template <unsigned N> bool read_sys(uint64_t lin, U<N>& v) {
     uint64_t x = 0;
     lin = truncate(lin);
-    if (!accept(rwd_glue_load(ctx, lin, N, 2, &x), lin)) return false;
+    if (!accept(rwd_glue_load(ctx, lin, N, kind(false) | 2, &x), lin)) return false;
     v = U<N>(x);
     return true;
   }
   template <unsigned N> bool write_sys(uint64_t lin, U<N> v) {
     lin = truncate(lin);
-    return accept(rwd_glue_store(ctx, lin, N, 2, v), lin);
+    return accept(rwd_glue_store(ctx, lin, N, kind(false) | 2, v), lin);
   }
   bool check_write(int seg, uint64_t off, unsigned n) {
     uint64_t lin;
     if (!to_linear(seg, off, n, true, lin)) return false;
-    return accept(rwd_glue_probe_store(ctx, lin, n, user() ? 1 : 0), lin);
+    return accept(rwd_glue_probe_store(ctx, lin, n, kind(false)), lin);
   }
   uint64_t linear_address(int seg, uint64_t off) const { return truncate(segment_base(seg) + off); }
+  bool check_alignment(int seg, uint64_t off, unsigned n, bool undo = true) {
+    (void)undo;  // the JIT tier leaves code run under alignment checking to the interpreter
+    if (!user() || !(s.rflags & core::rflags::kAc) || !(s.cr0 & core::cr0::kAm)) return true;
+    if (linear_address(seg, off) & (n - 1)) return fail(*this, vec::kAc, 0);
+    return true;
+  }
 
   uint32_t io_in(uint16_t port, unsigned n) { return rwd_glue_io_in(ctx, port, n); }
   void io_out(uint16_t port, unsigned n, uint32_t v) { rwd_glue_io_out(ctx, port, n, v); }
 
   void segments_changed() { rwd_glue_code_context_changed(ctx); }
-  void paging_changed(bool flush_global) {
-    rwd_glue_paging_changed(ctx, s.cr0, s.cr3, s.cr4, s.efer, flush_global ? 1 : 0);
+  void paging_changed(TlbFlush flush) {
+    rwd_glue_paging_changed(ctx, s.cr0, s.cr3, s.cr4, s.efer, uint32_t(flush));
   }
   void invlpg(uint64_t linear) { rwd_glue_invlpg(ctx, linear); }
+  void invalidate_pcid(InvpcidType type, uint16_t pcid, uint64_t linear) {
+    rwd_glue_invalidate_pcid(ctx, uint32_t(type), pcid, linear);
+  }
   bool entropy_u64(uint64_t& v) { return rwd_glue_entropy(ctx, &v) != 0; }
   void fpu_error() { rwd_glue_fpu_error(ctx); }
   void debug_registers_changed() { rwd_glue_debug_registers_changed(ctx); }
-  void debug_flags_set() { rwd_glue_debug_flags_set(ctx); }
+  void flags_reloaded() { rwd_glue_flags_reloaded(ctx, s.rflags); }
   void unimplemented(const DecodedInsn& d) {
     rwd_glue_unimplemented(ctx, uint32_t(d.form), s.seg[kSegCs].selector, s.rip - d.length);
   }
@@ -77,6 +86,10 @@ struct JitCpu : CpuStateBase, PendingEvent {
   }
 
  private:
+  // The glue's access kind (glue.h) of an explicit data access.
+  uint32_t kind(bool aligned) const {
+    return (user() ? 1u : 0u) | ((s.rflags & core::rflags::kAc) ? 4u : 0u) | (aligned ? 0u : 8u);
+  }
   uint64_t truncate(uint64_t lin) const {
     return mode() == DecodeMode::k64 || s.long_mode_active() ? lin : lin & 0xffffffffull;
   }

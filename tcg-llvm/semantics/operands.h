@@ -6,22 +6,33 @@
 //   core::X86CpuState s;                      architectural state
 //   DecodeMode mode() const;                  code size of CS (16/32/64)
 //   unsigned stack_size() const;              2, 4 or 8: SS.B / long mode
-//   template <unsigned N> bool read(int seg, uint64_t off, U<N>& v);
+//   template <unsigned N, bool Aligned = true> bool read(int seg, uint64_t off, U<N>& v);
+//                                             Aligned = false: a piece of a wider access that
+//                                             alignment checking (#AC) leaves alone
 //   template <unsigned N> bool read_rmw(int seg, uint64_t off, U<N>& v);  // read with write intent:
 //                                             faults as the write would (segment and page W checks)
-//   template <unsigned N> bool write(int seg, uint64_t off, U<N> v);
+//   template <unsigned N, bool Aligned = true> bool write(int seg, uint64_t off, U<N> v);
 //   template <unsigned N> bool read_sys(uint64_t linear, U<N>& v);   // CPL-0 access
 //   template <unsigned N> bool write_sys(uint64_t linear, U<N> v);
 //   bool check_write(int seg, uint64_t off, unsigned n);   // probe only, no write
+//   bool check_alignment(int seg, uint64_t off, unsigned n, bool undo = true);
+//                                             #AC(0) when alignment checking is on (CPL 3, CR0.AM,
+//                                             EFLAGS.AC) and seg:off is not n-aligned, for operands
+//                                             whose alignment is not that of their pieces (each
+//                                             access of N <= 8 bytes checks N). An #AC undoes the
+//                                             instruction (the host checks explicit operands before
+//                                             it runs); undo = false keeps what it did (an implicit
+//                                             operand checked when reached: MASKMOVQ)
 //   uint32_t io_in(uint16_t port, unsigned n); void io_out(uint16_t port, unsigned n, uint32_t v);
 //   set_exception / set_soft_int             from PendingEvent (types.h)
 //   void segments_changed();                  CS/SS/segment bases, CPL or mode changed
-//   void paging_changed(bool flush_global);   CR0/CR3/CR4/EFER: flush translations
+//   void paging_changed(TlbFlush flush);      CR0/CR3/CR4/EFER changed: drop what `flush` says
 //   void invlpg(uint64_t linear);
+//   void invalidate_pcid(InvpcidType type, uint16_t pcid, uint64_t linear);   INVPCID
 //   bool entropy_u64(uint64_t& v);            RDRAND/RDSEED values; false when there is none
 //   void fpu_error();                         assert FERR# (x87 error with CR0.NE clear)
 //   void debug_registers_changed();           DR0-DR7 written: re-arm the breakpoints
-//   void debug_flags_set();                   TF or RF became set: the tier single-steps
+//   void flags_reloaded();                    RFLAGS's system bits (TF, RF, AC) may have changed
 //   void unimplemented(const DecodedInsn&);   warn (once per form, then counted); the caller raises #UD
 // Glue functions that can fault return false with the exception recorded.
 #pragma once

@@ -125,8 +125,11 @@ template <bool Xmm, class M> inline void set_vreg(M& m, unsigned r, const Vec& v
 // 16-byte stores check both halves before writing either.
 template <unsigned N, class M> inline bool load_vec(M& m, int seg, uint64_t off, unsigned addr_size, Vec& v) {
   if constexpr (N == 16) {
+    // Alignment checking wants the whole operand 16-aligned (the host's
+    // rule; its halves are not checked on their own).
+    if (!m.check_alignment(seg, off, 16)) return false;
     U<8> lo, hi;
-    if (!m.template read<8>(seg, off, lo) || !m.template read<8>(seg, (off + 8) & size_mask(addr_size), hi))
+    if (!m.template read<8, false>(seg, off, lo) || !m.template read<8, false>(seg, (off + 8) & size_mask(addr_size), hi))
       return false;
     __builtin_memcpy(v.b, &lo, 8);
     __builtin_memcpy(v.b + 8, &hi, 8);
@@ -139,11 +142,11 @@ template <unsigned N, class M> inline bool load_vec(M& m, int seg, uint64_t off,
 }
 template <unsigned N, class M> inline bool store_vec(M& m, int seg, uint64_t off, unsigned addr_size, const Vec& v) {
   if constexpr (N == 16) {
-    if (!m.check_write(seg, off, 16)) return false;
+    if (!m.check_alignment(seg, off, 16) || !m.check_write(seg, off, 16)) return false;
     U<8> lo, hi;
     __builtin_memcpy(&lo, v.b, 8);
     __builtin_memcpy(&hi, v.b + 8, 8);
-    return m.template write<8>(seg, off, lo) && m.template write<8>(seg, (off + 8) & size_mask(addr_size), hi);
+    return m.template write<8, false>(seg, off, lo) && m.template write<8, false>(seg, (off + 8) & size_mask(addr_size), hi);
   } else {
     U<N> x;
     __builtin_memcpy(&x, v.b, N);

@@ -315,10 +315,16 @@ template <unsigned L, ShiftKind K> struct PShift {
 
 // op mm, mm/m64 (Xmm = false) or op xmm, xmm/m128 (aligned), with the
 // form's imm8 for the operations that take one (calc(dst, src, n, imm)).
+// The bytes a form's memory operand reads: the whole register, except for
+// MMX's low unpacks (PUNPCKLBW/WD/DQ mm, m32), which read 4 (the SDM's
+// operand, and what the host faults on).
+template <class Op, bool Xmm> inline constexpr unsigned kPackedMemBytes = Xmm ? 16 : 8;
+template <unsigned L> inline constexpr unsigned kPackedMemBytes<PUnpck<L, false>, false> = 4;
+
 template <class Op, bool Xmm, bool Mem> struct PackedBinary {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(vec_available<Xmm>(m));
-    VecRm<Xmm, Mem> src(m, d);
+    VecRm<Xmm, Mem, kPackedMemBytes<Op, Xmm>> src(m, d);
     Vec b;
     RWD_TRY(src.read(m, d, b, true));
     Vec a = get_vreg<Xmm>(m, d.reg);

@@ -80,7 +80,7 @@ template <class M> inline void write_flags_image(M& m, uint64_t v, unsigned n, u
   if (cpl <= iopl) changeable |= fl::kIf;
   if (n == 2) changeable &= 0xffff;
   m.s.rflags = ((m.s.rflags & ~(changeable | fl::kRf)) | (v & changeable) | fl::kFixed1);
-  if (m.s.rflags & (fl::kTf | fl::kRf)) m.debug_flags_set();
+  m.flags_reloaded();
 }
 
 // POPF ends the block: IF may have become 1 and interrupts must be looked at.

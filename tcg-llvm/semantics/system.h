@@ -169,28 +169,48 @@ template <class M> inline bool write_cr(M& m, unsigned n, uint64_t v) {
         if (!(s.cr4 & core::cr4::kPae)) return fail(m, vec::kGp, 0);
         s.efer |= core::efer::kLma;
       }
+      if (pg_off && (s.cr4 & core::cr4::kPcide)) return fail(m, vec::kGp, 0);
       if (pg_off && s.long_mode_active()) {
         if (m.mode() == DecodeMode::k64) return fail(m, vec::kGp, 0);
         s.efer &= ~core::efer::kLma;
       }
+      // Only PE, PG and WP change what a translation allows (AM, the
+      // alignment check, is read by paging_changed too).
+      const bool retranslate = (s.cr0 ^ v) & (core::cr0::kPe | core::cr0::kPg | core::cr0::kWp);
       s.cr0 = v;
-      m.paging_changed(true);
+      m.paging_changed(retranslate ? TlbFlush::kAll : TlbFlush::kNone);
       m.segments_changed();
       return true;
     }
     case 2: s.cr2 = v; return true;
-    case 3:
-      s.cr3 = m.s.long_mode_active() ? v : v & 0xffffffffull;
-      m.paging_changed(false);
+    case 3: {
+      if (!s.long_mode_active()) {
+        s.cr3 = v & 0xffffffffull;
+        m.paging_changed(TlbFlush::kNonGlobal);
+        return true;
+      }
+      // Bits 40-62 lie above MAXPHYADDR or are reserved; bit 63 (keep the
+      // PCID's translations) exists with CR4.PCIDE and is not stored.
+      const bool pcide = s.cr4 & core::cr4::kPcide;
+      if (v & (pcide ? 0x7fffff0000000000ull : 0xffffff0000000000ull)) return fail(m, vec::kGp, 0);
+      const bool keep = pcide && (v >> 63) && ((v ^ s.cr3) & 0xfff) == 0;
+      s.cr3 = v & ~(1ull << 63);
+      m.paging_changed(keep ? TlbFlush::kNone : TlbFlush::kNonGlobal);
       return true;
+    }
     case 4: {
-      constexpr uint64_t kSupported = core::cr4::kVme | core::cr4::kPvi | core::cr4::kTsd |
-          core::cr4::kDe | core::cr4::kPse | core::cr4::kPae | core::cr4::kMce | core::cr4::kPge |
-          core::cr4::kPce | core::cr4::kOsfxsr | core::cr4::kOsxmmexcpt | core::cr4::kFsgsbase | core::cr4::kOsxsave | core::cr4::kUmip;
+      namespace c4 = core::cr4;
+      constexpr uint64_t kSupported = c4::kVme | c4::kPvi | c4::kTsd | c4::kDe | c4::kPse | c4::kPae | c4::kMce |
+          c4::kPge | c4::kPce | c4::kOsfxsr | c4::kOsxmmexcpt | c4::kUmip | c4::kPcide | c4::kOsxsave | c4::kSmep |
+          c4::kSmap;
       if (v & ~kSupported) return fail(m, vec::kGp, 0);
-      if (s.long_mode_active() && !(v & core::cr4::kPae)) return fail(m, vec::kGp, 0);
+      if (s.long_mode_active() && !(v & c4::kPae)) return fail(m, vec::kGp, 0);
+      // PCIDE may be set only in IA-32e mode with PCID 0 in CR3.
+      if ((v & c4::kPcide) && !(s.cr4 & c4::kPcide) && (!s.long_mode_active() || (s.cr3 & 0xfff)))
+        return fail(m, vec::kGp, 0);
+      const bool retranslate = (s.cr4 ^ v) & (c4::kPse | c4::kPae | c4::kPge | c4::kPcide | c4::kSmep | c4::kSmap);
       s.cr4 = v;
-      m.paging_changed(true);
+      m.paging_changed(retranslate ? TlbFlush::kAll : TlbFlush::kNone);
       return true;
     }
     case 8:
@@ -284,6 +304,37 @@ struct Invlpg {
     return Status::kEndBlock;
   }
 };
+// INVPCID r64/r32, m128: the type in the register, the descriptor (PCID in
+// bits 0-11, linear address in bits 64-127) in memory.
+struct Invpcid {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    if (m.s.rflags & fl::kVm) return raise(m, vec::kUd);
+    if (!cpl0(m)) return raise_err(m, vec::kGp, 0);
+    const uint64_t type = get_reg_n(m, d.reg, d.op_size);
+    uint64_t off = effective_address(m, d), lo, linear;
+    int seg = operand_segment(d);
+    RWD_TRY(m.template read<8>(seg, off, lo));
+    RWD_TRY(m.template read<8>(seg, (off + 8) & size_mask(d.addr_size), linear));
+    if (type > 3 || (lo >> 12)) return raise_err(m, vec::kGp, 0);
+    const uint16_t pcid = uint16_t(lo & 0xfff);
+    const bool pcide = m.s.cr4 & core::cr4::kPcide;
+    if (type == 0 && !canonical(linear)) return raise_err(m, vec::kGp, 0);
+    if (type <= 1 && pcid != 0 && !pcide) return raise_err(m, vec::kGp, 0);
+    m.invalidate_pcid(InvpcidType(type), pcid, linear);
+    return Status::kEndBlock;
+  }
+};
+// CLAC / STAC: EFLAGS.AC, which lets supervisor code reach user pages under
+// SMAP; #UD at CPL > 0.
+template <bool Set> struct SetAc {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    if ((m.s.rflags & fl::kVm) || !cpl0(m)) return raise(m, vec::kUd);
+    if (Set) m.s.rflags |= fl::kAc;
+    else m.s.rflags &= ~fl::kAc;
+    m.flags_reloaded();
+    return Status::kNext;
+  }
+};
 // WBINVD / INVD: no caches are modelled.
 struct CacheOp {
   template <class M> static Status run(M& m, const DecodedInsn&) {
@@ -333,8 +384,9 @@ template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
       if (v & ~(kWritable | core::efer::kLma)) return fail(m, vec::kGp, 0);
       // LME cannot change while paging is on; LMA is read-only.
       if (s.paging() && ((v ^ s.efer) & core::efer::kLme)) return fail(m, vec::kGp, 0);
+      const bool retranslate = (s.efer ^ v) & (core::efer::kLme | core::efer::kNxe);
       s.efer = (s.efer & core::efer::kLma) | (v & kWritable);
-      m.paging_changed(true);
+      m.paging_changed(retranslate ? TlbFlush::kAll : TlbFlush::kNone);
       return true;
     }
     case core::msr::kStar: s.star = v; return true;
@@ -418,6 +470,7 @@ struct Syscall {
     s.rip = from64 ? s.lstar : s.cstar;
     s.rflags &= ~(s.sfmask | fl::kRf);
     m.segments_changed();
+    m.flags_reloaded();
     return Status::kEndBlock;
   }
 };
@@ -440,8 +493,8 @@ struct Sysret {
     s.seg[kSegSs].selector = uint16_t((sel + 8) | 3);
     s.seg[kSegSs].attrs = uint16_t((s.seg[kSegSs].attrs & ~(3u << sa::kDplShift)) | kDpl3);
     s.rflags = (s.gpr[core::kR11] & ~(fl::kRf | fl::kVm)) | fl::kFixed1;
-    if (s.rflags & fl::kTf) m.debug_flags_set();
     m.segments_changed();
+    m.flags_reloaded();
     return Status::kEndBlock;
   }
 };

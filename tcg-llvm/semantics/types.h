@@ -60,6 +60,14 @@ struct PendingEvent {
   }
 };
 
+// What a change of the paging state invalidates (M::paging_changed): nothing
+// (a CR3 write with CR4.PCIDE and bit 63 to the same PCID), the non-global
+// translations (other CR3 writes), or every one (CR0, CR4 and EFER changes).
+enum class TlbFlush : uint8_t { kNone, kNonGlobal, kAll };
+
+// INVPCID's invalidation types (SDM Vol. 2, INVPCID).
+enum class InvpcidType : uint8_t { kAddress, kSingleContext, kAllContexts, kAllNonGlobal };
+
 // Exception vectors.
 namespace vec {
 inline constexpr uint8_t kDe = 0, kDb = 1, kNmi = 2, kBp = 3, kOf = 4, kBr = 5, kUd = 6, kNm = 7,

@@ -133,19 +133,22 @@ template <X87Mem K> inline constexpr unsigned kX87MemBytes = K == X87Mem::kF32 |
                                                              : K == X87Mem::kF64 || K == X87Mem::kI64 ? 8
                                                                                                       : 10;
 
-template <class M> inline bool read_f80(M& m, int seg, uint64_t off, unsigned as, fp::F80& x) {
+// Aligned = false: registers inside an FNSAVE image, which alignment
+// checking leaves alone (the image's base is checked).
+template <bool Aligned = true, class M> inline bool read_f80(M& m, int seg, uint64_t off, unsigned as, fp::F80& x) {
   U<8> mant;
   U<2> se;
-  if (!(m.template read<8>(seg, off, mant))) return false;
-  if (!(m.template read<2>(seg, (off + 8) & size_mask(as), se))) return false;
+  if (!(m.template read<8, Aligned>(seg, off, mant))) return false;
+  if (!(m.template read<2, Aligned>(seg, (off + 8) & size_mask(as), se))) return false;
   x.mant = mant;
   x.se = se;
   return true;
 }
-template <class M> inline bool write_f80(M& m, int seg, uint64_t off, unsigned as, const fp::F80& x) {
+template <bool Aligned = true, class M>
+inline bool write_f80(M& m, int seg, uint64_t off, unsigned as, const fp::F80& x) {
   if (!(m.check_write(seg, off, 10))) return false;
-  if (!(m.template write<8>(seg, off, x.mant))) return false;
-  return m.template write<2>(seg, (off + 8) & size_mask(as), x.se);
+  if (!(m.template write<8, Aligned>(seg, off, x.mant))) return false;
+  return m.template write<2, Aligned>(seg, (off + 8) & size_mask(as), x.se);
 }
 
 // Packed BCD: 18 digits, two per byte (low digit first), sign in bit 79.

@@ -164,13 +164,17 @@ template <bool Load, bool Registers> struct X87State {
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
     const unsigned env_size = d.op_size == 2 ? 14 : 28;
+    // Alignment checking looks at the image's base only (2 or 4 bytes, by
+    // its layout), as the host does.
+    RWD_TRY(m.check_alignment(seg, off, d.op_size == 2 ? 2 : 4));
     auto at = [&](uint64_t o) { return (off + o) & size_mask(d.addr_size); };
     if constexpr (Load) {
       X87EnvImage img;
       RWD_TRY(x87_read_env(m, d, seg, off, img));
       fp::F80 regs[8];
       if constexpr (Registers)
-        for (unsigned i = 0; i < 8; ++i) RWD_TRY(read_f80(m, seg, at(env_size + 10 * i), d.addr_size, regs[i]));
+        for (unsigned i = 0; i < 8; ++i)
+          RWD_TRY(read_f80<false>(m, seg, at(env_size + 10 * i), d.addr_size, regs[i]));
       if constexpr (Registers) {
         const unsigned top = (img.fsw >> 11) & 7;
         for (unsigned i = 0; i < 8; ++i) {
@@ -185,7 +189,8 @@ template <bool Load, bool Registers> struct X87State {
       if constexpr (Registers) RWD_TRY(m.check_write(seg, off, env_size + 80));
       RWD_TRY(x87_store_env(m, d, seg, off));
       if constexpr (Registers) {
-        for (unsigned i = 0; i < 8; ++i) RWD_TRY(write_f80(m, seg, at(env_size + 10 * i), d.addr_size, x87_get(m, i)));
+        for (unsigned i = 0; i < 8; ++i)
+          RWD_TRY(write_f80<false>(m, seg, at(env_size + 10 * i), d.addr_size, x87_get(m, i)));
         x87_init(m);
       } else {
         m.s.x87.fcw |= 0x3f;

@@ -124,6 +124,9 @@ template <bool Restore> struct Fxsave {
     if (m.s.cr0 & core::cr0::kTs) return raise(m, vec::kNm);
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
+    // Alignment checking (#AC) wants 4 bytes and comes before the #GP for
+    // an image not 16-aligned, as on the host.
+    RWD_TRY(m.check_alignment(seg, off, 4));
     if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
     if constexpr (!Restore) {
       RWD_TRY(m.check_write(seg, off, 512));
@@ -188,15 +191,14 @@ template <XsaveOp Op> struct Xsave {
       if (write & 2) RWD_TRY(image_store_xmm(m, d, seg, off));
       RWD_TRY(m.template write<8>(seg, at(512), (bv & ~rfbm) | (inuse & rfbm)));
     } else {
-      U<8> bv, comp, reserved[6];
+      U<8> bv, comp, reserved;
       RWD_TRY(m.template read<8>(seg, at(512), bv));
       RWD_TRY(m.template read<8>(seg, at(520), comp));
-      for (unsigned i = 0; i < 6; ++i) RWD_TRY(m.template read<8>(seg, at(528 + 8 * i), reserved[i]));
-      // The standard format: XCOMP_BV and the rest of the header zero, no
-      // component outside XCR0.
-      bool header_ok = comp == 0 && !(bv & ~m.s.xcr0);
-      for (unsigned i = 0; i < 6; ++i) header_ok = header_ok && reserved[i] == 0;
-      if (!header_ok) return raise_err(m, vec::kGp, 0);
+      RWD_TRY(m.template read<8>(seg, at(528), reserved));
+      // The standard format: header bytes 8-23 (XCOMP_BV and the next eight)
+      // zero, no component outside XCR0. Bytes 24-63 are not checked (SDM
+      // Vol. 1 §13.8.1; the host agrees).
+      if (comp != 0 || reserved != 0 || (bv & ~m.s.xcr0)) return raise_err(m, vec::kGp, 0);
       uint32_t mxcsr = m.s.mxcsr;
       X87Image x87;
       Vec xmm[16];

@@ -48,6 +48,7 @@ difftest_enter:
   mov 32(%rdi), %rsp
   mov 56(%rdi), %rdi
   jmp *difftest_target(%rip)
+  .p2align 3  /* the jump reads it with the sequence's EFLAGS.AC */
 difftest_target:
   .quad 0x1000000
   .size difftest_enter, .-difftest_enter
@@ -73,6 +74,9 @@ Shared* g_shared;
 sigjmp_buf g_return;
 
 void on_signal(int, siginfo_t*, void* ctx) {
+  // The kernel delivers the signal with the sequence's EFLAGS.AC: clear it
+  // before anything here makes a misaligned access.
+  asm volatile("pushfq\n andq $~0x40000, (%%rsp)\n popfq" ::: "memory", "cc");
   auto* uc = static_cast<ucontext_t*>(ctx);
   const greg_t* g = uc->uc_mcontext.gregs;
   Regs& r = g_shared->out;

@@ -23,6 +23,7 @@ namespace {
 
 constexpr uint64_t kCf = 1, kPf = 4, kAf = 0x10, kZf = 0x40, kSf = 0x80, kDf = 0x400, kOf = 0x800;
 constexpr uint64_t kAll = kCf | kPf | kAf | kZf | kSf | kOf;
+constexpr uint64_t kAc = 0x40000;  // alignment checking (Linux runs processes with CR0.AM set)
 
 // Forms left out, with the reason: their result depends on the host or the
 // process, not on the instruction (CPUID, the TSC and TSC_AUX, randomness,
@@ -493,7 +494,7 @@ Sequence Generator::start() {
   s.in.gpr[4] = kStackTop - 8 * (rnd() % 64);
   s.in.gpr[15] = kDataMid;
   s.in.rip = kCodeAddr;
-  s.in.rflags = 0x202 | (rnd() & kAll) | (rnd() % 4 == 0 ? kDf : 0);
+  s.in.rflags = 0x202 | (rnd() & kAll) | (rnd() % 4 == 0 ? kDf : 0) | (rnd() % 8 == 0 ? kAc : 0);
   pick_fx(s.in.fx);
   x87_ie_unmasked_ = !(s.in.fx.fcw & 1);
   // The data area: noise, the values of pick_value, and floating-point

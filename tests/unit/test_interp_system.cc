@@ -344,7 +344,7 @@ BOOST_AUTO_TEST_CASE(page_walk_without_a_writer_has_no_side_effects) {
   core::X86CpuState s = long_mode_state(m, kCode);
   const uint64_t pde = 0x12000 + 1 * 8;  // the 2 MiB page at 0x200000
   m.wr64(pde, (1ull << 21) | 0x83);      // present, writable, large, A and D clear
-  WalkResult w = page_walk(m.memory, s, 0x234567, Access::kWrite, false, nullptr);
+  WalkResult w = page_walk(m.memory, s, 0x234567, Access::kWrite, kSupervisor, nullptr);
   BOOST_TEST(w.ok);
   BOOST_TEST(w.phys == 0x234567u);
   BOOST_TEST(m.rd64(pde) == ((1ull << 21) | 0x83));
@@ -354,7 +354,7 @@ BOOST_AUTO_TEST_CASE(page_walk_without_a_writer_has_no_side_effects) {
                            static_cast<TestMachine*>(ctx)->wr64(phys, v);
                            (void)size;
                          }};
-  w = page_walk(m.memory, s, 0x234567, Access::kWrite, false, &writer);
+  w = page_walk(m.memory, s, 0x234567, Access::kWrite, kSupervisor, &writer);
   written = m.rd64(pde);
   BOOST_TEST(w.ok);
   BOOST_TEST(written == ((1ull << 21) | 0x83 | 0x60));  // accessed and dirty
