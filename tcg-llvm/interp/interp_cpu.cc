@@ -187,6 +187,9 @@ void InterpCpu::write_pte(uint64_t phys, uint64_t v, unsigned n) {
 }
 
 bool InterpCpu::translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host) {
+  // Every branch checks its target, so only running off the end of the
+  // lower half reaches a non-canonical RIP: the fetch faults.
+  if (mode_ == DecodeMode::k64 && !canonical(lin)) return fail(*this, vec::kGp, 0);
   TlbEntry& e = tlb_.entry(fetch_, lin);
   if (e.fetch_tag == (lin & kPageMask)) {
     phys = e.ppage | (lin & ~kPageMask);

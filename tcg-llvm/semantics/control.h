@@ -5,6 +5,7 @@
 
 #include "tcg-llvm/semantics/flags.h"
 #include "tcg-llvm/semantics/operands.h"
+#include "tcg-llvm/semantics/segmentation.h"
 
 namespace rwd::tcg {
 
@@ -14,11 +15,14 @@ template <class M> inline unsigned near_size(M& m, const DecodedInsn& d) {
   return m.mode() == DecodeMode::k64 ? 8 : d.op_size;
 }
 
+// A near branch to a non-canonical address faults on the branch (#GP(0)),
+// before it changes anything (SDM: JMP, CALL, RET, Jcc).
+inline bool near_target_ok(uint64_t target, unsigned n) { return n != 8 || canonical(target); }
+
 template <class M> inline Status jump_to(M& m, const DecodedInsn& d, uint64_t target) {
   unsigned n = near_size(m, d);
   target = branch_target(target, n);
-  if (n == 8 && static_cast<uint64_t>(static_cast<int64_t>(target << 16) >> 16) != target)
-    return raise_err(m, vec::kGp, 0);  // non-canonical target: the branch faults
+  if (!near_target_ok(target, n)) return raise_err(m, vec::kGp, 0);
   m.s.rip = target;
   return Status::kEndBlock;
 }
@@ -83,6 +87,7 @@ struct CallJ {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     unsigned n = near_size(m, d);
     uint64_t target = branch_target(m.s.rip + d.imm, n);
+    if (!near_target_ok(target, n)) return raise_err(m, vec::kGp, 0);
     RWD_TRY(push_n(m, n, m.s.rip));
     m.s.rip = target;
     return Status::kEndBlock;
@@ -93,6 +98,7 @@ template <bool Mem> struct CallE {
     unsigned n = near_size(m, d);
     uint64_t t;
     RWD_TRY(read_near_target<Mem>(m, d, n, t));
+    if (!near_target_ok(t, n)) return raise_err(m, vec::kGp, 0);
     RWD_TRY(push_n(m, n, m.s.rip));
     m.s.rip = t;
     return Status::kEndBlock;
@@ -104,6 +110,7 @@ template <bool Imm> struct RetNear {
     unsigned n = near_size(m, d);
     uint64_t sp = m.s.gpr[core::kRsp], t;
     RWD_TRY(pop_n_at(m, n, sp, t));
+    if (!near_target_ok(t, n)) return raise_err(m, vec::kGp, 0);
     if (Imm) sp += d.imm & 0xffff;
     set_sp(m, sp);
     m.s.rip = t;

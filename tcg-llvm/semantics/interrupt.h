@@ -81,6 +81,8 @@ template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind
   if (!cs.code() || cs.dpl() > cpl) return fail(m, vec::kGp, sel_error(sel));
   if (!cs.present()) return fail(m, vec::kNp, sel_error(sel));
   if (lm && !(cs.hi & (1u << 21))) return fail(m, vec::kGp, sel_error(sel));
+  const uint32_t ext = kind == EventKind::kExternal ? 1 : 0;
+  if (lm && !canonical(off)) return fail(m, vec::kGp, ext);
   unsigned new_cpl = cs.conforming() ? cpl : cs.dpl();
   unsigned n = lm ? 8 : is32 ? 4 : 2;
 
@@ -104,6 +106,8 @@ template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind
       new_ss.attrs = uint16_t(new_cpl << sa::kDplShift);
     }
     sp &= ~0xfull;
+    // The frame (up to 6 slots) must lie at canonical addresses: #SS.
+    if (!canonical(sp - 1) || !canonical(sp - 48)) return fail(m, vec::kSs, ext);
   } else if (switch_stack) {
     // 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n; 16-bit TSS: SPn at 2 + 4n, SSn at 4 + 4n.
     bool tss32 = (m.s.tr.attrs & 0xf) == 0x9 || (m.s.tr.attrs & 0xf) == 0xb;

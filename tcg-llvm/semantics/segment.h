@@ -8,6 +8,7 @@
 
 #include "tcg-llvm/semantics/flags.h"
 #include "tcg-llvm/semantics/operands.h"
+#include "tcg-llvm/semantics/segmentation.h"
 #include "tcg-llvm/semantics/stack.h"
 
 namespace rwd::tcg {
@@ -227,7 +228,7 @@ template <class M> inline Status far_transfer(M& m, const DecodedInsn& d, uint16
   RWD_TRY(check_far_target(m, sel, desc, addr));
   bool to64 = m.s.long_mode_active() && (desc.hi & (1u << 21));
   uint64_t target = to64 ? off : off & size_mask(n == 8 ? 4 : n);
-  if (!to64 && target > desc.limit()) return raise_err(m, vec::kGp, 0);
+  if (to64 ? !canonical(target) : target > desc.limit()) return raise_err(m, vec::kGp, 0);
   if (call) {
     uint64_t sp = m.s.gpr[core::kRsp];
     RWD_TRY(push_n(m, n, m.s.seg[kSegCs].selector));
@@ -288,6 +289,7 @@ template <class M> inline bool return_far(M& m, unsigned n, uint16_t sel, uint64
   if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) return fail(m, vec::kGp, sel_error(sel));
   if (!d.present()) return fail(m, vec::kNp, sel_error(sel));
   bool to64 = m.s.long_mode_active() && (d.hi & (1u << 21));
+  if (to64 && !canonical(off)) return fail(m, vec::kGp, 0);  // IRETQ/RETF to a non-canonical RIP
   sp += extra;
   if (rpl > cpl || always_pop_ss) {
     uint64_t new_sp, ss;

@@ -18,9 +18,9 @@ template <StrOp Op, unsigned N> struct StringOp {
     const unsigned as = d.addr_size;
     const uint64_t amask = size_mask(as);
     const bool rep = d.rep != RepPrefix::kNone;
-    // The I/O privilege check comes first: a REP INS/OUTS with a zero count
-    // still faults without I/O privilege.
-    if ((Op == StrOp::kIns || Op == StrOp::kOuts) && !io_privileged(m)) return raise_err(m, vec::kGp, 0);
+    // The I/O permission check (IOPL, then the TSS bitmap) comes first: a
+    // REP INS/OUTS with a zero count still faults without permission.
+    if constexpr (Op == StrOp::kIns || Op == StrOp::kOuts) RWD_TRY(io_allowed(m, uint16_t(m.s.gpr[core::kRdx]), N));
     if (rep && get_reg_n(m, core::kRcx, as) == 0) return Status::kNext;
     const int src_seg = d.seg == SegOverride::kNone ? kSegDs : static_cast<int>(d.seg);
     uint64_t si = m.s.gpr[core::kRsi] & amask, di = m.s.gpr[core::kRdi] & amask;

@@ -18,6 +18,26 @@ template <class M> inline bool io_privileged(M& m) {
   return !m.s.protected_mode() || m.s.cpl() <= iopl(m);
 }
 
+// Port I/O of n bytes at `port`: allowed with I/O privilege, else when the
+// TSS's I/O permission bitmap (32- and 64-bit TSS: its offset at 0x66) has
+// a clear bit for every byte of the access, both bytes read lying inside
+// the TSS limit (SDM Vol. 1 §19.5.2). #GP(0) otherwise; a fault reading the
+// bitmap is reported as itself.
+template <class M> inline bool io_allowed(M& m, uint16_t port, unsigned n) {
+  if (io_privileged(m)) return true;
+  const core::SegmentCache& tr = m.s.tr;
+  const unsigned type = tr.attrs & 0xf;
+  if ((type != 0x9 && type != 0xb) || tr.limit < 0x67) return fail(m, vec::kGp, 0);
+  U<2> bitmap;
+  if (!m.template read_sys<2>(tr.base + 0x66, bitmap)) return false;
+  const uint64_t at = uint64_t(bitmap) + port / 8;
+  if (at + 1 > tr.limit) return fail(m, vec::kGp, 0);
+  U<2> bits;
+  if (!m.template read_sys<2>(tr.base + at, bits)) return false;
+  if ((bits >> (port & 7)) & ((1u << n) - 1)) return fail(m, vec::kGp, 0);
+  return true;
+}
+
 struct Cli {
   template <class M> static Status run(M& m, const DecodedInsn&) {
     if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
@@ -41,22 +61,22 @@ struct Hlt {
   }
 };
 
-// ---- port I/O (I/O permission bitmaps are not modelled: CPL > IOPL = #GP) ----
+// ---- port I/O ----
 
 template <unsigned N, bool Dx> struct In {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
     uint16_t port = Dx ? uint16_t(m.s.gpr[core::kRdx]) : uint16_t(d.imm & 0xff);
     unsigned n = N == 1 ? 1 : d.op_size == 2 ? 2 : 4;
+    RWD_TRY(io_allowed(m, port, n));
     set_reg_n(m, core::kRax, n, m.io_in(port, n));
     return Status::kNext;
   }
 };
 template <unsigned N, bool Dx> struct Out {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
-    if (!io_privileged(m)) return raise_err(m, vec::kGp, 0);
     uint16_t port = Dx ? uint16_t(m.s.gpr[core::kRdx]) : uint16_t(d.imm & 0xff);
     unsigned n = N == 1 ? 1 : d.op_size == 2 ? 2 : 4;
+    RWD_TRY(io_allowed(m, port, n));
     m.io_out(port, n, uint32_t(m.s.gpr[core::kRax] & size_mask(n)));
     return Status::kNext;
   }

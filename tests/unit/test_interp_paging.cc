@@ -396,3 +396,61 @@ BOOST_AUTO_TEST_CASE(alignment_check_at_cpl3_undoes_the_instruction) {
   BOOST_TEST(m.reg(core::kRcx) == 0u);
   BOOST_TEST((m.reg(core::kRax) & 0xffff) == 0x3800u);  // TOP 7, no flags
 }
+
+// Canonical addresses: a near CALL, RET, far return or IRETQ to a
+// non-canonical RIP faults on the branch (#GP(0), nothing changed); running
+// off the end of the lower half faults on the fetch of the first
+// non-canonical byte.
+BOOST_AUTO_TEST_CASE(non_canonical_targets_fault_on_the_branch) {
+  TestMachine m;
+  core::X86CpuState s = paged_long_mode(m);
+  // The last page of the lower half, 0x00007ffffffff000 -> physical 0x30000.
+  m.wr64(kPml4 + 255 * 8, 0x14000 | kP | kW);
+  m.wr64(0x14000 + 511 * 8, 0x15000 | kP | kW);
+  m.wr64(0x15000 + 511 * 8, 0x16000 | kP | kW);
+  m.wr64(0x16000 + 511 * 8, 0x30000 | kP | kW);
+  m.ram[0x30ffe] = 0x90;  // nop at 0x00007ffffffffffe
+  m.ram[0x30fff] = 0x90;  // nop at 0x00007fffffffffff, then RIP 0x0000800000000000
+  set_gate64(m, 13, kCode + 0x800);
+  m.start(s);
+  m.load_asm(kCode, R"(.code64
+    mov $0x70000, %rsp
+    mov $0x0000800000000000, %rbp
+    lea 1f(%rip), %r12
+    call *%rbp                   # #GP: nothing pushed
+  1:mov %rsp, %r8
+    lea 2f(%rip), %r12
+    push %rbp
+    ret                          # #GP at the RET: RSP still points at the target
+  2:mov %rsp, %r9
+    pop %rax
+    lea 3f(%rip), %r12
+    pushq $0x10
+    pushq $0x70000
+    pushq $2
+    pushq $0x18
+    push %rbp
+    iretq                        # #GP at the IRETQ
+  3:mov %rsp, %r10
+    add $40, %rsp
+    lea 4f(%rip), %r12
+    mov $0x00007ffffffffffe, %rax
+    jmp *%rax                    # runs two NOPs, then the fetch faults
+  4:hlt
+  .org 0x800
+    pop %r15                     # error code
+    mov (%rsp), %rbx             # the faulting RIP
+    mov %rbx, 0x3000(,%r13,8)
+    inc %r13
+    mov %r12, (%rsp)
+    iretq
+  )");
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kR13) == 4u);
+  BOOST_TEST(m.reg(core::kR15) == 0u);
+  BOOST_TEST(m.reg(core::kR8) == 0x70000u);
+  BOOST_TEST(m.reg(core::kR9) == 0x70000u - 8);
+  BOOST_TEST(m.reg(core::kR10) == 0x70000u - 40);
+  BOOST_TEST(m.rd64(0x3000 + 3 * 8) == 0x0000800000000000ull);
+  BOOST_TEST(m.st().icount > 0u);
+}

@@ -414,3 +414,64 @@ BOOST_AUTO_TEST_CASE(umip_makes_the_descriptor_stores_privileged_at_cpl3) {
     BOOST_TEST(m.reg(core::kRsi) == (umip ? 5u : 0u), "UMIP " << umip << ": " << m.reg(core::kRsi) << " #GP");
   }
 }
+
+// Port I/O at CPL > IOPL goes through the TSS's I/O permission bitmap: a
+// clear bit for every port of the access allows it; a set bit, a bitmap
+// past the TSS limit, or an access whose last port is not covered: #GP(0).
+BOOST_AUTO_TEST_CASE(io_permission_bitmap_at_cpl3) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m, 0x47);
+  add_ring3(m, kTss);
+  // Bitmap at TSS+0x68: all ports denied except 0xe9; the TSS limit covers
+  // the bitmap up to port 0xef (from port 0xf0 on, the second byte read
+  // lies at 0x68 + 0x1f, past the limit 0x68 + 0x1e).
+  m.wr64(kGdt + 0x38, 0x0000890000000000ull | (kTss & 0xffffff) << 16 | (0x68 + 0x1e));
+  m.ram[kTss + 0x66] = 0x68;
+  for (unsigned i = 0; i < 0x20; ++i) m.ram[kTss + 0x68 + i] = 0xff;
+  m.ram[kTss + 0x68 + 0xe9 / 8] = uint8_t(~(1u << (0xe9 & 7)));
+  m.start(s);
+  m.load_asm(kCode, R"(.code32
+    mov $0x38, %ax
+    ltr %ax
+    push $0x33
+    push $0x70000
+    push $0x2             # IOPL 0
+    push $0x2b
+    push $user
+    iret
+  user:
+    mov $0x33, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov $'k', %al
+    out %al, $0xe9        # allowed by the bitmap
+    mov $1f, %ebp
+    in $0xea, %al         # denied
+  1:mov $2f, %ebp
+    mov $0xe9, %dx
+    outw %ax, %dx         # 0xe9 allowed, 0xea denied
+  2:mov $3f, %ebp
+    mov $0xf8, %dx
+    outb %al, %dx         # past the TSS limit
+  3:mov $4f, %ebp
+    mov $0xe9, %dx
+    mov $0x1000, %esi
+    outsb                 # allowed
+    int $0x41
+  4:hlt
+  .org 0x100
+    add $4, %esp          # error code
+    incl 0x2000
+    mov %ebp, (%esp)
+    iret
+  .org 0x200
+    hlt
+  )");
+  m.ram[0x1000] = '!';
+  set_gate32(m, 13, kCode + 0x100);
+  set_gate32(m, 0x41, kCode + 0x200, 3);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.ports.out == "k!");
+  BOOST_TEST(m.rd32(0x2000) == 3u);
+  BOOST_TEST(m.ports.reads == 0u);
+}
