@@ -3,18 +3,24 @@
 // mode, plus a small jump cache from linear PC to block so the common lookup
 // skips both the TLB and the hash table.
 //
-// Invalidation: a block lives in one physical page (an instruction that
-// straddles a page end gets an uncached block of its own). The pages holding
-// blocks are "code pages": the TLB never grants them a fast write tag, so the
-// first write to one reaches invalidate_page(). Invalidated blocks are kept in
-// a graveyard until the vCPU is between blocks, because the block being
-// executed may be the one a store just invalidated.
+// Invalidation: a block lives in one physical page, except a block made of
+// one instruction that straddles a page end, which also covers the first
+// bytes of the next page (its second page's physical address is part of the
+// block: a lookup that finds another translation there decodes afresh). The
+// pages holding blocks are "code pages": the TLB never grants them a fast
+// write tag, so every write to one reaches invalidate_range(). Each code
+// page knows which of its bytes hold decoded instructions; a write that
+// touches none of them (data next to code) drops nothing, one that does
+// drops the blocks it overlaps. Dropped blocks are kept in a graveyard until
+// the vCPU is between blocks, because the block being executed may be the
+// one a store just dropped.
 //
 // Memory: the cache holds at most a budget of bytes (blocks, their
-// instructions, the index). An insert that would pass it first drops every
-// block, as QEMU flushes a full code buffer: a guest that keeps executing new
-// code (or runs through memory where every instruction starts a block) costs
-// bounded memory, and code that is really hot is decoded again at once.
+// instructions, the index, the code pages' byte maps). An insert that would
+// pass it first drops every block, as QEMU flushes a full code buffer: a
+// guest that keeps executing new code (or runs through memory where every
+// instruction starts a block) costs bounded memory, and code that is really
+// hot is decoded again at once.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +43,11 @@ struct Insn {
 };
 
 struct Block {
-  uint64_t paddr = 0;
+  static constexpr uint64_t kNoPage = ~0ull;
+  uint64_t paddr = 0;        // of its first byte
+  uint64_t paddr2 = kNoPage; // the second page of a page-straddling instruction
+  uint16_t bytes = 0;        // bytes decoded in the first page, from paddr
+  uint16_t bytes2 = 0;       // bytes decoded in the second page, from its start
   DecodeMode mode = DecodeMode::k32;
   uint32_t cache_bytes = 0;  // what it counts against the budget, set by insert()
   std::vector<Insn> insns;
@@ -60,14 +70,26 @@ class BlockCache {
     auto it = blocks_.find(key(paddr, mode));
     return it == blocks_.end() ? nullptr : it->second.get();
   }
-  // Takes ownership; returns true when the block's page just became a code
-  // page. May first drop every block to stay within the budget (flushes()
-  // counts those): the caller must not run a block it held from before.
-  bool insert(std::unique_ptr<Block> block);
+  // Takes ownership (replacing a block with the same key); `new_code_page`
+  // is called for each of its pages that just became a code page. May first
+  // drop every block to stay within the budget (flushes() counts those): the
+  // caller must not run a block it held from before.
+  template <class F> void insert(std::unique_ptr<Block> block, F&& new_code_page) {
+    const uint64_t p1 = block->paddr & ~uint64_t(4095), p2 = block->paddr2;
+    const bool fresh1 = !is_code_page(p1), fresh2 = p2 != Block::kNoPage && !is_code_page(p2);
+    if (insert(std::move(block))) {  // flushed: every page is fresh
+      new_code_page(p1);
+      if (p2 != Block::kNoPage) new_code_page(p2);
+      return;
+    }
+    if (fresh1) new_code_page(p1);
+    if (fresh2) new_code_page(p2);
+  }
 
   bool is_code_page(uint64_t ppage) const { return !pages_.empty() && pages_.count(ppage); }
-  // Drops every block in the page; returns whether there were any.
-  bool invalidate_page(uint64_t ppage);
+  // A write of `len` bytes at `paddr`: drops the blocks whose instructions
+  // it touches; returns whether there were any.
+  bool invalidate_range(uint64_t paddr, uint64_t len);
   void invalidate_all();
   // Frees invalidated blocks; only while no block is executing.
   void collect_garbage() { graveyard_.clear(); }
@@ -95,11 +117,27 @@ class BlockCache {
     uint32_t tag;
     Block* block;
   };
+  static constexpr uint64_t kPage = 4096;
+  // A code page: the blocks with bytes in it, and which of its bytes they cover.
+  struct CodePage {
+    std::vector<uint64_t> keys;
+    uint64_t code[kPage / 64] = {};
+  };
   static uint64_t key(uint64_t paddr, DecodeMode mode) { return paddr | (uint64_t(mode) << 62); }
+  // Calls f(begin, end) for each run of block b's bytes in page `ppage`.
+  template <class F> static void for_each_extent(const Block& b, uint64_t ppage, F&& f);
+  static void mark(CodePage& page, unsigned begin, unsigned end);
+  static bool overlaps(const CodePage& page, unsigned begin, unsigned end);
+  // Inserts; true when the budget made it drop every block first.
+  bool insert(std::unique_ptr<Block> block);
+  void drop(uint64_t key);
+  // Rebuilds a page's byte map from its live blocks (forgetting dead keys);
+  // erases the page when none is left.
+  void rebuild(uint64_t ppage);
   static unsigned jump_index(uint64_t pc) { return unsigned((pc ^ (pc >> 10)) & (kJumpCacheSize - 1)); }
 
   std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> pages_;  // ppage -> block keys
+  std::unordered_map<uint64_t, CodePage> pages_;
   std::vector<std::unique_ptr<Block>> graveyard_;
   std::vector<JumpEntry> jump_;
   uint64_t invalidations_ = 0;

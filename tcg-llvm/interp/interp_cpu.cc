@@ -178,7 +178,7 @@ bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& 
 // like a store's (logged, and code translated from the page dropped).
 void InterpCpu::write_pte(uint64_t phys, uint64_t v, unsigned n) {
   if (uint8_t* host = env_.memory->ram_pointer(phys, n)) {
-    if (blocks_.invalidate_page(phys & kPageMask)) exit_block = true;
+    if (blocks_.invalidate_range(phys, n)) exit_block = true;
     std::memcpy(host, &v, n);
     if (env_.dirty_log) env_.dirty_log->mark(host, n);
     return;
@@ -248,10 +248,12 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, Privilege who, uint64_t v) 
   if (!translate(lin, Access::kWrite, who, phys, host)) return false;
   if (host) {
     uint64_t ppage = phys & kPageMask;
-    if (blocks_.invalidate_page(ppage)) {
-      exit_block = true;  // the running block may be among the dropped ones
+    if (blocks_.is_code_page(ppage)) {
+      // Only a write to the bytes of a decoded instruction drops blocks:
+      // data next to code costs the slow path, nothing more.
+      if (blocks_.invalidate_range(phys, n)) exit_block = true;  // the running block may be among them
       TlbEntry& e = tlb_.entry(who, lin);
-      if (e.perms & perm::kWrite) e.write_tag = lin & kPageMask;
+      if (!blocks_.is_code_page(ppage) && (e.perms & perm::kWrite) && !data_bp_) e.write_tag = lin & kPageMask;
     }
     std::memcpy(host, &v, n);
     if (env_.dirty_log) env_.dirty_log->mark(host, n);

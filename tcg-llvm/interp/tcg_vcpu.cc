@@ -44,13 +44,7 @@ void TcgVcpu::state_changed() {
 }
 
 void TcgVcpu::memory_written(uint64_t paddr, uint64_t len) {
-  if (len == 0) return;
-  bool any = false;
-  for (uint64_t p = paddr & kPageMask; p <= ((paddr + len - 1) & kPageMask); p += kPageSize) {
-    any |= blocks_.invalidate_page(p);
-    if (p + kPageSize < p) break;
-  }
-  if (any) cpu_.exit_block = true;
+  if (blocks_.invalidate_range(paddr, len)) cpu_.exit_block = true;
 }
 
 void TcgVcpu::set_irq(unsigned pin, bool level) {
@@ -382,13 +376,28 @@ Block* TcgVcpu::lookup_block() {
   if (!cpu_.translate_fetch(lin, phys, host)) return nullptr;
   if (host) {
     if (Block* b = blocks_.find(phys, cpu_.mode())) {
-      blocks_.jump_store(lin, tag, b);
-      return b;
+      // A page-straddling instruction is this block only while its second
+      // page maps where it did (the fetch of that page may fault too).
+      if (b->paddr2 != Block::kNoPage) {
+        uint64_t phys2;
+        uint8_t* host2;
+        if (!cpu_.translate_fetch(next_page(lin), phys2, host2)) return nullptr;
+        if ((phys2 & kPageMask) != b->paddr2 || !host2) b = nullptr;
+      }
+      if (b) {
+        blocks_.jump_store(lin, tag, b);
+        return b;
+      }
     }
   }
   Block* b = decode_block(phys, host, lin);
   if (b && b != &scratch_) blocks_.jump_store(lin, tag, b);
   return b;
+}
+
+uint64_t TcgVcpu::next_page(uint64_t lin) const {
+  const uint64_t next = (lin | ~kPageMask) + 1;
+  return cpu_.s.long_mode_active() ? next : next & 0xffffffffull;
 }
 
 Block* TcgVcpu::decode_block(uint64_t phys, const uint8_t* host, uint64_t lin) {
@@ -397,31 +406,39 @@ Block* TcgVcpu::decode_block(uint64_t phys, const uint8_t* host, uint64_t lin) {
   auto block = std::make_unique<Block>();
   block->paddr = phys;
   block->mode = mode;
-  uint64_t off = phys & ~kPageMask;
+  const uint64_t start = phys & ~kPageMask;
+  uint64_t off = start;
   bool cacheable = host != nullptr;
   uint8_t buf[kMaxInsnLength];
   while (block->insns.size() < kMaxBlockInsns) {
     size_t avail = kPageSize - off;
     DecodedInsn d{};
-    bool ok = host && decode_x86(host + (off - (phys & ~kPageMask)), avail, mode, d);
+    bool ok = host && decode_x86(host + (off - start), avail, mode, d);
     if (!ok) {
       // Straddles the page end (or code outside RAM): only as the block's
-      // first instruction, gathered byte by byte, in an uncached block.
+      // first instruction, gathered byte by byte; cached, with its second
+      // page, when both pages are RAM.
       if (!block->insns.empty()) break;
-      cacheable = false;
       bool decoded = false;
+      uint64_t phys2 = Block::kNoPage;
       for (size_t n = 0; n < kMaxInsnLength && !decoded; ++n) {
         uint64_t l = cpu_.s.long_mode_active() ? lin + n : (lin + n) & 0xffffffffull;
         uint64_t p;
         uint8_t* hp;
-        if (!cpu_.translate_fetch(l, p, hp)) return nullptr;  // #PF pending for the missing byte
+        if (!cpu_.translate_fetch(l, p, hp)) return nullptr;  // #PF (or #GP) pending for the missing byte
         buf[n] = hp ? *hp : uint8_t(env_.memory->read(p, 1));
+        if (!hp) cacheable = false;
+        if (n == avail) phys2 = p & kPageMask;
         d = DecodedInsn{};
         decoded = decode_x86(buf, n + 1, mode, d);
       }
       if (!decoded) {
         cpu_.set_exception(vec::kGp, true, 0);  // longer than 15 bytes
         return nullptr;
+      }
+      if (d.length > avail) {
+        block->paddr2 = phys2;
+        block->bytes2 = uint16_t(d.length - avail);
       }
     }
     Binding bind = bind_form(d);
@@ -433,10 +450,11 @@ Block* TcgVcpu::decode_block(uint64_t phys, const uint8_t* host, uint64_t lin) {
     scratch_ = std::move(*block);
     return &scratch_;
   }
+  block->bytes = uint16_t((off < kPageSize ? off : kPageSize) - start);
   block->insns.shrink_to_fit();  // the budget counts capacity
   Block* raw = block.get();
   uint64_t flushes = blocks_.flushes();
-  if (blocks_.insert(std::move(block))) cpu_.tlb().protect_code_page(phys & kPageMask);
+  blocks_.insert(std::move(block), [&](uint64_t ppage) { cpu_.tlb().protect_code_page(ppage); });
   // A full cache was emptied into the graveyard: return to the run loop
   // soon, which frees it.
   if (blocks_.flushes() != flushes) cpu_.exit_block = true;

@@ -49,6 +49,7 @@ class TcgVcpu final : public core::Vcpu {
   // lookup_block() through prev's successor cache.
   Block* next_block(Block* prev);
   Block* decode_block(uint64_t phys, const uint8_t* host, uint64_t lin);
+  uint64_t next_page(uint64_t lin) const;  // the linear page after lin's
   // Executes from instruction `first` of block b on, chaining blocks, until
   // icount reaches `limit` or an event needs the run loop's attention.
   void execute(Block* b, size_t first, uint64_t limit);
@@ -73,7 +74,7 @@ class TcgVcpu final : public core::Vcpu {
   core::CpuEnvironment env_;
   BlockCache blocks_;
   InterpCpu cpu_;
-  Block scratch_;  // uncached blocks: page-straddling or non-RAM code
+  Block scratch_;  // uncached blocks: code outside RAM
   bool intr_ = false;
   bool nmi_pending_ = false;
   bool nmi_level_ = false;

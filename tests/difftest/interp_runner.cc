@@ -113,6 +113,7 @@ Outcome run_interpreter(const Sequence& seq) {
   wr64(kGdt + 0x40, 0x0000890000000067ull | (tss & 0xffffff) << 16 | ((tss >> 24) & 0xff) << 56);
   wr64(kGdt + 0x48, tss >> 32);
   wr64(kTss + 4, kHigh + kStack0);  // RSP0
+  ram[kTss + 0x66] = 0x68;           // no I/O permission bitmap (past the limit), as Linux without ioperm()
   // IDT: vector v -> HLT at kStubs + 16 v (interrupt gate, DPL 3 so INT3 may use it).
   for (uint64_t v = 0; v < 32; ++v) {
     uint64_t h = kHigh + kStubs + 16 * v;
