@@ -39,15 +39,6 @@ template <class M> inline bool deliver_real(M& m, uint8_t vector) {
   return true;
 }
 
-// Writes one stack slot at linear base+sp (the new stack may not be SS yet).
-template <class M> inline bool push_linear(M& m, uint64_t base, uint64_t& sp, uint64_t mask, unsigned n,
-                                           uint64_t v) {
-  sp = (sp - n) & mask;
-  if (n == 8) return m.template write_sys<8>(base + sp, v);
-  if (n == 4) return m.template write_sys<4>(base + sp, U<4>(v));
-  return m.template write_sys<2>(base + sp, U<2>(v));
-}
-
 template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind kind, bool has_err,
                                                  uint32_t err) {
   bool lm = m.s.long_mode_active();
@@ -91,49 +82,18 @@ template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind
   core::SegmentCache new_ss = m.s.seg[kSegSs];
   bool switch_stack = new_cpl < cpl;
   unsigned ist = lm ? (g1 & 7) : 0;
+  if (switch_stack || ist) {
+    if (!inner_stack(m, new_cpl, ist, ext, new_ss, sp)) return false;
+    if (!switch_stack) new_ss = m.s.seg[kSegSs];  // IST at the same ring: SS stays
+    ss_base = new_ss.base;
+    mask = lm ? ~0ull : (new_ss.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
+  }
   if (lm) {
     ss_base = 0;
     mask = ~0ull;
-    if (switch_stack || ist) {
-      uint64_t slot = ist ? 0x24 + 8 * (ist - 1) : 4 + 8 * new_cpl;
-      if (slot + 7 > m.s.tr.limit) return fail(m, vec::kTs, sel_error(m.s.tr.selector));
-      if (!m.template read_sys<8>(m.s.tr.base + slot, sp)) return false;
-    }
-    if (switch_stack) {
-      new_ss.selector = uint16_t(new_cpl);
-      new_ss.base = 0;
-      new_ss.limit = 0;
-      new_ss.attrs = uint16_t(new_cpl << sa::kDplShift);
-    }
     sp &= ~0xfull;
     // The frame (up to 6 slots) must lie at canonical addresses: #SS.
     if (!canonical(sp - 1) || !canonical(sp - 48)) return fail(m, vec::kSs, ext);
-  } else if (switch_stack) {
-    // 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n; 16-bit TSS: SPn at 2 + 4n, SSn at 4 + 4n.
-    bool tss32 = (m.s.tr.attrs & 0xf) == 0x9 || (m.s.tr.attrs & 0xf) == 0xb;
-    uint64_t esp_off = tss32 ? 4 + 8 * new_cpl : 2 + 4 * new_cpl;
-    uint64_t ss_off = tss32 ? 8 + 8 * new_cpl : 4 + 4 * new_cpl;
-    if (ss_off + 1 > m.s.tr.limit) return fail(m, vec::kTs, sel_error(m.s.tr.selector));
-    U<2> nss;
-    if (tss32) {
-      U<4> esp;
-      if (!m.template read_sys<4>(m.s.tr.base + esp_off, esp)) return false;
-      sp = esp;
-    } else {
-      U<2> esp;
-      if (!m.template read_sys<2>(m.s.tr.base + esp_off, esp)) return false;
-      sp = esp;
-    }
-    if (!m.template read_sys<2>(m.s.tr.base + ss_off, nss)) return false;
-    Descriptor ssd;
-    if ((nss & 0xfffc) == 0) return fail(m, vec::kTs, sel_error(nss));
-    if (!read_descriptor(m, nss, ssd)) return false;
-    if ((nss & 3) != new_cpl || ssd.dpl() != new_cpl || !ssd.writable_data())
-      return fail(m, vec::kTs, sel_error(nss));
-    if (!ssd.present()) return fail(m, vec::kSs, sel_error(nss));
-    set_cache(new_ss, nss, ssd);
-    ss_base = new_ss.base;
-    mask = (new_ss.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
   }
 
   uint64_t flags = (m.s.rflags & ~fl::kRf) | fl::kFixed1;

@@ -1,9 +1,11 @@
 // Segmentation: descriptor fetch and the checked loads of segment registers
 // (MOV Sreg, POP Sreg, LDS/LES/LFS/LGS/LSS), far JMP/CALL/RET and IRET.
 //
-// Scope of this slice: code and data segments through the GDT/LDT with the
-// privilege checks of SDM Vol. 3 §5; call gates, task switches and virtual-8086
-// returns are reported through M::unimplemented() and raise #GP.
+// Code and data segments through the GDT/LDT with the privilege checks of
+// SDM Vol. 3 §5, and call gates (16/32-bit, and 64-bit in IA-32e mode) with
+// the stack switch and parameter copy of a call to an inner ring. Task
+// switches and virtual-8086 returns are reported through
+// M::unimplemented_feature() and raise #GP.
 #pragma once
 
 #include "tcg-llvm/semantics/flags.h"
@@ -188,15 +190,9 @@ template <int Seg> struct LoadFarPointer {
 
 // ---- far transfers ----------------------------------------------------------
 
-// Checks a far JMP/CALL target and returns its descriptor (code segments only).
-template <class M> inline bool check_far_target(M& m, uint16_t sel, Descriptor& d, uint64_t& addr) {
-  if ((sel & 0xfffc) == 0) return fail(m, vec::kGp, 0);
-  if (!read_descriptor(m, sel, d, &addr)) return false;
+// Checks a far JMP/CALL target code segment (not a gate) and its descriptor.
+template <class M> inline bool check_far_target(M& m, uint16_t sel, const Descriptor& d) {
   unsigned cpl = m.s.cpl();
-  if (!d.s()) {
-    m.unimplemented_feature("far transfer through a call gate / TSS / task gate");
-    return fail(m, vec::kGp, sel_error(sel));
-  }
   if (!d.code()) return fail(m, vec::kGp, sel_error(sel));
   if (d.conforming() ? d.dpl() > cpl : ((sel & 3) > cpl || d.dpl() != cpl))
     return fail(m, vec::kGp, sel_error(sel));
@@ -207,6 +203,137 @@ template <class M> inline bool check_far_target(M& m, uint16_t sel, Descriptor& 
 template <class M> inline void commit_cs(M& m, uint16_t sel, const Descriptor& d, unsigned cpl) {
   set_cache(m.s.seg[kSegCs], uint16_t((sel & 0xfffc) | cpl), d);
   m.segments_changed();
+}
+
+// The stack of an inner ring `cpl` from the TSS: in IA-32e mode RSPn (or
+// IST slot `ist`) with a null SS of RPL cpl; else SSn:ESPn of a 32-bit TSS
+// or SSn:SPn of a 16-bit one, SSn checked as a stack for that ring (#TS,
+// #SS). `ext` is the EXT bit of the error codes.
+template <class M> inline bool inner_stack(M& m, unsigned cpl, unsigned ist, uint32_t ext, core::SegmentCache& ss,
+                                           uint64_t& sp) {
+  if (m.s.long_mode_active()) {
+    const uint64_t slot = ist ? 0x24 + 8 * (ist - 1) : 4 + 8 * cpl;
+    if (slot + 7 > m.s.tr.limit) return fail(m, vec::kTs, sel_error(m.s.tr.selector) | ext);
+    if (!m.template read_sys<8>(m.s.tr.base + slot, sp)) return false;
+    ss.selector = uint16_t(cpl);
+    ss.base = 0;
+    ss.limit = 0;
+    ss.attrs = uint16_t(cpl << sa::kDplShift);
+    return true;
+  }
+  // 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n; 16-bit TSS: SPn at 2 + 4n, SSn at 4 + 4n.
+  const bool tss32 = (m.s.tr.attrs & 0xf) == 0x9 || (m.s.tr.attrs & 0xf) == 0xb;
+  const uint64_t sp_off = tss32 ? 4 + 8 * cpl : 2 + 4 * cpl;
+  const uint64_t ss_off = tss32 ? 8 + 8 * cpl : 4 + 4 * cpl;
+  if (ss_off + 1 > m.s.tr.limit) return fail(m, vec::kTs, sel_error(m.s.tr.selector) | ext);
+  if (tss32) {
+    U<4> esp;
+    if (!m.template read_sys<4>(m.s.tr.base + sp_off, esp)) return false;
+    sp = esp;
+  } else {
+    U<2> esp;
+    if (!m.template read_sys<2>(m.s.tr.base + sp_off, esp)) return false;
+    sp = esp;
+  }
+  U<2> nss;
+  if (!m.template read_sys<2>(m.s.tr.base + ss_off, nss)) return false;
+  Descriptor ssd;
+  if ((nss & 0xfffc) == 0) return fail(m, vec::kTs, sel_error(nss) | ext);
+  if (!read_descriptor(m, nss, ssd)) return false;
+  if ((nss & 3) != cpl || ssd.dpl() != cpl || !ssd.writable_data()) return fail(m, vec::kTs, sel_error(nss) | ext);
+  if (!ssd.present()) return fail(m, vec::kSs, sel_error(nss) | ext);
+  set_cache(ss, nss, ssd);
+  return true;
+}
+
+// Writes one stack slot at linear base+sp (the new stack may not be SS yet).
+template <class M> inline bool push_linear(M& m, uint64_t base, uint64_t& sp, uint64_t mask, unsigned n,
+                                           uint64_t v) {
+  sp = (sp - n) & mask;
+  if (n == 8) return m.template write_sys<8>(base + sp, v);
+  if (n == 4) return m.template write_sys<4>(base + sp, U<4>(v));
+  return m.template write_sys<2>(base + sp, U<2>(v));
+}
+
+// Far CALL/JMP through a call gate (SDM Vol. 3 §5.8): the gate's DPL must
+// admit CPL and the selector's RPL; the target is a code segment no less
+// privileged than CPL (a JMP: the same, or conforming). A CALL to a more
+// privileged non-conforming segment switches to that ring's stack from the
+// TSS, pushes the old SS:rSP, copies the gate's parameter count of words
+// (16-bit gate) or doublewords (32-bit gate; none for 64-bit gates) from the
+// old stack, then pushes CS:rIP, all in the gate's size.
+template <class M> inline Status through_call_gate(M& m, uint16_t gsel, const Descriptor& g, uint64_t gaddr,
+                                                   bool call) {
+  const bool lm = m.s.long_mode_active();
+  const unsigned type = g.type();
+  if (type == 0x5 || type == 0x1 || type == 0x3 || type == 0x9 || type == 0xb) {
+    if (!lm) m.unimplemented_feature("far transfer to a TSS or task gate (task switch)");
+    return raise_err(m, vec::kGp, sel_error(gsel));
+  }
+  if (lm ? type != 0xc : (type != 0x4 && type != 0xc)) return raise_err(m, vec::kGp, sel_error(gsel));
+  const unsigned cpl = m.s.cpl();
+  if (g.dpl() < cpl || g.dpl() < (gsel & 3u)) return raise_err(m, vec::kGp, sel_error(gsel));
+  if (!g.present()) return raise_err(m, vec::kNp, sel_error(gsel));
+  uint64_t off = (g.lo & 0xffff) | (g.hi & 0xffff0000u);
+  if (lm) {
+    // A 64-bit gate is 16 bytes; the upper half's type field must be 0.
+    U<4> hi32, type_dw;
+    RWD_TRY(m.template read_sys<4>(gaddr + 8, hi32));
+    RWD_TRY(m.template read_sys<4>(gaddr + 12, type_dw));
+    if ((type_dw >> 8) & 0x1f) return raise_err(m, vec::kGp, sel_error(gsel));
+    off |= uint64_t(hi32) << 32;
+  } else if (type == 0x4) {
+    off &= 0xffff;
+  }
+  const unsigned n = lm ? 8 : type == 0xc ? 4 : 2;  // the gate's size
+  const uint16_t sel = uint16_t(g.lo >> 16);
+  if ((sel & 0xfffc) == 0) return raise_err(m, vec::kGp, 0);
+  Descriptor cs;
+  uint64_t cs_addr;
+  RWD_TRY(read_descriptor(m, sel, cs, &cs_addr));
+  if (!cs.code() || cs.dpl() > cpl || (!call && !cs.conforming() && cs.dpl() != cpl))
+    return raise_err(m, vec::kGp, sel_error(sel));
+  if (!cs.present()) return raise_err(m, vec::kNp, sel_error(sel));
+  if (lm && (!(cs.hi & (1u << 21)) || (cs.hi & (1u << 22)))) return raise_err(m, vec::kGp, sel_error(sel));
+  if (lm ? !canonical(off) : off > cs.limit()) return raise_err(m, vec::kGp, 0);
+  const unsigned new_cpl = call && !cs.conforming() ? cs.dpl() : cpl;
+  const uint64_t ret_cs = m.s.seg[kSegCs].selector, ret_ip = m.s.rip;
+  if (new_cpl == cpl) {
+    if (call) {
+      uint64_t sp = m.s.gpr[core::kRsp];
+      RWD_TRY(push_n(m, n, ret_cs));
+      if (!push_n(m, n, ret_ip)) { m.s.gpr[core::kRsp] = sp; return Status::kFault; }
+    }
+    RWD_TRY(mark_accessed(m, cs, cs_addr));
+    commit_cs(m, sel, cs, cpl);
+    m.s.rip = off;
+    return Status::kEndBlock;
+  }
+  core::SegmentCache new_ss = m.s.seg[kSegSs];
+  uint64_t sp;
+  RWD_TRY(inner_stack(m, new_cpl, 0, 0, new_ss, sp));
+  uint64_t base = new_ss.base, mask = ~0ull;
+  if (!lm) mask = (new_ss.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
+  else if (!canonical(sp - 1) || !canonical(sp - 32)) return raise_err(m, vec::kSs, 0);
+  const uint64_t old_ss = m.s.seg[kSegSs].selector, old_sp = m.s.gpr[core::kRsp];
+  RWD_TRY(push_linear(m, base, sp, mask, n, old_ss));
+  RWD_TRY(push_linear(m, base, sp, mask, n, old_sp));
+  // Parameters keep their order: the one at the highest address goes first.
+  const unsigned count = lm ? 0 : (g.hi & 0x1f);
+  for (unsigned i = count; i-- > 0;) {
+    uint64_t at = (old_sp + uint64_t(i) * n) & stack_mask(m), v = 0;
+    if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(kSegSs, at, x)); v = x; }
+    else { U<2> x; RWD_TRY(m.template read<2>(kSegSs, at, x)); v = x; }
+    RWD_TRY(push_linear(m, base, sp, mask, n, v));
+  }
+  RWD_TRY(push_linear(m, base, sp, mask, n, ret_cs));
+  RWD_TRY(push_linear(m, base, sp, mask, n, ret_ip));
+  RWD_TRY(mark_accessed(m, cs, cs_addr));
+  m.s.seg[kSegSs] = new_ss;
+  commit_cs(m, sel, cs, new_cpl);
+  set_sp(m, sp);
+  m.s.rip = off;
+  return Status::kEndBlock;
 }
 
 // JMPF / CALLF to sel:off. Call pushes the return address on the current stack.
@@ -225,7 +352,10 @@ template <class M> inline Status far_transfer(M& m, const DecodedInsn& d, uint16
   }
   Descriptor desc;
   uint64_t addr;
-  RWD_TRY(check_far_target(m, sel, desc, addr));
+  if ((sel & 0xfffc) == 0) return raise_err(m, vec::kGp, 0);
+  RWD_TRY(read_descriptor(m, sel, desc, &addr));
+  if (!desc.s()) return through_call_gate(m, sel, desc, addr, call);
+  RWD_TRY(check_far_target(m, sel, desc));
   bool to64 = m.s.long_mode_active() && (desc.hi & (1u << 21));
   uint64_t target = to64 ? off : off & size_mask(n == 8 ? 4 : n);
   if (to64 ? !canonical(target) : target > desc.limit()) return raise_err(m, vec::kGp, 0);

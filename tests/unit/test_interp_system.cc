@@ -475,3 +475,115 @@ BOOST_AUTO_TEST_CASE(io_permission_bitmap_at_cpl3) {
   BOOST_TEST(m.rd32(0x2000) == 3u);
   BOOST_TEST(m.ports.reads == 0u);
 }
+
+// A far CALL from ring 3 through a 32-bit call gate with two parameters:
+// the ring-0 stack from the TSS gets the old SS:ESP, the parameters in
+// their order, then CS:EIP; RETF 8 returns to ring 3 past the parameters.
+// A JMP through a gate does not change the ring; a gate whose DPL is below
+// CPL refuses (#GP with the gate's selector).
+BOOST_AUTO_TEST_CASE(call_gate_to_ring0_copies_parameters_and_returns) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m, 0x5f);
+  add_ring3(m, kTss);
+  const uint32_t target = kCode + 0x100, jmp_target = kCode + 0x180;
+  // 0x40: 32-bit call gate, DPL 3, 2 parameters, to 0x08:target.
+  m.wr64(kGdt + 0x40, (target & 0xffff) | (0x08ull << 16) | (0xec02ull << 32) | (uint64_t(target >> 16) << 48));
+  // 0x48: the same gate with DPL 0.
+  m.wr64(kGdt + 0x48, (target & 0xffff) | (0x08ull << 16) | (0x8c02ull << 32) | (uint64_t(target >> 16) << 48));
+  // 0x50: a 32-bit gate, DPL 3, to the ring-3 code 0x2b:jmp_target.
+  m.wr64(kGdt + 0x50, (jmp_target & 0xffff) | (0x2bull << 16) | (0xec00ull << 32) | (uint64_t(jmp_target >> 16) << 48));
+  m.start(s);
+  m.load_asm(kCode, R"(.code32
+    mov $0x38, %ax
+    ltr %ax
+    push $0x33
+    push $0x70000
+    push $0x2
+    push $0x2b
+    push $user
+    iret
+  user:
+    push $0x1111              # parameter 1 (deeper)
+    push $0x2222              # parameter 2
+    lcall $0x43, $0           # through the gate (RPL 3); the offset is ignored
+    mov %esp, %edi            # 0x70000: RETF 8 released the parameters
+    ljmp $0x53, $0            # through a gate at the same ring
+  .org 0x100
+    mov %esp, %ebx            # 0x90000 - 24
+    mov 8(%esp), %ecx         # 0x2222
+    mov 12(%esp), %edx        # 0x1111
+    mov 16(%esp), %esi        # old ESP
+    mov 20(%esp), %ebp        # old SS
+    lret $8                   # to ring 3, releasing the parameters on both stacks
+  .org 0x180
+    mov %cs, %eax             # still ring 3
+    lcall $0x4b, $0           # DPL 0 gate from ring 3: #GP(0x48)
+  .org 0x200
+    pop %eax                  # the error code
+    hlt
+  )");
+  set_gate32(m, 13, kCode + 0x200);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRbx) == 0x90000u - 24);
+  BOOST_TEST(m.reg(core::kRcx) == 0x2222u);
+  BOOST_TEST(m.reg(core::kRdx) == 0x1111u);
+  BOOST_TEST(m.reg(core::kRsi) == 0x70000u - 8);
+  BOOST_TEST(m.reg(core::kRbp) == 0x33u);
+  BOOST_TEST(m.reg(core::kRdi) == 0x70000u);
+  BOOST_TEST(m.reg(core::kRax) == 0x48u);
+}
+
+// A 64-bit call gate from ring 3 to ring 0: RSP0 from the TSS, a null SS,
+// the old SS:RSP and CS:RIP pushed as quadwords; LRETQ returns.
+BOOST_AUTO_TEST_CASE(call_gate_in_long_mode) {
+  TestMachine m;
+  core::X86CpuState s = pm_state(m, 0x5f);
+  m.wr64(0x10000, 0x11000 | 7);
+  m.wr64(0x11000, 0x12000 | 7);
+  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);
+  m.wr64(kGdt + 0x28, 0x00affa000000ffffull);
+  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
+  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
+  m.wr64(kGdt + 0x40, 0);
+  m.wr64(kTss + 4, 0x90000);
+  const uint64_t target = kCode + 0x100;
+  m.wr64(kGdt + 0x48, (target & 0xffff) | (0x18ull << 16) | (0xec00ull << 32) | ((target >> 16 & 0xffff) << 48));
+  m.wr64(kGdt + 0x50, target >> 32);
+  s.cr0 |= core::cr0::kPg;
+  s.cr3 = 0x10000;
+  s.cr4 = core::cr4::kPae;
+  s.efer = core::efer::kLme | core::efer::kLma;
+  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
+  m.start(s);
+  m.load_asm(kCode, R"(.code64
+    mov $0x38, %ax
+    ltr %ax
+    pushq $0x33
+    pushq $0x70000
+    pushq $0x2
+    pushq $0x2b
+    lea user(%rip), %rax
+    push %rax
+    iretq
+  user:
+    lcall *gate(%rip)
+    mov %rsp, %r12
+    hlt
+  gate:
+    .long 0
+    .word 0x4b
+  .org 0x100
+    mov %rsp, %r8             # 0x90000 - 32
+    mov %ss, %r9              # null, RPL 0
+    mov 8(%rsp), %r10         # the caller's CS
+    mov 16(%rsp), %r11        # the caller's RSP
+    lretq
+  )");
+  m.vcpu->run(1000);  // ends with #GP for HLT at CPL 3 (no IDT): a triple fault
+  BOOST_TEST(m.reg(core::kR8) == 0x90000u - 32);
+  BOOST_TEST(m.reg(core::kR9) == 0u);
+  BOOST_TEST(m.reg(core::kR10) == 0x2bu);
+  BOOST_TEST(m.reg(core::kR11) == 0x70000u);
+  BOOST_TEST(m.reg(core::kR12) == 0x70000u);
+  BOOST_TEST(m.st().cpl() == 3u);
+}
