@@ -36,7 +36,7 @@ X86CpuState reset_cpu_state() {
 
 namespace {
 
-constexpr uint32_t kCpuStateVersion = 2;  // 2: x87 FCS and FDS
+constexpr uint32_t kCpuStateVersion = 3;  // 2: x87 FCS and FDS; 3: MTRRs, mid_rep_icount
 
 void save_segment(const SegmentCache& s, StateWriter& out) {
   out.u16(s.selector);
@@ -90,10 +90,14 @@ void save_cpu_state(const X86CpuState& s, StateWriter& out) {
   out.boolean(s.halted);
   out.u8(s.interrupt_shadow);
   out.boolean(s.nmi_blocked);
+  out.u64(s.mtrr_def_type);
+  for (uint64_t v : s.mtrr_fixed) out.u64(v);
+  for (uint64_t v : s.mtrr_var) out.u64(v);
+  out.u64(s.mid_rep_icount);
 }
 
 X86CpuState load_cpu_state(StateReader& in) {
-  in.version(kCpuStateVersion);
+  const uint32_t version = in.version(kCpuStateVersion);
   X86CpuState s{};
   for (uint64_t& r : s.gpr) r = in.u64();
   s.rip = in.u64();
@@ -115,8 +119,10 @@ X86CpuState load_cpu_state(StateReader& in) {
   s.x87.fsw = in.u16();
   s.x87.ftw = in.u16();
   s.x87.fop = in.u16();
-  s.x87.fcs = in.u16();
-  s.x87.fds = in.u16();
+  if (version >= 2) {
+    s.x87.fcs = in.u16();
+    s.x87.fds = in.u16();
+  }
   s.x87.fip = in.u64();
   s.x87.fdp = in.u64();
   in.bytes(s.x87.st, sizeof s.x87.st);
@@ -127,6 +133,12 @@ X86CpuState load_cpu_state(StateReader& in) {
   s.halted = in.boolean();
   s.interrupt_shadow = in.u8();
   s.nmi_blocked = in.boolean();
+  if (version >= 3) {
+    s.mtrr_def_type = in.u64();
+    for (uint64_t& v : s.mtrr_fixed) v = in.u64();
+    for (uint64_t& v : s.mtrr_var) v = in.u64();
+    s.mid_rep_icount = in.u64();
+  }
   return s;
 }
 

@@ -113,6 +113,12 @@ struct X86CpuState {
   uint64_t pat;
   uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
   uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+  // Memory type range registers: IA32_MTRR_DEF_TYPE, the 11 fixed-range
+  // ones (64K_00000, 16K_80000, 16K_A0000, 4K_C0000 ... 4K_F8000) and 8
+  // variable pairs (PHYSBASEn, PHYSMASKn). Kept, never used: rewind has no caches.
+  uint64_t mtrr_def_type;
+  uint64_t mtrr_fixed[11];
+  uint64_t mtrr_var[16];
 
   X87State x87;
   uint32_t mxcsr;
@@ -124,6 +130,11 @@ struct X86CpuState {
   bool halted;                // HLT executed, waiting for an interrupt
   uint8_t interrupt_shadow;   // kShadowSti / kShadowMovSs: interrupts held off for one instruction
   bool nmi_blocked;           // between NMI delivery and IRET
+  // The icount right after an iteration of a REP string instruction that
+  // left more to do: an event delivered while icount still equals it comes
+  // between two iterations and pushes RF = 1 (SDM Vol. 3 §17.3.1.1). Any
+  // delivery resets it (to ~0).
+  uint64_t mid_rep_icount = ~0ull;
 
   // The time-stamp counter, derived from the instruction count.
   uint64_t tsc() const { return icount + tsc_offset; }

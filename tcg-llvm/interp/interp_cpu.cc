@@ -88,13 +88,15 @@ void InterpCpu::invalidate_pcid(InvpcidType type, uint16_t pcid, uint64_t linear
 }
 
 void InterpCpu::debug_registers_changed() {
-  exec_bp_ = data_bp_ = 0;
+  exec_bp_ = exec_bp_any_ = data_bp_ = io_bp_ = 0;
   const uint64_t dr7 = s.dr[7];
   for (unsigned i = 0; i < 4; ++i) {
-    if (!((dr7 >> (2 * i)) & 3)) continue;  // neither Ln nor Gn
     const unsigned rw = (dr7 >> (16 + 4 * i)) & 3;
+    if (rw == 0) exec_bp_any_ |= uint8_t(1u << i);
+    if (!((dr7 >> (2 * i)) & 3)) continue;  // neither Ln nor Gn
     if (rw == 0) exec_bp_ |= uint8_t(1u << i);
-    else if (rw == 1 || rw == 3) data_bp_ |= uint8_t(1u << i);  // RW = 2 (I/O) is not modelled
+    else if (rw == 1 || rw == 3) data_bp_ |= uint8_t(1u << i);
+    else if (s.cr4 & core::cr4::kDe) io_bp_ |= uint8_t(1u << i);  // RW = 10 without DE is undefined: ignored
   }
   flush_translations();  // fast tags installed before a data breakpoint bypass it
   exit_block = true;     // the tier re-reads the breakpoints before the next instruction
@@ -111,6 +113,19 @@ void InterpCpu::note_data_access(uint64_t lin, unsigned n, bool write) {
     const uint64_t len = len_code == 0 ? 1 : len_code == 1 ? 2 : len_code == 2 ? 8 : 4;
     const uint64_t start = s.dr[i] & ~(len - 1);
     if (lin < start + len && start < lin + n) data_hits |= uint8_t(1u << i);
+  }
+}
+
+// Marks the I/O breakpoints an access to ports [port, port + n) hits (the
+// port range of DRn is LEN bytes from DRn, aligned).
+void InterpCpu::note_io_access(uint16_t port, unsigned n) {
+  const uint64_t dr7 = s.dr[7];
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!((io_bp_ >> i) & 1)) continue;
+    const unsigned len_code = (dr7 >> (18 + 4 * i)) & 3;
+    const uint64_t len = len_code == 0 ? 1 : len_code == 1 ? 2 : len_code == 2 ? 8 : 4;
+    const uint64_t start = (s.dr[i] & 0xffff) & ~(len - 1);
+    if (port < start + len && start < uint64_t(port) + n) data_hits |= uint8_t(1u << i);
   }
 }
 
@@ -282,11 +297,13 @@ bool InterpCpu::probe_write(uint64_t lin, unsigned n, Privilege who) {
 
 uint32_t InterpCpu::io_in(uint16_t port, unsigned n) {
   exit_block = true;
+  if (io_bp_) note_io_access(port, n);
   return uint32_t(env_.io->read(port, n));
 }
 
 void InterpCpu::io_out(uint16_t port, unsigned n, uint32_t v) {
   exit_block = true;
+  if (io_bp_) note_io_access(port, n);
   env_.io->write(port, v, n);
 }
 

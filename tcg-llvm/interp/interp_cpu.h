@@ -81,11 +81,15 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
     update_privileges();
     if (s.rflags & (core::rflags::kTf | core::rflags::kRf)) exit_block = true;  // the tier single-steps
   }
-  // The enabled hardware breakpoints (DR7): instruction breakpoints (bits
-  // 0-3) and data breakpoints; with a data breakpoint armed every access takes
-  // the slow path, which notes hits in data_hits (DR6 B0-B3) for the tier.
+  // The hardware breakpoints (DR7): enabled instruction breakpoints (bits
+  // 0-3), every instruction breakpoint enabled or not (a hit reports their
+  // matches too, as QEMU does), and enabled data and I/O breakpoints (RW 10
+  // with CR4.DE); with a data breakpoint armed every access takes the slow
+  // path, which notes hits in data_hits (DR6 B0-B3) for the tier, as port
+  // accesses do for I/O breakpoints.
   uint8_t exec_breakpoints() const { return exec_bp_; }
-  bool watching() const { return data_bp_ != 0; }
+  uint8_t exec_breakpoints_any() const { return exec_bp_any_; }
+  bool watching() const { return (data_bp_ | io_bp_) != 0; }
   uint8_t data_hits = 0;
   void unimplemented(const DecodedInsn& d);
   void unimplemented_feature(const char* what);
@@ -171,7 +175,8 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   Privilege data_ = kSupervisor;   // explicit data accesses
   Privilege sys_ = kSupervisor;    // implicit supervisor accesses (descriptor tables, TSS, IDT)
   Privilege fetch_ = kSupervisor;  // instruction fetch
-  uint8_t exec_bp_ = 0, data_bp_ = 0;
+  uint8_t exec_bp_ = 0, exec_bp_any_ = 0, data_bp_ = 0, io_bp_ = 0;
+  void note_io_access(uint16_t port, unsigned n);
   void note_data_access(uint64_t lin, unsigned n, bool write);
   uint64_t seg_base_[6] = {};
   uint64_t seg_limit_[6] = {};

@@ -81,7 +81,15 @@ void TcgVcpu::deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err
   std::string chain = describe_exception(vector, has_err, err);
   for (int attempt = 0; attempt < 3; ++attempt) {
     cpu_.exc_vector = 0xff;
-    if (deliver_event(cpu_, vector, kind, has_err, err)) return;
+    // The RF pushed (SDM Vol. 3 §17.3.1.1): 1 for a fault (the handler
+    // returns to re-run the instruction without its instruction breakpoint)
+    // and for an event between the iterations of a REP string instruction;
+    // 0 for INT n; else EFLAGS.RF.
+    const bool rf = kind == EventKind::kSoftware ? false
+                    : kind == EventKind::kException && fault_class(vector)
+                        ? true
+                        : mid_rep() || (cpu_.s.rflags & core::rflags::kRf);
+    if (deliver_event(cpu_, vector, kind, has_err, err, rf)) return;
     uint8_t v2 = cpu_.exc_vector;
     bool err2 = cpu_.exc_has_error;
     uint32_t e2 = cpu_.exc_error;
@@ -191,12 +199,15 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
 void TcgVcpu::single_step(Block* b, size_t first) {
   auto& s = cpu_.s;
   if (uint8_t exec = cpu_.exec_breakpoints(); exec && !(s.rflags & core::rflags::kRf)) {
+    // B0-B3 name every instruction breakpoint at this address, enabled or
+    // not, once an enabled one fires; the others are cleared.
     const uint64_t pc = cpu_.code_linear_pc();
+    const uint8_t any = cpu_.exec_breakpoints_any();
     uint64_t hit = 0;
     for (unsigned i = 0; i < 4; ++i)
-      if (((exec >> i) & 1) && s.dr[i] == pc) hit |= 1u << i;
-    if (hit) {
-      s.dr[6] |= hit;
+      if (((any >> i) & 1) && s.dr[i] == pc) hit |= 1u << i;
+    if (hit & exec) {
+      s.dr[6] = (s.dr[6] & ~uint64_t(0xf)) | hit;
       deliver(vec::kDb, EventKind::kException, false, 0);
       return;
     }
@@ -217,9 +228,11 @@ void TcgVcpu::single_step(Block* b, size_t first) {
   if (s.icount != before + 1 || event_delivered_ || shutdown_) return;
   if (rf) s.rflags &= ~core::rflags::kRf;  // an IRET that just loaded RF keeps it for one instruction
   if (s.interrupt_shadow & core::kShadowMovSs) return;
-  const uint64_t causes = (tf ? kDr6SingleStep : 0) | cpu_.data_hits;
-  if (!causes) return;
-  s.dr[6] |= causes;
+  if (!tf && !cpu_.data_hits) return;
+  // A data or I/O breakpoint hit names its breakpoints in B0-B3 (clearing
+  // the others); BS is added to whatever DR6 holds.
+  if (cpu_.data_hits) s.dr[6] = (s.dr[6] & ~uint64_t(0xf)) | cpu_.data_hits;
+  if (tf) s.dr[6] |= kDr6SingleStep;
   s.halted = false;
   deliver(vec::kDb, EventKind::kException, false, 0);
 }
@@ -271,6 +284,7 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
         case Status::kRepeat:
           s.icount = ++icount;
           s.rip = start;
+          note_mid_rep();
           if (cpu_.exit_block) return;
           if (icount == limit) {
             save_resume(b, size_t(i - begin));
@@ -331,6 +345,7 @@ void TcgVcpu::execute_rep(Block* b, size_t index, uint64_t budget) {
     if (st == Status::kRepeat) {
       ++s.icount;
       s.rip = start;
+      note_mid_rep();
       if (cpu_.exit_block) return;
       if (--budget == 0 || attention()) {
         save_resume(b, index);

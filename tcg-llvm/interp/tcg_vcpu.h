@@ -61,6 +61,10 @@ class TcgVcpu final : public core::Vcpu {
   // triple fault (shutdown).
   void deliver(uint8_t vector, EventKind kind, bool has_err, uint32_t err);
   void raise_pending_exception();
+  // Between two iterations of a REP string instruction (one has retired,
+  // more remain): events delivered here push RF = 1.
+  void note_mid_rep() { cpu_.s.mid_rep_icount = cpu_.s.icount; }
+  bool mid_rep() const { return cpu_.s.icount == cpu_.s.mid_rep_icount; }
   // Attention is taken only where the last thing done was an instruction
   // retiring: a point a replay reaches by its icount alone. Right after an
   // exception or interrupt was delivered, icount N names the point before the

@@ -40,7 +40,7 @@ template <class M> inline bool deliver_real(M& m, uint8_t vector) {
 }
 
 template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind kind, bool has_err,
-                                                 uint32_t err) {
+                                                 uint32_t err, bool rf) {
   bool lm = m.s.long_mode_active();
   unsigned gate_size = lm ? 16 : 8;
   uint32_t gerr = idt_error(vector, kind);
@@ -96,7 +96,7 @@ template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind
     if (!canonical(sp - 1) || !canonical(sp - 48)) return fail(m, vec::kSs, ext);
   }
 
-  uint64_t flags = (m.s.rflags & ~fl::kRf) | fl::kFixed1;
+  uint64_t flags = (m.s.rflags & ~fl::kRf) | (rf ? fl::kRf : 0) | fl::kFixed1;
   if (lm || switch_stack) {
     if (!push_linear(m, ss_base, sp, mask, n, old_ss) || !push_linear(m, ss_base, sp, mask, n, old_sp))
       return false;
@@ -121,11 +121,22 @@ template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind
 
 // Delivers one event at the current RIP (the faulting instruction for faults,
 // the next instruction for traps, software interrupts and external events).
-template <class M> inline bool deliver_event(M& m, uint8_t vector, EventKind kind, bool has_err, uint32_t err) {
+// `rf` is the RF the pushed flags image carries (the tier applies SDM Vol. 3
+// §17.3.1.1: 1 for faults and for events in the middle of a REP string
+// instruction, else EFLAGS.RF as it is).
+template <class M> inline bool deliver_event(M& m, uint8_t vector, EventKind kind, bool has_err, uint32_t err,
+                                             bool rf) {
   if (vector == vec::kNmi && kind == EventKind::kExternal) m.s.nmi_blocked = true;
   m.s.halted = false;
+  m.s.mid_rep_icount = ~0ull;  // the handler's first instruction is not between iterations
   if (!m.s.protected_mode()) return deliver_real(m, vector);
-  return deliver_protected(m, vector, kind, has_err, err);
+  return deliver_protected(m, vector, kind, has_err, err, rf);
+}
+
+// Fault-class exceptions: every exception but the traps (#DB, #BP, #OF) and
+// the aborts (#DF, #MC).
+inline bool fault_class(uint8_t vector) {
+  return vector != vec::kDb && vector != vec::kBp && vector != vec::kOf && vector != vec::kDf && vector != 18;
 }
 
 // Which exceptions push an error code (SDM Vol. 3 Table 6-1).

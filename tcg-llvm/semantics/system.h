@@ -229,8 +229,10 @@ template <class M> inline bool write_cr(M& m, unsigned n, uint64_t v) {
       if ((v & c4::kPcide) && !(s.cr4 & c4::kPcide) && (!s.long_mode_active() || (s.cr3 & 0xfff)))
         return fail(m, vec::kGp, 0);
       const bool retranslate = (s.cr4 ^ v) & (c4::kPse | c4::kPae | c4::kPge | c4::kPcide | c4::kSmep | c4::kSmap);
+      const bool debug = (s.cr4 ^ v) & c4::kDe;  // RW 10 becomes (or stops being) an I/O breakpoint
       s.cr4 = v;
       m.paging_changed(retranslate ? TlbFlush::kAll : TlbFlush::kNone);
+      if (debug) m.debug_registers_changed();
       return true;
     }
     case 8:

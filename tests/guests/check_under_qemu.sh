@@ -57,6 +57,7 @@ host_expected() {   # $1 = guest name, $2 = command line
 declare -A qemu_cannot=(
     [x87_ferr]="QEMU 7.2 aborts when FERR# is raised from TCG (tcg_handle_interrupt: iothread lock assertion)"
     [page_faults_rsvd]="QEMU 7.2 reports a reserved-bit #PF without P (error 0x08); the SDM and silicon set P (0x09)"
+    [hw_breakpoints_rf]="QEMU 7.2 pushes RF clear for faults; the SDM (vol. 3, 17.3.1.1) and silicon push it set"
     [simd_errors]="QEMU 7.2 TCG raises no #XM: an unmasked SIMD exception only sets its MXCSR flag (the difftest checks #XM against the host CPU)"
 )
 

@@ -587,3 +587,100 @@ BOOST_AUTO_TEST_CASE(call_gate_in_long_mode) {
   BOOST_TEST(m.reg(core::kR12) == 0x70000u);
   BOOST_TEST(m.st().cpl() == 3u);
 }
+
+// An interrupt taken between two iterations of a REP string instruction
+// pushes RF = 1 (SDM Vol. 3 §17.3.1.1); the IRET then resumes the REP,
+// which completes; a fault pushes RF = 1 too, INT n pushes 0.
+BOOST_AUTO_TEST_CASE(rf_pushed_between_rep_iterations_and_for_faults) {
+  TestMachine m;
+  m.start(pm_state(m, 0x47));
+  m.load_asm(kCode, R"(.code32
+    mov $0x3000, %edi
+    mov $100, %ecx
+    mov $0x5a, %al
+    sti
+    rep stosb
+    int $0x41
+    ud2
+  .org 0x100
+    mov 8(%esp), %ebx         # EFLAGS pushed for the interrupt
+    mov %ecx, %esi            # iterations left
+    iret
+  .org 0x180
+    mov 8(%esp), %edx         # EFLAGS pushed for INT n
+    iret
+  .org 0x200
+    mov 8(%esp), %ebp         # EFLAGS pushed for #UD
+    hlt
+  )");
+  set_gate32(m, 0x20, kCode + 0x100);
+  set_gate32(m, 0x41, kCode + 0x180);
+  set_gate32(m, 6, kCode + 0x200);
+  BOOST_TEST(int(m.vcpu->run(4 + 30)) == int(VcpuExit::kLimitReached));  // 30 iterations done
+  m.vcpu->set_irq(core::kCpuPinIntr, true);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST((m.reg(core::kRbx) & core::rflags::kRf) != 0u);
+  BOOST_TEST(m.reg(core::kRsi) == 70u);
+  BOOST_TEST(m.reg(core::kRcx) == 0u);
+  BOOST_TEST(m.ram[0x3000 + 99] == 0x5a);
+  BOOST_TEST((m.reg(core::kRdx) & core::rflags::kRf) == 0u);
+  BOOST_TEST((m.reg(core::kRbp) & core::rflags::kRf) != 0u);
+  BOOST_TEST((m.st().rflags & core::rflags::kRf) == 0u);
+}
+
+// A second NMI raised while the first one's handler runs waits for its IRET
+// (one is held pending), then is taken.
+BOOST_AUTO_TEST_CASE(nmi_raised_in_the_nmi_handler_waits_for_iret) {
+  TestMachine m;
+  m.start(pm_state(m, 0x47));
+  m.ports.on_irq_port = [&](uint64_t) {
+    m.vcpu->set_irq(core::kCpuPinNmi, true);
+    m.vcpu->set_irq(core::kCpuPinNmi, false);
+  };
+  m.load_asm(kCode, R"(.code32
+    out %al, $0xeb            # the first NMI
+    mov 0x2000, %ebx          # 2: both handlers ran before this
+    hlt
+  .org 0x100
+    incl 0x2000
+    cmpl $1, 0x2000
+    jne 1f
+    out %al, $0xeb            # a second NMI, inside the handler: held
+    mov 0x2000, %ecx          # still 1
+  1:iret
+  )");
+  set_gate32(m, 2, kCode + 0x100);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRcx) == 1u);
+  BOOST_TEST(m.reg(core::kRbx) == 2u);
+  BOOST_TEST(!m.st().nmi_blocked);
+}
+
+// An I/O breakpoint (CR4.DE, RW 10) traps after an IN from a port in its
+// range; without CR4.DE the same DR7 setting watches nothing.
+BOOST_AUTO_TEST_CASE(io_breakpoint_traps_after_the_access) {
+  TestMachine m;
+  m.start(pm_state(m, 0x47));
+  m.load_asm(kCode, R"(.code32
+    mov $0xe8, %eax
+    mov %eax, %dr1
+    mov $(0x4 | (0x2 << 20) | (0x1 << 22)), %eax   # L1, RW1 = 10, LEN1 = 01: ports 0xe8-0xe9
+    mov %eax, %dr7
+    in $0xea, %al             # without DE: nothing
+    mov %cr4, %eax
+    or $0x8, %eax
+    mov %eax, %cr4
+    in $0xea, %al             # outside the range
+    in $0xe9, %al             # traps
+  after:
+    hlt
+  .org 0x100
+    mov (%esp), %ebx          # EIP after the IN
+    mov %dr6, %ecx
+    iret
+  )");
+  set_gate32(m, 1, kCode + 0x100);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST((m.reg(core::kRcx) & 0xf) == 0x2u);
+  BOOST_TEST(m.reg(core::kRbx) == m.st().rip - 1);  // the HLT's address
+}
