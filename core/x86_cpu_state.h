@@ -74,7 +74,10 @@ inline constexpr uint32_t kTsc = 0x10, kApicBase = 0x1b, kMiscEnable = 0x1a0, kP
                           kSysenterCs = 0x174, kSysenterEsp = 0x175, kSysenterEip = 0x176,
                           kEfer = 0xc0000080, kStar = 0xc0000081, kLstar = 0xc0000082,
                           kCstar = 0xc0000083, kSfmask = 0xc0000084, kFsBase = 0xc0000100,
-                          kGsBase = 0xc0000101, kKernelGsBase = 0xc0000102, kTscAux = 0xc0000103;
+                          kGsBase = 0xc0000101, kKernelGsBase = 0xc0000102, kTscAux = 0xc0000103,
+                          kPlatformId = 0x17, kUcodeRev = 0x8b, kMtrrCap = 0xfe, kMtrrPhysBase0 = 0x200,
+                          kMtrrFix64k00000 = 0x250, kMtrrFix16k80000 = 0x258, kMtrrFix16kA0000 = 0x259,
+                          kMtrrFix4kC0000 = 0x268, kMtrrFix4kF8000 = 0x26f, kMtrrDefType = 0x2ff;
 }
 
 // The interrupt shadow after STI, and after MOV SS / POP SS, which also

@@ -285,6 +285,17 @@ bool InterpCpu::check_write(int seg, uint64_t off, unsigned n) {
   return probe_write(lin, n, data_access<false>());
 }
 
+bool InterpCpu::check_read(int seg, uint64_t off, unsigned n) {
+  uint64_t lin, phys;
+  uint8_t* host;
+  if (!to_linear(seg, off, n, false, lin)) return false;
+  const Privilege who = data_access<false>();
+  if (!translate(lin, Access::kRead, who, phys, host)) return false;
+  uint64_t last = truncate(lin + n - 1);
+  if ((last & kPageMask) != (lin & kPageMask)) return translate(last & kPageMask, Access::kRead, who, phys, host);
+  return true;
+}
+
 bool InterpCpu::probe_write(uint64_t lin, unsigned n, Privilege who) {
   uint64_t phys;
   uint8_t* host;

@@ -51,6 +51,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   template <unsigned N> bool read_sys(uint64_t lin, U<N>& v) { return read_linear<N>(truncate(lin), v, sys_); }
   template <unsigned N> bool write_sys(uint64_t lin, U<N> v) { return write_linear<N>(truncate(lin), v, sys_); }
   bool check_write(int seg, uint64_t off, unsigned n);
+  bool check_read(int seg, uint64_t off, unsigned n);
   bool check_alignment(int seg, uint64_t off, unsigned n, bool undo = true) {
     if (data_ != kUserAligned) [[likely]] return true;
     return check_alignment_slow(seg, off, n, undo);

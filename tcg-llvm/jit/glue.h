@@ -26,6 +26,7 @@ extern "C" {
 uint64_t rwd_glue_load(rwd::tcg::JitContext* ctx, uint64_t linear, uint32_t size, uint32_t kind, uint64_t* value);
 uint64_t rwd_glue_store(rwd::tcg::JitContext* ctx, uint64_t linear, uint32_t size, uint32_t kind, uint64_t value);
 uint64_t rwd_glue_probe_store(rwd::tcg::JitContext* ctx, uint64_t linear, uint32_t size, uint32_t kind);
+uint64_t rwd_glue_probe_load(rwd::tcg::JitContext* ctx, uint64_t linear, uint32_t size, uint32_t kind);
 uint32_t rwd_glue_io_in(rwd::tcg::JitContext* ctx, uint32_t port, uint32_t size);
 void rwd_glue_io_out(rwd::tcg::JitContext* ctx, uint32_t port, uint32_t size, uint32_t value);
 // CS, SS, CPL or the mode changed: chained successors are stale.

@@ -50,6 +50,11 @@ struct JitCpu : CpuStateBase, PendingEvent {
     lin = truncate(lin);
     return accept(rwd_glue_store(ctx, lin, N, kind(false) | 2, v), lin);
   }
+  bool check_read(int seg, uint64_t off, unsigned n) {
+    uint64_t lin;
+    if (!to_linear(seg, off, n, false, lin)) return false;
+    return accept(rwd_glue_probe_load(ctx, lin, n, kind(false)), lin);
+  }
   bool check_write(int seg, uint64_t off, unsigned n) {
     uint64_t lin;
     if (!to_linear(seg, off, n, true, lin)) return false;

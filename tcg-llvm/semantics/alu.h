@@ -445,4 +445,14 @@ struct Nop {
   template <class M> static Status run(M&, const DecodedInsn&) { return Status::kNext; }
 };
 
+// CLFLUSH / CLFLUSHOPT / CLWB m8: no caches are modelled, but the operand is
+// checked like a byte load (segment, page, privilege), as the SDM says;
+// never alignment-checked.
+struct CacheLineOp {
+  template <class M> static Status run(M& m, const DecodedInsn& d) {
+    RWD_TRY(m.check_read(operand_segment(d), effective_address(m, d), 1));
+    return Status::kNext;
+  }
+};
+
 }  // namespace rwd::tcg

@@ -9,10 +9,10 @@
 //                   MOVBE(22) POPCNT(23) XSAVE(26) OSXSAVE(27, = CR4.OSXSAVE)
 //                   RDRAND(30);
 //                   EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
-//                   PGE(13) CMOV(15) PAT(16) PSE36(17) MMX(23) FXSR(24)
-//                   SSE(25) SSE2(26)
-//   leaf 7.0        EBX: SMEP(7) INVPCID(10) RDSEED(18) SMAP(20); ECX: UMIP(2)
-//                   RDPID(22); other subleaves zero
+//                   MTRR(12) PGE(13) CMOV(15) PAT(16) PSE36(17) CLFSH(19)
+//                   MMX(23) FXSR(24) SSE(25) SSE2(26)
+//   leaf 7.0        EBX: SMEP(7) INVPCID(10) RDSEED(18) SMAP(20) CLFLUSHOPT(23)
+//                   CLWB(24); ECX: UMIP(2) RDPID(22); other subleaves zero
 //                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD)
 //   leaf 0xd        XSAVE: components x87 and SSE (EAX 3); EBX the area size for
 //                   the current XCR0, ECX for all (576); subleaf 1 EAX: XSAVEOPT(0)
@@ -47,11 +47,12 @@ inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0
               (1u << 0) | (1u << 9) | (1u << 13) | (1u << 17) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) |
                   (1u << 26) |
                   ((cr4 >> 18 & 1) ? 1u << 27 : 0u) | (1u << 30),
-              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 13) |
-                  (1u << 15) | (1u << 16) | (1u << 17) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26)};
+              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 12) |
+                  (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19) | (1u << 23) | (1u << 24) |
+                  (1u << 25) | (1u << 26)};
     case 7:
       if (subleaf != 0) return {0, 0, 0, 0};
-      return {0, (1u << 7) | (1u << 10) | (1u << 18) | (1u << 20), (1u << 2) | (1u << 22), 0};
+      return {0, (1u << 7) | (1u << 10) | (1u << 18) | (1u << 20) | (1u << 23) | (1u << 24), (1u << 2) | (1u << 22), 0};
     case 0xd:
       if (subleaf == 0) return {0x3, 576, 576, 0};  // x87 and SSE live in the legacy region: 576 bytes either way
       if (subleaf == 1) return {1, 0, 0, 0};

@@ -367,6 +367,29 @@ struct CacheOp {
 
 // ---- MSRs, TSC, CPUID ---------------------------------------------------------
 
+// The MTRRs (CPUID.1:EDX.MTRR): 8 variable ranges, the fixed ranges and
+// write-combining (IA32_MTRRCAP). rewind keeps their values and checks them
+// as the SDM does (valid memory types, reserved bits), nothing more.
+inline constexpr uint64_t kMtrrCap = 8 | (1u << 8) | (1u << 10);
+inline bool valid_memory_type(unsigned t, bool pat) { return t == 0 || t == 1 || t == 4 || t == 5 || t == 6 || (pat && t == 7); }
+inline bool valid_type_bytes(uint64_t v, bool pat) {
+  for (unsigned i = 0; i < 8; ++i)
+    if (!valid_memory_type(unsigned(v >> (8 * i)) & 0xff, pat)) return false;
+  return true;
+}
+// Index of a fixed-range MTRR in X86CpuState::mtrr_fixed, or -1.
+inline int fixed_mtrr_index(uint32_t idx) {
+  if (idx == core::msr::kMtrrFix64k00000) return 0;
+  if (idx == core::msr::kMtrrFix16k80000) return 1;
+  if (idx == core::msr::kMtrrFix16kA0000) return 2;
+  if (idx >= core::msr::kMtrrFix4kC0000 && idx <= core::msr::kMtrrFix4kF8000) return 3 + int(idx - core::msr::kMtrrFix4kC0000);
+  return -1;
+}
+// Address bits of a variable MTRR or IA32_APIC_BASE: 12 up to MAXPHYADDR (40).
+inline constexpr uint64_t kPhysPageBits = 0x000000fffffff000ull;
+// The microcode revision IA32_BIOS_SIGN_ID reports (bits 32-63), as QEMU's default.
+inline constexpr uint64_t kUcodeRevision = 1ull << 32;
+
 template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
   auto& s = m.s;
   switch (idx) {
@@ -386,7 +409,20 @@ template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
     case core::msr::kGsBase: v = s.seg[kSegGs].base; return true;
     case core::msr::kKernelGsBase: v = s.kernel_gs_base; return true;
     case core::msr::kTscAux: v = s.tsc_aux; return true;
-    default: return fail(m, vec::kGp, 0);
+    case core::msr::kPlatformId: v = 0; return true;
+    case core::msr::kUcodeRev: v = kUcodeRevision; return true;
+    case core::msr::kMtrrCap: v = kMtrrCap; return true;
+    case core::msr::kMtrrDefType: v = s.mtrr_def_type; return true;
+    default:
+      if (idx >= core::msr::kMtrrPhysBase0 && idx < core::msr::kMtrrPhysBase0 + 16) {
+        v = s.mtrr_var[idx - core::msr::kMtrrPhysBase0];
+        return true;
+      }
+      if (int f = fixed_mtrr_index(idx); f >= 0) {
+        v = s.mtrr_fixed[f];
+        return true;
+      }
+      return fail(m, vec::kGp, 0);
   }
 }
 
@@ -395,9 +431,21 @@ template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
   auto& s = m.s;
   switch (idx) {
     case core::msr::kTsc: m.s.set_tsc(v); return true;
-    case core::msr::kApicBase: s.apic_base = v; return true;
+    case core::msr::kApicBase:
+      // BSP (8), global enable (11) and the base; no x2APIC (bit 10).
+      if (v & ~(kPhysPageBits | (1u << 8) | (1u << 11))) return fail(m, vec::kGp, 0);
+      s.apic_base = v;
+      return true;
     case core::msr::kMiscEnable: s.misc_enable = v; return true;
-    case core::msr::kPat: s.pat = v; return true;
+    case core::msr::kPat:
+      if (!valid_type_bytes(v, true)) return fail(m, vec::kGp, 0);
+      s.pat = v;
+      return true;
+    case core::msr::kUcodeRev: return true;  // written before reading the revision; nothing to load
+    case core::msr::kMtrrDefType:
+      if ((v & ~uint64_t(0xcff)) || !valid_memory_type(unsigned(v & 0xff), false)) return fail(m, vec::kGp, 0);
+      s.mtrr_def_type = v;
+      return true;
     case core::msr::kSysenterCs: s.sysenter_cs = v & 0xffff; return true;
     case core::msr::kSysenterEsp: s.sysenter_esp = v; return true;
     case core::msr::kSysenterEip: s.sysenter_eip = v; return true;
@@ -427,7 +475,21 @@ template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
       return true;
     case core::msr::kSfmask: s.sfmask = v & 0xffffffffull; return true;
     case core::msr::kTscAux: s.tsc_aux = v & 0xffffffffull; return true;
-    default: return fail(m, vec::kGp, 0);
+    default:
+      if (idx >= core::msr::kMtrrPhysBase0 && idx < core::msr::kMtrrPhysBase0 + 16) {
+        const bool mask = (idx - core::msr::kMtrrPhysBase0) & 1;
+        const bool ok = mask ? !(v & ~(kPhysPageBits | (1u << 11)))
+                             : !(v & ~(kPhysPageBits | 0xff)) && valid_memory_type(unsigned(v & 0xff), false);
+        if (!ok) return fail(m, vec::kGp, 0);
+        s.mtrr_var[idx - core::msr::kMtrrPhysBase0] = v;
+        return true;
+      }
+      if (int f = fixed_mtrr_index(idx); f >= 0) {
+        if (!valid_type_bytes(v, false)) return fail(m, vec::kGp, 0);
+        s.mtrr_fixed[f] = v;
+        return true;
+      }
+      return fail(m, vec::kGp, 0);  // unknown, or read-only (IA32_MTRRCAP, IA32_PLATFORM_ID)
   }
 }
 

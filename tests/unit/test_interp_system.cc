@@ -684,3 +684,102 @@ BOOST_AUTO_TEST_CASE(io_breakpoint_traps_after_the_access) {
   BOOST_TEST((m.reg(core::kRcx) & 0xf) == 0x2u);
   BOOST_TEST(m.reg(core::kRbx) == m.st().rip - 1);  // the HLT's address
 }
+
+// The MSRs of the MTRR family, PAT and APIC_BASE keep what is written and
+// refuse (#GP) invalid memory types, reserved bits and read-only MSRs.
+BOOST_AUTO_TEST_CASE(mtrr_pat_and_apic_base_msrs) {
+  TestMachine m;
+  m.start(pm_state(m, 0x47));
+  m.load_asm(kCode, R"(.code32
+    .macro wr msr, lo, hi
+      mov $\msr, %ecx
+      mov $\lo, %eax
+      mov $\hi, %edx
+      mov $1f, %esi
+      wrmsr
+    1:
+    .endm
+    wr 0x2ff, 0xc06, 0                # MTRRdefType: E, FE, WB
+    wr 0x200, 0x80000006, 0x12        # PHYSBASE0
+    wr 0x201, 0xc0000800, 0xff        # PHYSMASK0
+    wr 0x268, 0x06060606, 0x05050404  # fixed 4K_C0000
+    wr 0x277, 0x00070406, 0x00070406  # PAT
+    wr 0x1b, 0xfee00900, 0            # APIC_BASE: enabled, BSP
+    wr 0x8b, 0, 0                     # IA32_BIOS_SIGN_ID: written, then read
+    wr 0x2ff, 0x2, 0                  # type 2: #GP
+    wr 0x200, 0x100, 0                # reserved bit 8: #GP
+    wr 0x250, 0x03, 0                 # type 3 in a fixed range: #GP
+    wr 0x277, 0x3, 0                  # PAT type 3: #GP
+    wr 0xfe, 0, 0                     # MTRRcap is read-only: #GP
+    wr 0x1b, 0xfee00400, 0            # x2APIC enable (not reported): #GP
+    mov $0x2ff, %ecx
+    rdmsr
+    mov %eax, 0x2000
+    mov $0x201, %ecx
+    rdmsr
+    mov %eax, 0x2004
+    mov %edx, 0x2008
+    mov $0x26f, %ecx                  # fixed 4K_F8000: reads back 0
+    rdmsr
+    mov %eax, 0x200c
+    mov $0xfe, %ecx
+    rdmsr
+    mov %eax, 0x2010
+    mov $0x8b, %ecx
+    rdmsr
+    mov %edx, 0x2014
+    mov $0x1b, %ecx
+    rdmsr
+    mov %eax, 0x2018
+    hlt
+  .org 0x400
+    add $4, %esp
+    incl 0x2020
+    mov %esi, (%esp)
+    iret
+  )");
+  set_gate32(m, 13, kCode + 0x400);
+  BOOST_TEST(int(m.vcpu->run(10000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.rd32(0x2020) == 6u);
+  BOOST_TEST(m.rd32(0x2000) == 0xc06u);
+  BOOST_TEST(m.rd32(0x2004) == 0xc0000800u);
+  BOOST_TEST(m.rd32(0x2008) == 0xffu);
+  BOOST_TEST(m.rd32(0x200c) == 0u);
+  BOOST_TEST(m.rd32(0x2010) == 0x508u);
+  BOOST_TEST(m.rd32(0x2014) == 1u);
+  BOOST_TEST(m.rd32(0x2018) == 0xfee00900u);
+  BOOST_TEST(m.st().mtrr_fixed[3] == 0x0505040406060606ull);
+  BOOST_TEST(m.st().mtrr_var[0] == 0x1280000006ull);
+}
+
+// CLFLUSH checks its operand as a byte load: a not-present page is a #PF
+// with a read's error code; MMIO sees nothing.
+BOOST_AUTO_TEST_CASE(clflush_faults_like_a_load) {
+  TestMachine m;
+  Recorder dev;
+  m.memory.add_io("dev", 0xfe000000, 0x1000, &dev);
+  core::X86CpuState s = pm_state(m, 0x47);
+  m.wr32(0x10000, 0x11000 | 3);
+  for (uint32_t i = 0; i < 1024; ++i) m.wr32(0x11000 + i * 4, (i << 12) | 3);
+  m.wr32(0x11000 + 0x300 * 4, 0);  // 0x300000 not present
+  m.wr32(0x10000 + (0xfe000000 >> 22) * 4, 0xfe000000 | 0x83);
+  s.cr0 |= core::cr0::kPg;
+  s.cr3 = 0x10000;
+  s.cr4 = core::cr4::kPse;
+  m.start(s);
+  m.load_asm(kCode, R"(.code32
+    clflush 0x2000
+    clflush 0xfe000010
+    clflush 0x300010
+    hlt
+  .org 0x100
+    pop %ebx                  # error code
+    mov %cr2, %ecx
+    hlt
+  )");
+  set_gate32(m, 14, kCode + 0x100);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRbx) == 0u);
+  BOOST_TEST(m.reg(core::kRcx) == 0x300010u);
+  BOOST_TEST(dev.log.empty());
+}
