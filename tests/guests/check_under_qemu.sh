@@ -61,6 +61,11 @@ declare -A qemu_cannot=(
     [simd_errors]="QEMU 7.2 TCG raises no #XM: an unmasked SIMD exception only sets its MXCSR flag (the difftest checks #XM against the host CPU)"
 )
 
+# Guests that need features QEMU's default CPU model (qemu64) lacks.
+declare -A qemu_cpu=(
+    [usermode]=max      # SMEP, SMAP
+)
+
 pass=0
 fail=0
 skip=0
@@ -93,6 +98,7 @@ while IFS='|' read -r name mem value append modules input; do
     args=(-kernel "$image" -display none -serial stdio
           -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m "$mem")
     [ -n "$append" ] && args+=(-append "$append")
+    [ -n "${qemu_cpu[$name]:-}" ] && args+=(-cpu "${qemu_cpu[$name]}")
     if [ -n "$modules" ]; then
         mods=
         IFS=',' read -ra list <<<"$modules"

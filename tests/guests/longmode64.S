@@ -150,7 +150,7 @@ ud_site:
 
         leaq msg_done(%rip), %rsi
         call puts64
-        movl failures(%rip), %eax
+        movl failures64(%rip), %eax
         testl %eax, %eax
         setnz %al                       /* exit value 0, or 1 if any check failed */
         outb %al, $0xf4
@@ -193,40 +193,7 @@ set_gate64:                             /* edi = vector, rsi = handler */
         movl $0, 12(%rax)
         ret
 
-hex64:                                  /* rdi = value: "0x" + 16 digits */
-        pushq %rbx
-        pushq %r12
-        movq %rdi, %rbx
-        movl $'0', %edi
-        call putc64
-        movl $'x', %edi
-        call putc64
-        movl $16, %r12d
-1:      rolq $4, %rbx
-        movl %ebx, %edi
-        andl $0xf, %edi
-        leaq hexdigits(%rip), %rax
-        movzbl (%rax, %rdi), %edi
-        call putc64
-        decl %r12d
-        jnz 1b
-        popq %r12
-        popq %rbx
-        ret
-
-check64:                                /* rsi = label, eax = 1 if ok */
-        pushq %rax
-        call puts64
-        popq %rax
-        leaq msg_ok(%rip), %rsi
-        testl %eax, %eax
-        jnz 1f
-        incl failures(%rip)
-        leaq msg_fail(%rip), %rsi
-1:      jmp puts64
-
         .section .rodata
-hexdigits:      .ascii "0123456789abcdef"
 msg_hello:      .asciz "64-bit: hello from long mode\n"
 msg_lma:        .asciz "64-bit: EFER.LMA set"
 msg_high:       .asciz "64-bit: running at the 0xffffffff80000000 alias"
@@ -236,8 +203,6 @@ msg_bp:         .asciz "64-bit: #BP handled, saved rip after int3"
 msg_ud:         .asciz "64-bit: #UD handled, saved rip at ud2, cs 0x08"
 msg_regs:       .asciz "64-bit: r10-r15 preserved, sum 0x1234560000000000"
 msg_done:       .asciz "longmode: done\n"
-msg_ok:         .asciz ": ok\n"
-msg_fail:       .asciz ": FAIL\n"
 
         .balign 8
 gdt64:
@@ -260,7 +225,6 @@ bp_rip:         .quad 0
 ud_count:       .quad 0
 ud_rip:         .quad 0
 ud_cs:          .quad 0
-failures:       .long 0
         .balign 16
 stack64:        .skip 16384
 stack64_top:
