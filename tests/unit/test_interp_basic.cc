@@ -373,3 +373,37 @@ BOOST_AUTO_TEST_CASE(switch_to_long_mode_and_back_through_idt64) {
   uint64_t div_rip = m.reg(core::kR10);
   BOOST_TEST(m.st().rip == div_rip + 3 + 1);  // after the HLT
 }
+
+// Real mode keeps segment limits: a word at offset 0xffff of a 64 KiB data
+// segment is #GP (vector 13 through the IVT, no error code), one at offset
+// 0xffff of a segment whose cached limit is 4 GiB (unreal mode) is not.
+// (QEMU's TCG does not check data segment limits, so only rewind and
+// silicon see the first fault.)
+BOOST_AUTO_TEST_CASE(real_mode_keeps_segment_limits) {
+  TestMachine m;
+  core::X86CpuState s = core::reset_cpu_state();
+  s.seg[int(core::SegReg::kCs)] = {0x1000, 0x9b, 0xffff, 0x10000};
+  s.seg[int(core::SegReg::kEs)] = {0x2000, 0x93, 0xffffffff, 0x20000};  // unreal
+  s.rip = 0;
+  s.gpr[core::kRsp] = 0x7000;
+  m.start(s);
+  m.load_asm(0x10000, R"(.code16
+    mov $0xffff, %bx
+    movw $0x1234, %es:(%bx)     # 4 GiB limit: written at 0x2ffff
+    movw $0x5678, (%bx)         # DS limit 0xffff: #GP
+  after:
+    hlt
+  .org 0x80
+    mov %sp, %bp
+    mov (%bp), %si              # IP pushed: the faulting MOV
+    add $4, (%bp)               # past it (4 bytes)
+    iret
+  )");
+  m.wr32(13 * 4, 0x10000080);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.ram[0x2ffff] == 0x34);
+  BOOST_TEST(m.ram[0x30000] == 0x12);
+  BOOST_TEST((m.reg(core::kRsi) & 0xffff) == 8u);
+  BOOST_TEST(m.ram[0xffff] == 0);
+  BOOST_TEST(m.reg(core::kRsp) == 0x7000u);
+}
