@@ -193,12 +193,20 @@ bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& 
 // like a store's (logged, and code translated from the page dropped).
 void InterpCpu::write_pte(uint64_t phys, uint64_t v, unsigned n) {
   if (uint8_t* host = env_.memory->ram_pointer(phys, n)) {
-    if (blocks_.invalidate_range(phys, n)) exit_block = true;
-    std::memcpy(host, &v, n);
-    if (env_.dirty_log) env_.dirty_log->mark(host, n);
+    store_ram(phys, host, v, n);
     return;
   }
   env_.memory->write(phys, v, n);
+}
+
+bool InterpCpu::store_ram(uint64_t phys, uint8_t* host, uint64_t v, unsigned n) {
+  // Only a write to the bytes of a decoded instruction drops blocks: data
+  // next to code costs the slow path, nothing more.
+  const bool dropped = blocks_.invalidate_range(phys, n);
+  if (dropped) exit_block = true;  // the running block may be among them
+  std::memcpy(host, &v, n);
+  if (env_.dirty_log) env_.dirty_log->mark(host, n);
+  return dropped;
 }
 
 bool InterpCpu::translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host) {
@@ -262,16 +270,14 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, Privilege who, uint64_t v) 
   uint8_t* host;
   if (!translate(lin, Access::kWrite, who, phys, host)) return false;
   if (host) {
-    uint64_t ppage = phys & kPageMask;
-    if (blocks_.is_code_page(ppage)) {
-      // Only a write to the bytes of a decoded instruction drops blocks:
-      // data next to code costs the slow path, nothing more.
-      if (blocks_.invalidate_range(phys, n)) exit_block = true;  // the running block may be among them
+    const uint64_t ppage = phys & kPageMask;
+    const bool code_page = blocks_.is_code_page(ppage);
+    store_ram(phys, host, v, n);
+    if (code_page && !blocks_.is_code_page(ppage)) {
+      // Its last block is gone: the page's writes may take the fast path again.
       TlbEntry& e = tlb_.entry(who, lin);
-      if (!blocks_.is_code_page(ppage) && (e.perms & perm::kWrite) && !data_bp_) e.write_tag = lin & kPageMask;
+      if ((e.perms & perm::kWrite) && !data_bp_) e.write_tag = lin & kPageMask;
     }
-    std::memcpy(host, &v, n);
-    if (env_.dirty_log) env_.dirty_log->mark(host, n);
     return true;
   }
   if (env_.memory->reaches_device(phys, n)) exit_block = true;

@@ -167,6 +167,9 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   // Translation with refill; host is the byte's host address or nullptr.
   bool translate(uint64_t lin, Access access, Privilege who, uint64_t& phys, uint8_t*& host);
   void write_pte(uint64_t phys, uint64_t v, unsigned n);
+  // A store of n bytes to RAM at phys (host): drops the code it overwrites,
+  // marks the dirty log. Shared by stores and the walker's A/D updates.
+  bool store_ram(uint64_t phys, uint8_t* host, uint64_t v, unsigned n);
 
   core::CpuEnvironment env_;
   BlockCache& blocks_;
