@@ -128,7 +128,8 @@ std::string compare(const Sequence& s, const Outcome& n, const Outcome& r) {
   for (int i = 0; i < 16; ++i)
     if (std::memcmp(nx.xmm[i], rx.xmm[i], 16) != 0)
       why += " xmm" + std::to_string(i) + ": native " + bytes_hex(nx.xmm[i], 16) + " rewind " + bytes_hex(rx.xmm[i], 16);
-  for (size_t i = 0; i < n.data.size() && i < r.data.size(); ++i)
+  const bool data_equal = n.data.size() == r.data.size() && std::memcmp(n.data.data(), r.data.data(), n.data.size()) == 0;
+  for (size_t i = 0; !data_equal && i < n.data.size() && i < r.data.size(); ++i)
     if (n.data[i] != r.data[i]) {
       why += " memory at " + hex(kDataAddr + i) + ": native " + hex(n.data[i]) + " rewind " + hex(r.data[i]);
       break;

@@ -115,7 +115,11 @@ class Generator {
   void pick_x87(uint8_t* st);              // an 80-bit value: sign/exponent at st[8..9]
   uint64_t pick_ieee(unsigned bits);       // a float (32) or double (64) bit pattern
   void pick_fx(FxState& fx);               // a whole x87/SSE starting state
+  void fill_pool();
+  static constexpr unsigned kPoolReuse = 16;
   uint64_t state_;
+  std::vector<uint8_t> pool_;
+  uint64_t sequences_since_pool_ = 0;
   std::vector<tcg::Form> forms_;
   bool x87_ie_unmasked_ = false;  // the sequence starts with FCW.IM clear (FCOMI may leave the flags alone)
 };
@@ -124,13 +128,21 @@ class Generator {
 // after it dies); faults come back as signals and are reported by vector.
 class NativeRunner {
  public:
+  static constexpr size_t kBatchMax = 64;
   NativeRunner();
   ~NativeRunner();
   Outcome run(const Sequence& s);
+  // A batch of up to kBatchMax sequences: start_batch hands them to the
+  // child and returns at once (false: nothing started, see finish_batch),
+  // finish_batch waits for their outcomes, in order.
+  bool start_batch(const Sequence* seqs, size_t n);
+  std::vector<Outcome> finish_batch();
 
  private:
   bool start();
   void stop();
+  size_t pending_ = 0;
+  std::string start_problem_;
   int pid_ = -1;
   void* shared_ = nullptr;
   int to_child_ = -1, from_child_ = -1;

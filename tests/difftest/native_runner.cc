@@ -3,8 +3,11 @@
 // registers and jumps to the code. The run ends with a signal (the final
 // INT3, or a fault); the handler takes the registers, the trap number and
 // the error code from the signal frame and jumps back to the loop. The
-// parent talks to the child through shared memory and two pipes, and starts
-// a new child when one dies or stops answering.
+// parent talks to the child through shared memory and two pipes, a batch of
+// sequences per round trip (so the child runs while the parent interprets
+// them), and starts a new child when one dies or stops answering. The code
+// page is a memfd mapped twice: executable at kCodeAddr, writable elsewhere,
+// so no mprotect is needed between sequences.
 #include <csetjmp>
 #include <csignal>
 #include <cstring>
@@ -58,7 +61,8 @@ namespace rwd::difftest {
 
 namespace {
 
-struct Shared {
+// One sequence's place in the shared memory: its input, then its outcome.
+struct Slot {
   uint32_t code_len;
   uint8_t code[kCodeMax];
   Regs in;
@@ -70,7 +74,11 @@ struct Shared {
   Regs out;
 };
 
-Shared* g_shared;
+struct Shared {
+  Slot slots[NativeRunner::kBatchMax];
+};
+
+Slot* g_slot;
 sigjmp_buf g_return;
 
 void on_signal(int, siginfo_t*, void* ctx) {
@@ -79,15 +87,15 @@ void on_signal(int, siginfo_t*, void* ctx) {
   asm volatile("pushfq\n andq $~0x40000, (%%rsp)\n popfq" ::: "memory", "cc");
   auto* uc = static_cast<ucontext_t*>(ctx);
   const greg_t* g = uc->uc_mcontext.gregs;
-  Regs& r = g_shared->out;
+  Regs& r = g_slot->out;
   static const int kOrder[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
                                  REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
   for (int i = 0; i < 16; ++i) r.gpr[i] = uint64_t(g[kOrder[i]]);
   r.rip = uint64_t(g[REG_RIP]);
   r.rflags = uint64_t(g[REG_EFL]);
-  g_shared->vector = uint8_t(g[REG_TRAPNO]);
-  g_shared->error = uint32_t(g[REG_ERR]);
-  g_shared->cr2 = uint64_t(g[REG_CR2]);
+  g_slot->vector = uint8_t(g[REG_TRAPNO]);
+  g_slot->error = uint32_t(g[REG_ERR]);
+  g_slot->cr2 = uint64_t(g[REG_CR2]);
   // The kernel's FXSAVE image of the state at the fault (64-bit layout; a
   // #MF or #XM reaches here as SIGFPE with trap number 16 or 19).
   static_assert(sizeof(_libc_fpstate) == sizeof(FxState));
@@ -96,12 +104,15 @@ void on_signal(int, siginfo_t*, void* ctx) {
 }
 
 [[noreturn]] void child_main(Shared* shared, int in_fd, int out_fd) {
-  g_shared = shared;
-  void* code = mmap(reinterpret_cast<void*>(kCodeAddr), 4096, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  int fd = memfd_create("difftest-code", 0);
+  if (fd < 0 || ftruncate(fd, 4096) != 0) _exit(3);
+  void* code = mmap(reinterpret_cast<void*>(kCodeAddr), 4096, PROT_READ | PROT_EXEC,
+                    MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+  auto* code_rw = static_cast<uint8_t*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
   void* data = mmap(reinterpret_cast<void*>(kDataAddr), kDataSize, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (code != reinterpret_cast<void*>(kCodeAddr) || data != reinterpret_cast<void*>(kDataAddr)) _exit(3);
+  if (code != reinterpret_cast<void*>(kCodeAddr) || code_rw == MAP_FAILED || data != reinterpret_cast<void*>(kDataAddr))
+    _exit(3);
   static uint8_t alt_stack[64 * 1024];
   stack_t ss{};
   ss.ss_sp = alt_stack;
@@ -113,15 +124,18 @@ void on_signal(int, siginfo_t*, void* ctx) {
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) sigaction(sig, &sa, nullptr);
   rlimit core_limit{0, 0};
   setrlimit(RLIMIT_CORE, &core_limit);
-  char c;
-  while (read(in_fd, &c, 1) == 1) {
-    mprotect(code, 4096, PROT_READ | PROT_WRITE);
-    std::memset(code, 0xcc, 4096);
-    std::memcpy(code, shared->code, shared->code_len);
-    mprotect(code, 4096, PROT_READ | PROT_EXEC);
-    std::memcpy(data, shared->data, kDataSize);
-    if (sigsetjmp(g_return, 1) == 0) difftest_enter(&shared->in);
-    std::memcpy(shared->data, data, kDataSize);
+  uint32_t count;
+  while (read(in_fd, &count, sizeof count) == sizeof count) {
+    for (uint32_t i = 0; i < count && i < NativeRunner::kBatchMax; ++i) {
+      Slot& slot = shared->slots[i];
+      g_slot = &slot;
+      std::memset(code_rw, 0xcc, 4096);
+      std::memcpy(code_rw, slot.code, slot.code_len);
+      std::memcpy(data, slot.data, kDataSize);
+      if (sigsetjmp(g_return, 1) == 0) difftest_enter(&slot.in);
+      std::memcpy(slot.data, data, kDataSize);
+    }
+    char c = 1;
     if (write(out_fd, &c, 1) != 1) _exit(4);
   }
   _exit(0);
@@ -174,36 +188,77 @@ void NativeRunner::stop() {
   to_child_ = from_child_ = -1;
 }
 
-Outcome NativeRunner::run(const Sequence& s) {
-  Outcome out;
+bool NativeRunner::start_batch(const Sequence* seqs, size_t n) {
+  pending_ = 0;
+  start_problem_.clear();
+  if (n == 0 || n > kBatchMax) {
+    start_problem_ = "bad batch size";
+    return false;
+  }
   if (pid_ < 0 && !start()) {
-    out.problem = "cannot start the native child";
+    start_problem_ = "cannot start the native child";
+    return false;
+  }
+  auto* sh = static_cast<Shared*>(shared_);
+  for (size_t i = 0; i < n; ++i) {
+    Slot& slot = sh->slots[i];
+    std::vector<uint8_t> code = seqs[i].code();
+    if (code.size() > kCodeMax) {
+      start_problem_ = "sequence too long";
+      return false;
+    }
+    slot.code_len = uint32_t(code.size());
+    std::memcpy(slot.code, code.data(), code.size());
+    slot.in = seqs[i].in;
+    std::memcpy(slot.data, seqs[i].data.data(), kDataSize);
+  }
+  uint32_t count = uint32_t(n);
+  if (write(to_child_, &count, sizeof count) != sizeof count) {
+    stop();
+    start_problem_ = "the native child died";
+    return false;
+  }
+  pending_ = n;
+  return true;
+}
+
+std::vector<Outcome> NativeRunner::finish_batch() {
+  std::vector<Outcome> out(pending_ ? pending_ : 1);
+  if (!pending_) {
+    out[0].problem = start_problem_.empty() ? "no batch was started" : start_problem_;
+    return out;
+  }
+  char c;
+  pollfd p{from_child_, POLLIN, 0};
+  const int timeout_ms = 5000 + 100 * int(pending_);
+  if (poll(&p, 1, timeout_ms) != 1 || read(from_child_, &c, 1) != 1) {
+    stop();
+    for (Outcome& o : out) o.problem = "the native child died or hung";
+    pending_ = 0;
     return out;
   }
   auto* sh = static_cast<Shared*>(shared_);
-  std::vector<uint8_t> code = s.code();
-  if (code.size() > kCodeMax) {
-    out.problem = "sequence too long";
-    return out;
+  for (size_t i = 0; i < pending_; ++i) {
+    const Slot& slot = sh->slots[i];
+    Outcome& o = out[i];
+    o.ran = true;
+    o.vector = slot.vector;
+    o.error = slot.error;
+    o.cr2 = slot.cr2;
+    o.regs = slot.out;
+    o.data.assign(slot.data, slot.data + kDataSize);
   }
-  sh->code_len = uint32_t(code.size());
-  std::memcpy(sh->code, code.data(), code.size());
-  sh->in = s.in;
-  std::memcpy(sh->data, s.data.data(), kDataSize);
-  char c = 1;
-  pollfd p{from_child_, POLLIN, 0};
-  if (write(to_child_, &c, 1) != 1 || poll(&p, 1, 5000) != 1 || read(from_child_, &c, 1) != 1) {
-    stop();
-    out.problem = "the native child died or hung";
-    return out;
-  }
-  out.ran = true;
-  out.vector = sh->vector;
-  out.error = sh->error;
-  out.cr2 = sh->cr2;
-  out.regs = sh->out;
-  out.data.assign(sh->data, sh->data + kDataSize);
+  pending_ = 0;
   return out;
+}
+
+Outcome NativeRunner::run(const Sequence& s) {
+  if (!start_batch(&s, 1)) {
+    Outcome out;
+    out.problem = start_problem_;
+    return out;
+  }
+  return finish_batch()[0];
 }
 
 }  // namespace rwd::difftest

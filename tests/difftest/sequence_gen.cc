@@ -497,10 +497,26 @@ Sequence Generator::start() {
   s.in.rflags = 0x202 | (rnd() & kAll) | (rnd() % 4 == 0 ? kDf : 0) | (rnd() % 8 == 0 ? kAc : 0);
   pick_fx(s.in.fx);
   x87_ie_unmasked_ = !(s.in.fx.fcw & 1);
-  // The data area: noise, the values of pick_value, and floating-point
-  // values of every width (80-bit ones 16-byte aligned, as FXSAVE and FNSAVE
-  // lay them out) for the memory operands of x87 and SSE forms.
+  // The data area: 16-byte pieces of the value pool in a random order.
+  if (sequences_since_pool_++ % kPoolReuse == 0) fill_pool();
   s.data.resize(kDataSize);
+  constexpr unsigned kPieces = kDataSize / 16;
+  static_assert((kPieces & (kPieces - 1)) == 0);
+  for (unsigned i = 0; i < kPieces;) {
+    uint64_t r = rnd();
+    for (unsigned k = 0; k < 5 && i < kPieces; ++k, ++i, r >>= 12)
+      std::memcpy(&s.data[16 * i], &pool_[16 * (r & (kPieces - 1))], 16);
+  }
+  return s;
+}
+
+// The value pool: noise, the values of pick_value, and floating-point values
+// of every width (80-bit ones 16-byte aligned, as FXSAVE and FNSAVE lay them
+// out) for the memory operands of x87 and SSE forms. Drawing them costs more
+// than running a sequence, so a pool serves kPoolReuse sequences, each
+// getting its pieces in another order.
+void Generator::fill_pool() {
+  pool_.resize(kDataSize);
   for (size_t i = 0; i < kDataSize; i += 8) {
     uint64_t v;
     switch (rnd() % 8) {
@@ -509,18 +525,17 @@ Sequence Generator::start() {
       case 3: v = pick_ieee(32) | pick_ieee(32) << 32; break;
       case 4:
         if (i % 16 == 0) {
-          pick_x87(&s.data[i]);
+          pick_x87(&pool_[i]);
           v = rnd();
-          std::memcpy(&s.data[i + 10], &v, 6);
+          std::memcpy(&pool_[i + 10], &v, 6);
           i += 8;
           continue;
         }
         [[fallthrough]];
       default: v = rnd(); break;
     }
-    std::memcpy(&s.data[i], &v, 8);
+    std::memcpy(&pool_[i], &v, 8);
   }
-  return s;
 }
 
 Sequence Generator::next(unsigned max_len) {
