@@ -541,17 +541,18 @@ template <class M> inline void flat_segment(core::SegmentCache& c, uint16_t sel,
   c.attrs = attrs;
 }
 
+// SYSCALL exists in 64-bit mode only on the Intel CPU rewind models
+// (compatibility mode: #UD; IA32_CSTAR is kept but never used).
 struct Syscall {
   template <class M> static Status run(M& m, const DecodedInsn&) {
     auto& s = m.s;
-    if (!(s.efer & core::efer::kSce) || !s.long_mode_active()) return raise(m, vec::kUd);
+    if (!(s.efer & core::efer::kSce) || m.mode() != DecodeMode::k64) return raise(m, vec::kUd);
     uint16_t sel = uint16_t(s.star >> 32);
     s.gpr[core::kRcx] = s.rip;
     s.gpr[core::kR11] = (s.rflags & ~fl::kRf) | fl::kFixed1;
-    bool from64 = m.mode() == DecodeMode::k64;
     flat_segment<M>(s.seg[kSegCs], sel & 0xfffc, sa::kS | 0xb | sa::kP | sa::kL | sa::kG);
     flat_segment<M>(s.seg[kSegSs], uint16_t((sel + 8) & 0xfffc), sa::kS | 0x3 | sa::kP | sa::kDb | sa::kG);
-    s.rip = from64 ? s.lstar : s.cstar;
+    s.rip = s.lstar;
     s.rflags &= ~(s.sfmask | fl::kRf);
     m.segments_changed();
     m.flags_reloaded();

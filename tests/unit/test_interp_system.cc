@@ -783,3 +783,39 @@ BOOST_AUTO_TEST_CASE(clflush_faults_like_a_load) {
   BOOST_TEST(m.reg(core::kRcx) == 0x300010u);
   BOOST_TEST(dev.log.empty());
 }
+
+// SYSCALL in compatibility mode is #UD on the Intel CPU rewind models (AMD
+// would go to IA32_CSTAR).
+BOOST_AUTO_TEST_CASE(syscall_in_compatibility_mode_is_ud) {
+  TestMachine m;
+  core::X86CpuState s = long_mode_state(m, kCode);
+  write_gdt(m, kGdt);
+  s.gdtr = {kGdt, 0x27};
+  s.idtr = {0x8000, 0xfff};
+  s.efer |= core::efer::kSce;
+  s.star = 0x18ull << 32;
+  s.lstar = kCode + 0x200;
+  s.cstar = kCode + 0x200;
+  const uint64_t h = kCode + 0x100;
+  m.wr64(0x8000 + 6 * 16, (h & 0xffff) | (0x18ull << 16) | (0x8e00ull << 32) | ((h >> 16 & 0xffff) << 48));
+  m.wr64(0x8000 + 6 * 16 + 8, 0);
+  m.start(s);
+  m.load_asm(kCode, R"(.code64
+    ljmp *target(%rip)
+  target:
+    .long compat
+    .word 0x08
+  compat:
+  .code32
+    syscall
+  .org 0x100
+  .code64
+    mov 8(%rsp), %rbx         # CS of the fault: 0x08
+    hlt
+  .org 0x200
+    mov $0xbad, %rbx
+    hlt
+  )");
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRbx) == 0x08u);
+}
