@@ -184,6 +184,31 @@ inline core::X86CpuState long_mode_state(TestMachine& m, uint64_t rip) {
   return s;
 }
 
+// Long mode at kCode with ring 3 available: 2 MiB identity pages over the
+// 32 MiB of RAM, user-accessible; write_gdt's GDT (limit `gdt_limit`, at
+// least 0x47) plus 0x28 ring-3 code64, 0x30 ring-3 data and 0x38 a 64-bit
+// TSS at `tss` whose RSP0 is 0x90000; the IDT at 0x8000 (64-bit gates).
+inline core::X86CpuState long_mode_ring3_state(TestMachine& m, uint16_t gdt_limit, uint64_t tss = 0x7000) {
+  m.wr64(0x10000, 0x11000 | 7);
+  m.wr64(0x11000, 0x12000 | 7);
+  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);
+  write_gdt(m, kGdt);
+  m.wr64(kGdt + 0x28, 0x00affa000000ffffull);
+  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
+  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (tss & 0xffffff) << 16);
+  m.wr64(kGdt + 0x40, 0);
+  m.wr64(tss + 4, 0x90000);
+  core::X86CpuState s = flat32_state(kCode);
+  s.gdtr = {kGdt, gdt_limit};
+  s.idtr = {0x8000, 0xfff};
+  s.cr0 |= core::cr0::kPg;
+  s.cr3 = 0x10000;
+  s.cr4 = core::cr4::kPae;
+  s.efer = core::efer::kLme | core::efer::kLma;
+  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
+  return s;
+}
+
 // Flat 32-bit protected mode at kCode with write_gdt's GDT at kGdt (the
 // given limit, so tests that add descriptors can cover them) and the IDT at kIdt.
 inline core::X86CpuState pm_state(TestMachine& m, uint16_t gdt_limit) {

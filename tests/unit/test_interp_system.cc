@@ -243,27 +243,11 @@ BOOST_AUTO_TEST_CASE(syscall_and_sysret_in_long_mode) {
 
 BOOST_AUTO_TEST_CASE(long_mode_ring3_interrupt_uses_rsp0_and_iretq_returns) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m, 0x47);
-  // User-accessible identity paging for 0-32 MiB.
-  m.wr64(0x10000, 0x11000 | 7);
-  m.wr64(0x11000, 0x12000 | 7);
-  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);
-  // GDT: 0x18 kernel code64, 0x28 user code64 (DPL 3), 0x30 user data, 0x38 64-bit TSS (16 bytes).
-  m.wr64(kGdt + 0x28, 0x00affa000000ffffull);
-  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
-  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
-  m.wr64(kGdt + 0x40, 0);
-  m.wr64(kTss + 4, 0x90000);  // RSP0
+  core::X86CpuState s = long_mode_ring3_state(m, 0x47, kTss);
   // 64-bit IDT at 0x8000: vector 0x80 -> kCode + 0x100, DPL 3.
   uint64_t h = kCode + 0x100;
   m.wr64(0x8000 + 0x80 * 16, (h & 0xffff) | (0x18ull << 16) | (0xee00ull << 32) | ((h >> 16 & 0xffff) << 48));
   m.wr64(0x8000 + 0x80 * 16 + 8, h >> 32);
-  s.cr0 |= core::cr0::kPg;
-  s.cr3 = 0x10000;
-  s.cr4 = core::cr4::kPae;
-  s.efer = core::efer::kLme | core::efer::kLma;
-  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
-  s.idtr = {0x8000, 0xfff};
   m.start(s);
   m.load_asm(kCode, R"(.code64
     mov $0x38, %ax
@@ -537,23 +521,10 @@ BOOST_AUTO_TEST_CASE(call_gate_to_ring0_copies_parameters_and_returns) {
 // the old SS:RSP and CS:RIP pushed as quadwords; LRETQ returns.
 BOOST_AUTO_TEST_CASE(call_gate_in_long_mode) {
   TestMachine m;
-  core::X86CpuState s = pm_state(m, 0x5f);
-  m.wr64(0x10000, 0x11000 | 7);
-  m.wr64(0x11000, 0x12000 | 7);
-  for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);
-  m.wr64(kGdt + 0x28, 0x00affa000000ffffull);
-  m.wr64(kGdt + 0x30, 0x00cff2000000ffffull);
-  m.wr64(kGdt + 0x38, 0x0000890000000067ull | (kTss & 0xffffff) << 16);
-  m.wr64(kGdt + 0x40, 0);
-  m.wr64(kTss + 4, 0x90000);
+  core::X86CpuState s = long_mode_ring3_state(m, 0x5f, kTss);
   const uint64_t target = kCode + 0x100;
   m.wr64(kGdt + 0x48, (target & 0xffff) | (0x18ull << 16) | (0xec00ull << 32) | ((target >> 16 & 0xffff) << 48));
   m.wr64(kGdt + 0x50, target >> 32);
-  s.cr0 |= core::cr0::kPg;
-  s.cr3 = 0x10000;
-  s.cr4 = core::cr4::kPae;
-  s.efer = core::efer::kLme | core::efer::kLma;
-  s.seg[int(core::SegReg::kCs)] = {0x18, 0xa09b, 0xffffffff, 0};
   m.start(s);
   m.load_asm(kCode, R"(.code64
     mov $0x38, %ax

@@ -5,7 +5,7 @@
 
         .text
         .code64
-        .globl putc64, puts64, hex64, hex8_64, check64, failures64
+        .globl putc64, puts64, hex64, hex8_64, check64, exit64, failures64
 
 putc64:                                 /* dil = byte */
         movw $(COM1 + 5), %dx
@@ -65,6 +65,16 @@ check64:                                /* rsi = label, eax = 1 if ok: "<label>:
         incl failures64(%rip)
         leaq msg_fail(%rip), %rsi
 1:      jmp puts64
+
+exit64:                                 /* rsi = the last line; exit value 0, or 1 if a check failed */
+        call puts64
+        movl failures64(%rip), %eax
+        testl %eax, %eax
+        setnz %al
+        outb %al, $0xf4                 /* isa-debug-exit */
+1:      cli
+        hlt
+        jmp 1b
 
         .section .rodata
 hexdigits:      .ascii "0123456789abcdef"
