@@ -46,11 +46,14 @@ void InterpCpu::update_privileges() {
   const bool cpl3 = s.protected_mode() && s.cpl() == 3;
   const bool ac = s.rflags & core::rflags::kAc;
   const bool was_checking = data_ == kUserAligned;
-  // SMAP bars supervisor data accesses from user pages unless CPL < 3 and
-  // EFLAGS.AC is set; at CPL 3 (implicit accesses) AC does not count.
-  sys_ = (s.cr4 & core::cr4::kSmap) && (cpl3 || !ac) ? kSupervisorSmap : kSupervisor;
+  // SMAP bars supervisor data accesses from user pages: implicit ones
+  // (descriptor tables, TSS, IDT) always, explicit ones (CPL < 3) unless
+  // EFLAGS.AC is set (SDM Vol. 3 §4.6.1).
+  const bool smap = s.cr4 & core::cr4::kSmap;
+  sys_ = smap ? kSupervisorSmap : kSupervisor;
   fetch_ = cpl3 ? kUser : kSupervisor;
-  data_ = !cpl3 ? sys_ : (ac && (s.cr0 & core::cr0::kAm)) ? kUserAligned : kUser;
+  data_ = !cpl3 ? (smap && !ac ? kSupervisorSmap : kSupervisor)
+                : (ac && (s.cr0 & core::cr0::kAm)) ? kUserAligned : kUser;
   if (data_ == kUserAligned && !was_checking) exit_block = true;  // the tier steps one at a time
 }
 
@@ -73,8 +76,9 @@ void InterpCpu::paging_changed(TlbFlush flush) {
 }
 
 void InterpCpu::invalidate_pcid(InvpcidType type, uint16_t pcid, uint64_t linear) {
-  // The TLB holds the current PCID's translations and global ones only.
-  const bool current = pcid == (s.cr3 & 0xfff);
+  // The TLB holds the current PCID's translations and global ones only;
+  // without CR4.PCIDE the current PCID is 0 (CR3's low bits are PWT/PCD).
+  const bool current = pcid == ((s.cr4 & core::cr4::kPcide) ? (s.cr3 & 0xfff) : 0);
   switch (type) {
     case InvpcidType::kAddress: tlb_.flush_page(linear); break;
     case InvpcidType::kSingleContext:

@@ -198,7 +198,9 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
 // here, one at a time, so that one raising #AC can be undone.
 void TcgVcpu::single_step(Block* b, size_t first) {
   auto& s = cpu_.s;
-  if (uint8_t exec = cpu_.exec_breakpoints(); exec && !(s.rflags & core::rflags::kRf)) {
+  // Instruction breakpoints are checked at instruction boundaries, not
+  // between the iterations of a REP string instruction.
+  if (uint8_t exec = cpu_.exec_breakpoints(); exec && !(s.rflags & core::rflags::kRf) && !mid_rep()) {
     // B0-B3 name every instruction breakpoint at this address, enabled or
     // not, once an enabled one fires; the others are cleared.
     const uint64_t pc = cpu_.code_linear_pc();
@@ -226,7 +228,9 @@ void TcgVcpu::single_step(Block* b, size_t first) {
   execute(b, first, s.icount + 1);
   before_step_ = nullptr;
   if (s.icount != before + 1 || event_delivered_ || shutdown_) return;
-  if (rf) s.rflags &= ~core::rflags::kRf;  // an IRET that just loaded RF keeps it for one instruction
+  // RF, as an IRET loaded it, lasts until the instruction completes (all of
+  // a REP's iterations).
+  if (rf && !mid_rep()) s.rflags &= ~core::rflags::kRf;
   if (s.interrupt_shadow & core::kShadowMovSs) return;
   if (!tf && !cpu_.data_hits) return;
   // A data or I/O breakpoint hit names its breakpoints in B0-B3 (clearing

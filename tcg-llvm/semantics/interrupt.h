@@ -16,10 +16,10 @@ enum class EventKind : uint8_t {
   kSoftware,   // INT n, INT3, INTO: gate DPL is checked against CPL
 };
 
-// Error codes for faults raised while delivering an external event carry EXT.
-inline uint32_t idt_error(uint8_t vector, EventKind kind) {
-  return (uint32_t(vector) << 3) | 2 | (kind == EventKind::kExternal ? 1 : 0);
-}
+// Error codes of faults raised while delivering an event carry EXT unless
+// the event is INT n, INT3 or INTO (SDM Vol. 3 §6.13).
+inline uint32_t event_ext(EventKind kind) { return kind == EventKind::kSoftware ? 0 : 1; }
+inline uint32_t idt_error(uint8_t vector, EventKind kind) { return (uint32_t(vector) << 3) | 2 | event_ext(kind); }
 
 template <class M> inline bool deliver_real(M& m, uint8_t vector) {
   uint64_t entry = uint64_t(vector) * 4;
@@ -65,47 +65,52 @@ template <class M> inline bool deliver_protected(M& m, uint8_t vector, EventKind
   uint64_t off = (g0 & 0xffff) | (g1 & 0xffff0000ull) | (uint64_t(g2) << 32);
   if (is16) off &= 0xffff;
 
-  if ((sel & 0xfffc) == 0) return fail(m, vec::kGp, kind == EventKind::kExternal ? 1 : 0);
+  const uint32_t ext = event_ext(kind);
+  if ((sel & 0xfffc) == 0) return fail(m, vec::kGp, ext);
   Descriptor cs;
-  uint64_t cs_addr;
+  uint64_t cs_addr, slot;
+  if (!descriptor_slot(m, sel, slot)) return fail(m, vec::kGp, sel_error(sel) | ext);
   if (!read_descriptor(m, sel, cs, &cs_addr)) return false;
-  if (!cs.code() || cs.dpl() > cpl) return fail(m, vec::kGp, sel_error(sel));
-  if (!cs.present()) return fail(m, vec::kNp, sel_error(sel));
-  if (lm && !(cs.hi & (1u << 21))) return fail(m, vec::kGp, sel_error(sel));
-  const uint32_t ext = kind == EventKind::kExternal ? 1 : 0;
+  if (!cs.code() || cs.dpl() > cpl) return fail(m, vec::kGp, sel_error(sel) | ext);
+  if (!cs.present()) return fail(m, vec::kNp, sel_error(sel) | ext);
+  if (lm && !(cs.hi & (1u << 21))) return fail(m, vec::kGp, sel_error(sel) | ext);
   if (lm && !canonical(off)) return fail(m, vec::kGp, ext);
   unsigned new_cpl = cs.conforming() ? cpl : cs.dpl();
   unsigned n = lm ? 8 : is32 ? 4 : 2;
 
   uint64_t old_ss = m.s.seg[kSegSs].selector, old_sp = m.s.gpr[core::kRsp];
-  uint64_t sp = old_sp, ss_base = m.s.seg[kSegSs].base, mask = size_mask(m.stack_size());
   core::SegmentCache new_ss = m.s.seg[kSegSs];
-  bool switch_stack = new_cpl < cpl;
-  unsigned ist = lm ? (g1 & 7) : 0;
+  const bool switch_stack = new_cpl < cpl;
+  const unsigned ist = lm ? (g1 & 7) : 0;
+  // Without a stack switch the frame goes on the current stack through SS,
+  // except in IA-32e mode at an inner ring, where it is written at RSP
+  // whatever mode the event interrupted.
+  FrameStack frame{lm && new_cpl < 3, 0, old_sp, size_mask(m.stack_size())};
   if (switch_stack || ist) {
-    if (!inner_stack(m, new_cpl, ist, ext, new_ss, sp)) return false;
+    if (!inner_stack(m, new_cpl, ist, ext, new_ss, frame.sp)) return false;
     if (!switch_stack) new_ss = m.s.seg[kSegSs];  // IST at the same ring: SS stays
-    ss_base = new_ss.base;
-    mask = lm ? ~0ull : (new_ss.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
+    frame.inner = true;
+    frame.base = new_ss.base;
+    frame.mask = lm ? ~0ull : (new_ss.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
+    const unsigned slots = 5 + (has_err ? 1 : 0);
+    if (!lm && !inner_stack_room(m, new_ss, frame.sp, frame.mask, n * slots, ext)) return false;
   }
   if (lm) {
-    ss_base = 0;
-    mask = ~0ull;
-    sp &= ~0xfull;
+    frame.base = 0;
+    frame.mask = ~0ull;
+    frame.sp &= ~0xfull;
     // The frame (up to 6 slots) must lie at canonical addresses: #SS.
-    if (!canonical(sp - 1) || !canonical(sp - 48)) return fail(m, vec::kSs, ext);
+    if (!canonical(frame.sp - 1) || !canonical(frame.sp - 48)) return fail(m, vec::kSs, ext);
   }
 
   uint64_t flags = (m.s.rflags & ~fl::kRf) | (rf ? fl::kRf : 0) | fl::kFixed1;
   if (lm || switch_stack) {
-    if (!push_linear(m, ss_base, sp, mask, n, old_ss) || !push_linear(m, ss_base, sp, mask, n, old_sp))
-      return false;
+    if (!frame.push(m, n, old_ss) || !frame.push(m, n, old_sp)) return false;
   }
-  if (!push_linear(m, ss_base, sp, mask, n, flags) ||
-      !push_linear(m, ss_base, sp, mask, n, m.s.seg[kSegCs].selector) ||
-      !push_linear(m, ss_base, sp, mask, n, m.s.rip))
+  if (!frame.push(m, n, flags) || !frame.push(m, n, m.s.seg[kSegCs].selector) || !frame.push(m, n, m.s.rip))
     return false;
-  if (has_err && !push_linear(m, ss_base, sp, mask, n, err)) return false;
+  if (has_err && !frame.push(m, n, err)) return false;
+  const uint64_t sp = frame.sp;
 
   if (!mark_accessed(m, cs, cs_addr)) return false;
   m.s.seg[kSegSs] = new_ss;

@@ -238,7 +238,8 @@ template <class M> inline bool inner_stack(M& m, unsigned cpl, unsigned ist, uin
   U<2> nss;
   if (!m.template read_sys<2>(m.s.tr.base + ss_off, nss)) return false;
   Descriptor ssd;
-  if ((nss & 0xfffc) == 0) return fail(m, vec::kTs, sel_error(nss) | ext);
+  uint64_t slot_addr;
+  if ((nss & 0xfffc) == 0 || !descriptor_slot(m, nss, slot_addr)) return fail(m, vec::kTs, sel_error(nss) | ext);
   if (!read_descriptor(m, nss, ssd)) return false;
   if ((nss & 3) != cpl || ssd.dpl() != cpl || !ssd.writable_data()) return fail(m, vec::kTs, sel_error(nss) | ext);
   if (!ssd.present()) return fail(m, vec::kSs, sel_error(nss) | ext);
@@ -246,13 +247,36 @@ template <class M> inline bool inner_stack(M& m, unsigned cpl, unsigned ist, uin
   return true;
 }
 
-// Writes one stack slot at linear base+sp (the new stack may not be SS yet).
-template <class M> inline bool push_linear(M& m, uint64_t base, uint64_t& sp, uint64_t mask, unsigned n,
-                                           uint64_t v) {
-  sp = (sp - n) & mask;
-  if (n == 8) return m.template write_sys<8>(base + sp, v);
-  if (n == 4) return m.template write_sys<4>(base + sp, U<4>(v));
-  return m.template write_sys<2>(base + sp, U<2>(v));
+// The stack an event or a gate call pushes its frame on: an inner ring's
+// stack from the TSS (`inner`: supervisor writes at linear base + sp, which
+// may not be SS yet), or the current one (stack writes through SS at the
+// current privilege, segment-checked, never alignment-checked: a ring-3
+// handler's frame is a user-mode write).
+struct FrameStack {
+  bool inner;
+  uint64_t base, sp, mask;
+  template <class M> bool push(M& m, unsigned n, uint64_t v) {
+    sp = (sp - n) & mask;
+    if (inner) {
+      if (n == 8) return m.template write_sys<8>(base + sp, v);
+      if (n == 4) return m.template write_sys<4>(base + sp, U<4>(v));
+      return m.template write_sys<2>(base + sp, U<2>(v));
+    }
+    if (n == 8) return m.template write<8, false>(kSegSs, sp, v);
+    if (n == 4) return m.template write<4, false>(kSegSs, sp, U<4>(v));
+    return m.template write<2, false>(kSegSs, sp, U<2>(v));
+  }
+};
+
+// Whether an inner legacy-mode stack (expand-up) has `bytes` of room below
+// sp: #SS(SS selector | ext) otherwise (SDM: CALL through a gate, interrupt
+// delivery with a stack switch).
+template <class M> inline bool inner_stack_room(M& m, const core::SegmentCache& ss, uint64_t sp, uint64_t mask,
+                                                unsigned bytes, uint32_t ext) {
+  const uint64_t top = (sp & mask) == 0 ? mask + 1 : sp & mask;
+  const unsigned type = ss.attrs & sa::kTypeMask;
+  if (!(type & 4) && (bytes > top || top - 1 > ss.limit)) return fail(m, vec::kSs, sel_error(ss.selector) | ext);
+  return true;
 }
 
 // Far CALL/JMP through a call gate (SDM Vol. 3 §5.8): the gate's DPL must
@@ -298,13 +322,13 @@ template <class M> inline Status through_call_gate(M& m, uint16_t gsel, const De
   if (lm ? !canonical(off) : off > cs.limit()) return raise_err(m, vec::kGp, 0);
   const unsigned new_cpl = call && !cs.conforming() ? cs.dpl() : cpl;
   const uint64_t ret_cs = m.s.seg[kSegCs].selector, ret_ip = m.s.rip;
+  RWD_TRY(mark_accessed(m, cs, cs_addr));  // before the pushes, so a fault leaves RSP alone
   if (new_cpl == cpl) {
     if (call) {
       uint64_t sp = m.s.gpr[core::kRsp];
       RWD_TRY(push_n(m, n, ret_cs));
       if (!push_n(m, n, ret_ip)) { m.s.gpr[core::kRsp] = sp; return Status::kFault; }
     }
-    RWD_TRY(mark_accessed(m, cs, cs_addr));
     commit_cs(m, sel, cs, cpl);
     m.s.rip = off;
     return Status::kEndBlock;
@@ -312,23 +336,32 @@ template <class M> inline Status through_call_gate(M& m, uint16_t gsel, const De
   core::SegmentCache new_ss = m.s.seg[kSegSs];
   uint64_t sp;
   RWD_TRY(inner_stack(m, new_cpl, 0, 0, new_ss, sp));
-  uint64_t base = new_ss.base, mask = ~0ull;
-  if (!lm) mask = (new_ss.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
-  else if (!canonical(sp - 1) || !canonical(sp - 32)) return raise_err(m, vec::kSs, 0);
-  const uint64_t old_ss = m.s.seg[kSegSs].selector, old_sp = m.s.gpr[core::kRsp];
-  RWD_TRY(push_linear(m, base, sp, mask, n, old_ss));
-  RWD_TRY(push_linear(m, base, sp, mask, n, old_sp));
-  // Parameters keep their order: the one at the highest address goes first.
   const unsigned count = lm ? 0 : (g.hi & 0x1f);
-  for (unsigned i = count; i-- > 0;) {
-    uint64_t at = (old_sp + uint64_t(i) * n) & stack_mask(m), v = 0;
-    if (n == 4) { U<4> x; RWD_TRY(m.template read<4>(kSegSs, at, x)); v = x; }
-    else { U<2> x; RWD_TRY(m.template read<2>(kSegSs, at, x)); v = x; }
-    RWD_TRY(push_linear(m, base, sp, mask, n, v));
+  FrameStack frame{true, new_ss.base, sp, ~0ull};
+  if (!lm) {
+    frame.mask = (new_ss.attrs & sa::kDb) ? 0xffffffffull : 0xffff;
+    RWD_TRY(inner_stack_room(m, new_ss, sp, frame.mask, n * (4 + count), 0));
+  } else if (!canonical(sp - 1) || !canonical(sp - 32)) {
+    return raise_err(m, vec::kSs, 0);
   }
-  RWD_TRY(push_linear(m, base, sp, mask, n, ret_cs));
-  RWD_TRY(push_linear(m, base, sp, mask, n, ret_ip));
-  RWD_TRY(mark_accessed(m, cs, cs_addr));
+  const core::SegmentCache& old = m.s.seg[kSegSs];
+  const uint64_t old_ss = old.selector, old_sp = m.s.gpr[core::kRsp], old_mask = stack_mask(m);
+  // The parameters lie within the old stack (#SS(0) otherwise).
+  if (count && ((old_sp & old_mask) + uint64_t(count) * n - 1 > old.limit)) return raise_err(m, vec::kSs, 0);
+  RWD_TRY(frame.push(m, n, old_ss));
+  RWD_TRY(frame.push(m, n, old_sp));
+  // Parameters keep their order (the one at the highest address goes
+  // first); they are read as the new ring reads, supervisor accesses.
+  for (unsigned i = count; i-- > 0;) {
+    const uint64_t at = old.base + ((old_sp + uint64_t(i) * n) & old_mask);
+    uint64_t v = 0;
+    if (n == 4) { U<4> x; RWD_TRY(m.template read_sys<4>(at & 0xffffffffull, x)); v = x; }
+    else { U<2> x; RWD_TRY(m.template read_sys<2>(at & 0xffffffffull, x)); v = x; }
+    RWD_TRY(frame.push(m, n, v));
+  }
+  RWD_TRY(frame.push(m, n, ret_cs));
+  RWD_TRY(frame.push(m, n, ret_ip));
+  sp = frame.sp;
   m.s.seg[kSegSs] = new_ss;
   commit_cs(m, sel, cs, new_cpl);
   set_sp(m, sp);
@@ -359,12 +392,12 @@ template <class M> inline Status far_transfer(M& m, const DecodedInsn& d, uint16
   bool to64 = m.s.long_mode_active() && (desc.hi & (1u << 21));
   uint64_t target = to64 ? off : off & size_mask(n == 8 ? 4 : n);
   if (to64 ? !canonical(target) : target > desc.limit()) return raise_err(m, vec::kGp, 0);
+  RWD_TRY(mark_accessed(m, desc, addr));  // before the pushes, so a fault leaves RSP alone
   if (call) {
     uint64_t sp = m.s.gpr[core::kRsp];
     RWD_TRY(push_n(m, n, m.s.seg[kSegCs].selector));
     if (!push_n(m, n, m.s.rip)) { m.s.gpr[core::kRsp] = sp; return Status::kFault; }
   }
-  RWD_TRY(mark_accessed(m, desc, addr));
   commit_cs(m, sel, desc, m.s.cpl());
   m.s.rip = target;
   return Status::kEndBlock;

@@ -120,6 +120,7 @@ class Generator {
   uint64_t state_;
   std::vector<uint8_t> pool_;
   uint64_t sequences_since_pool_ = 0;
+  bool exact_form_ = false;  // next_with: encode the form asked for, nothing else
   std::vector<tcg::Form> forms_;
   bool x87_ie_unmasked_ = false;  // the sequence starts with FCW.IM clear (FCOMI may leave the flags alone)
 };

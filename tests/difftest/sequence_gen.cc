@@ -443,7 +443,7 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   // extension, which the host has and rewind's Intel model does not.)
   const bool lockable = (info.flags & Lock) && mem;
   const bool amd_alt_cr8 = std::string_view(info.name).starts_with("MOV_Cd") || std::string_view(info.name).starts_with("MOV_Rd_Cd");
-  const bool illegal_lock = !lockable && !amd_alt_cr8 && rnd() % 64 == 0;
+  const bool illegal_lock = !lockable && !amd_alt_cr8 && rnd() % 64 == 0 && !exact_form_;
   if ((lockable && rnd() % 4 == 0) || illegal_lock) b.push_back(0xf0);
   bool rep = (info.flags & Rep) && rnd() % 2;
   if (rep) b.push_back(rnd() % 2 ? 0xf3 : 0xf2);
@@ -568,11 +568,13 @@ Sequence Generator::next_with(Form f) {
   Sequence s = start();
   uint64_t undefined = 0, read = 0;
   Insn insn;
+  exact_form_ = true;  // an instance of f itself: no illegal LOCK
   for (unsigned tries = 0; tries < 100; ++tries)
     if (encode(f, insn, undefined, read)) {
       s.insns.push_back(std::move(insn));
       break;
     }
+  exact_form_ = false;
   return s;
 }
 

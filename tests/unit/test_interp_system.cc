@@ -790,3 +790,33 @@ BOOST_AUTO_TEST_CASE(syscall_in_compatibility_mode_is_ud) {
   BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
   BOOST_TEST(m.reg(core::kRbx) == 0x08u);
 }
+
+// An instruction breakpoint on a REP string instruction fires once, at the
+// instruction's boundary, not before every iteration; RF, set by the
+// handler's IRET, lasts until the REP completes.
+BOOST_AUTO_TEST_CASE(instruction_breakpoint_on_a_rep_fires_once) {
+  TestMachine m;
+  m.start(pm_state(m, 0x47));
+  m.load_asm(kCode, R"(.code32
+    mov $rep, %eax
+    mov %eax, %dr0
+    mov $1, %eax
+    mov %eax, %dr7            # L0, execute
+    mov $0x3000, %edi
+    mov $5, %ecx
+    mov $0x77, %al
+  rep:
+    rep stosb
+    hlt
+  .org 0x100
+    incl 0x2000
+    orl $0x10000, 8(%esp)     # RF in the saved EFLAGS
+    iret
+  )");
+  set_gate32(m, 1, kCode + 0x100);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.rd32(0x2000) == 1u);
+  BOOST_TEST(m.ram[0x3004] == 0x77);
+  BOOST_TEST(m.reg(core::kRcx) == 0u);
+  BOOST_TEST((m.st().rflags & core::rflags::kRf) == 0u);
+}
