@@ -88,10 +88,9 @@ template <class M> inline void image_commit_x87(M& m, const DecodedInsn& d, cons
   x.fop = uint16_t(img.fop & 0x7ff);
   x.fip = wide ? img.fip : img.fip & 0xffffffffull;
   x.fdp = wide ? img.fdp : img.fdp & 0xffffffffull;
-  if (!wide) {
-    x.fcs = uint16_t(img.fip >> 32);
-    x.fds = uint16_t(img.fdp >> 32);
-  }
+  // The 64-bit layout has no FCS/FDS: they become 0 (as on the host).
+  x.fcs = wide ? 0 : uint16_t(img.fip >> 32);
+  x.fds = wide ? 0 : uint16_t(img.fdp >> 32);
   const unsigned top = (img.fsw >> 11) & 7;
   for (unsigned i = 0; i < 8; ++i) __builtin_memcpy(x.st[(top + i) & 7], img.st[i], 10);
   uint16_t ftw = 0;

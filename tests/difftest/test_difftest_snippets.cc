@@ -228,4 +228,11 @@ BOOST_AUTO_TEST_CASE(xsave_images_of_the_x87_and_sse_components) {
                       "andq $-3, 512(%r8)\n xrstor (%r8)\n movq $0, 512(%r8)\n mov $1, %eax\n xrstor (%r8)\n"
                       "xsave 0x240(%r8)\n movl $0, 0x25c(%r8)\n", 0, 20);
   diff("xgetbv", "xor %ecx, %ecx\n xgetbv\n and $3, %eax\n xor %edx, %edx\n", 0, 2);
+  // The 64-bit image has no FCS/FDS: FXRSTOR64 clears them (a 32-bit
+  // FNSTENV after it stores 0), the 32-bit FXRSTOR loads them from the image.
+  // (The image's FOP, FIP and FDP are cleared first: the host saves them
+  // only with an exception pending.)
+  diff("fxrstor64 fcs", "mov $0x1800400, %r8\n fninit\n fld1\n fxsave64 (%r8)\n movw $0, 6(%r8)\n"
+                        "movq $0, 8(%r8)\n movq $0, 16(%r8)\n frndint\n fxrstor64 (%r8)\n movl $0, 28(%r8)\n"
+                        "fnstenv 0x200(%r8)\n movl $0, 0x20c(%r8)\n movl $0, 0x214(%r8)\n fldcw 0x200(%r8)\n", 0, 4);
 }
