@@ -307,7 +307,8 @@ template <unsigned N, bool Mem> struct CmpxchgEG {
     return Status::kNext;
   }
 };
-// CMPXCHG8B m64 / CMPXCHG16B m128 (REX.W): only ZF changes.
+// CMPXCHG8B m64 / CMPXCHG16B m128 (REX.W): only ZF changes. The operand
+// is a read-modify-write destination: a fault reading it is the write's.
 struct Cmpxchg8b {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     if (!d.is_mem()) return raise(m, vec::kUd);
@@ -315,10 +316,10 @@ struct Cmpxchg8b {
     int seg = operand_segment(d);
     auto& g = m.s.gpr;
     if (d.op_size == 8) {
-      if (off & 15) return raise_err(m, vec::kGp, 0);
+      if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
       uint64_t lo, hi;
-      RWD_TRY(m.template read<8>(seg, off, lo));
-      RWD_TRY(m.template read<8>(seg, off + 8, hi));
+      RWD_TRY(m.template read_rmw<8>(seg, off, lo));
+      RWD_TRY(m.template read_rmw<8>(seg, off + 8, hi));
       bool eq = lo == g[core::kRax] && hi == g[core::kRdx];
       RWD_TRY(m.template write<8>(seg, off, eq ? g[core::kRbx] : lo));
       RWD_TRY(m.template write<8>(seg, off + 8, eq ? g[core::kRcx] : hi));
@@ -326,7 +327,7 @@ struct Cmpxchg8b {
       set_flags(m.s, fl::kZf, eq ? fl::kZf : 0);
     } else {
       uint64_t v;
-      RWD_TRY(m.template read<8>(seg, off, v));
+      RWD_TRY(m.template read_rmw<8>(seg, off, v));
       uint64_t cmp = (g[core::kRdx] << 32) | (g[core::kRax] & 0xffffffffull);
       bool eq = v == cmp;
       uint64_t nv = eq ? ((g[core::kRcx] << 32) | (g[core::kRbx] & 0xffffffffull)) : v;

@@ -163,7 +163,9 @@ template <bool Sub> struct AaaAas {
     uint64_t ax = m.s.gpr[core::kRax] & 0xffff;
     bool adj = (ax & 0xf) > 9 || (m.s.rflags & fl::kAf);
     if (adj) {
-      if (Sub) ax = ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
+      // AAS: AX - 6 (AL's borrow reaches AH), then AH - 1, as the SDM's
+      // current text and the host have it.
+      if (Sub) ax = (ax - 6) & 0xffff, ax = (ax & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
       else ax = (ax + 0x106) & 0xffff;
     }
     ax &= 0xff0f;

@@ -144,6 +144,16 @@ template <unsigned N, bool Mem> struct Rm {
   }
 };
 
+// The two end bytes of an n-byte image (FXSAVE, FNSAVE, XSAVE and their
+// loads), probed in the order the instruction checks them on the host, as
+// reads or writes: a fault names that byte (CR2), not its page's start.
+template <class M> inline bool probe_ends(M& m, int seg, uint64_t off, unsigned n, unsigned addr_size, bool write,
+                                          bool last_first) {
+  const uint64_t last = (off + n - 1) & size_mask(addr_size);
+  auto probe = [&](uint64_t o) { return write ? m.check_write(seg, o, 1) : m.check_read(seg, o, 1); };
+  return last_first ? probe(last) && probe(off) : probe(off) && probe(last);
+}
+
 // ---- stack ------------------------------------------------------------------
 
 template <class M> inline uint64_t stack_mask(M& m) { return size_mask(m.stack_size()); }

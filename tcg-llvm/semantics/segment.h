@@ -612,9 +612,11 @@ template <DescQuery Q, bool Mem> struct DescriptorQuery {
 template <bool Mem> struct Arpl {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     if (!m.s.protected_mode() || (m.s.rflags & fl::kVm)) return raise(m, vec::kUd);
+    // A read, then a write only when the RPL changes: a fault reading the
+    // operand is a read's (as on the host).
     Rm<2, Mem> dst(m, d);
     U<2> v;
-    RWD_TRY(dst.read_rmw(m, d, v));
+    RWD_TRY(dst.read(m, d, v));
     U<2> src = get_reg<2>(m, d, d.reg);
     bool raise_rpl = (v & 3) < (src & 3);
     if (raise_rpl) RWD_TRY(dst.write(m, d, U<2>((v & ~3u) | (src & 3))));

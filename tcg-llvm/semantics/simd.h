@@ -60,10 +60,11 @@ template <class M> inline bool x87_error_check(M& m) {
 }
 
 // MMX instructions: #UD with CR0.EM, #NM with CR0.TS, then the pending x87
-// exception check (x87_error_check). Past these checks the unit enters MMX
-// state, before any memory operand is touched: an MMX instruction that then
-// faults has still changed the tags (as the host does, tests/difftest). EMMS
-// passes Enter = false.
+// exception check (x87_error_check). With Enter the unit then enters MMX
+// state at once; the forms with an explicit memory operand pass Enter =
+// false (vec_available) and enter it when they complete, so one that faults
+// on its operand leaves the tags alone, as the host does (tests/difftest);
+// EMMS passes false too.
 template <class M, bool Enter = true> inline bool mmx_available(M& m) {
   if (m.s.cr0 & core::cr0::kEm) return fail_noerr(m, vec::kUd);
   if (m.s.cr0 & core::cr0::kTs) return fail_noerr(m, vec::kNm);
@@ -103,9 +104,11 @@ struct Fwait {
   }
 };
 
+// The checks of an SSE or MMX form; an MMX form enters MMX state itself
+// once nothing more can fault (set_vreg does for a register result).
 template <bool Xmm, class M> inline bool vec_available(M& m) {
   if constexpr (Xmm) return sse_available(m);
-  else return mmx_available(m);
+  else return mmx_available<M, false>(m);
 }
 template <bool Xmm, class M> inline Vec get_vreg(M& m, unsigned r) {
   if constexpr (Xmm) return get_xmm(m, r);

@@ -199,6 +199,9 @@ template <bool Mem> struct InsertPS {
 template <bool Xmm> struct MaskMov {
   template <class M> static Status run(M& m, const DecodedInsn& d) {
     RWD_TRY(vec_available<Xmm>(m));
+    // MASKMOVQ's operand is implicit: MMX state comes first, a fault of
+    // the store keeps it (the host's order).
+    if constexpr (!Xmm) enter_mmx_state(m);
     constexpr unsigned n = Xmm ? 16 : 8;
     Vec v = get_vreg<Xmm>(m, d.reg);
     Vec mask = get_vreg<Xmm>(m, d.rm);
@@ -208,7 +211,6 @@ template <bool Xmm> struct MaskMov {
     RWD_TRY(m.check_write(seg, base, n));
     for (unsigned i = 0; i < n; ++i)
       if (mask.b[i] & 0x80) RWD_TRY(m.template write<1>(seg, (base + i) & size_mask(d.addr_size), v.b[i]));
-    if constexpr (!Xmm) enter_mmx_state(m);
     return Status::kNext;
   }
 };

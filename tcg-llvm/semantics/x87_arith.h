@@ -209,9 +209,11 @@ template <X87Mem K, X87StoreKind Kind, bool Pop> struct X87StoreMem {
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
     constexpr unsigned N = kX87MemBytes<K>;
-    // Alignment checking faults even when an unmasked exception then keeps
-    // the store from happening (the host checks the operand first).
+    // The destination is checked first, alignment then page: a fault there
+    // changes no flag, and happens even when an unmasked exception would
+    // then keep the store from happening (as on the host).
     RWD_TRY(m.check_alignment(seg, off, N == 10 ? 8 : N));
+    RWD_TRY(m.check_write(seg, off, N));
     fp::Env e = x87_env(m);
     e.prec = 64;
     const bool empty = x87_empty(m, 0);

@@ -167,6 +167,8 @@ template <bool Load, bool Registers> struct X87State {
     // Alignment checking looks at the image's base only (2 or 4 bytes, by
     // its layout), as the host does.
     RWD_TRY(m.check_alignment(seg, off, d.op_size == 2 ? 2 : 4));
+    // The image's first byte, then its last (the host's order).
+    RWD_TRY(probe_ends(m, seg, off, env_size + (Registers ? 80 : 0), d.addr_size, !Load, false));
     auto at = [&](uint64_t o) { return (off + o) & size_mask(d.addr_size); };
     if constexpr (Load) {
       X87EnvImage img;
@@ -186,7 +188,6 @@ template <bool Load, bool Registers> struct X87State {
       }
       x87_commit_env(m, img);
     } else {
-      if constexpr (Registers) RWD_TRY(m.check_write(seg, off, env_size + 80));
       RWD_TRY(x87_store_env(m, d, seg, off));
       if constexpr (Registers) {
         for (unsigned i = 0; i < 8; ++i)

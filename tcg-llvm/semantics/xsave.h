@@ -127,8 +127,9 @@ template <bool Restore> struct Fxsave {
     // an image not 16-aligned, as on the host.
     RWD_TRY(m.check_alignment(seg, off, 4));
     if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
+    // The image's last byte, then its first (the host's order).
+    RWD_TRY(probe_ends(m, seg, off, 512, d.addr_size, !Restore, true));
     if constexpr (!Restore) {
-      RWD_TRY(m.check_write(seg, off, 512));
       RWD_TRY(image_store_x87(m, d, seg, off));
       RWD_TRY(image_store_mxcsr(m, d, seg, off));
       RWD_TRY(image_store_xmm(m, d, seg, off));
@@ -180,7 +181,7 @@ template <XsaveOp Op> struct Xsave {
     if (m.linear_address(seg, off) & 63) return raise_err(m, vec::kGp, 0);
     const uint64_t rfbm = m.s.xcr0 & ((m.s.gpr[core::kRax] & 0xffffffffull) | m.s.gpr[core::kRdx] << 32);
     if constexpr (Op != XsaveOp::kRestore) {
-      RWD_TRY(m.check_write(seg, off, kXsaveAreaSize));
+      RWD_TRY(probe_ends(m, seg, off, kXsaveAreaSize, d.addr_size, true, false));  // first byte, then last
       U<8> bv;
       RWD_TRY(m.template read<8>(seg, at(512), bv));
       const uint64_t inuse = xinuse(m);
@@ -191,6 +192,7 @@ template <XsaveOp Op> struct Xsave {
       RWD_TRY(m.template write<8>(seg, at(512), (bv & ~rfbm) | (inuse & rfbm)));
     } else {
       U<8> bv, comp, reserved;
+      RWD_TRY(m.check_read(seg, off, 1));  // the first byte, then the header (the host's order)
       RWD_TRY(m.template read<8>(seg, at(512), bv));
       RWD_TRY(m.template read<8>(seg, at(520), comp));
       RWD_TRY(m.template read<8>(seg, at(528), reserved));

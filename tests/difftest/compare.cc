@@ -89,9 +89,15 @@ std::string compare(const Sequence& s, const Outcome& n, const Outcome& r) {
     why += " error code: native " + hex(n.error) + " rewind " + hex(r.error);
   if (n.vector == 14 && r.vector == 14 && n.cr2 != r.cr2) why += " cr2: native " + hex(n.cr2) + " rewind " + hex(r.cr2);
   if (n.regs.rip != r.regs.rip) why += " rip: native " + hex(n.regs.rip) + " rewind " + hex(r.regs.rip);
-  for (int i = 0; i < 16; ++i)
-    if (n.regs.gpr[i] != r.regs.gpr[i])
-      why += std::string(" ") + core::gpr_name(i) + ": native " + hex(n.regs.gpr[i]) + " rewind " + hex(r.regs.gpr[i]);
+  // 32-bit code has eight 32-bit registers: R8-R15 and the upper halves are
+  // not its state (the architecture leaves them undefined across the switch).
+  const bool compat = s.mode == tcg::DecodeMode::k32;
+  for (int i = 0; i < (compat ? 8 : 16); ++i) {
+    const uint64_t mask = compat ? 0xffffffffull : ~0ull;
+    if ((n.regs.gpr[i] ^ r.regs.gpr[i]) & mask)
+      why += std::string(" ") + core::gpr_name(i) + ": native " + hex(n.regs.gpr[i] & mask) + " rewind " +
+             hex(r.regs.gpr[i] & mask);
+  }
   uint64_t mask = s.compared_flags(n.regs.rip);
   if ((n.regs.rflags ^ r.regs.rflags) & mask)
     why += " rflags: native " + hex(n.regs.rflags & mask) + " rewind " + hex(r.regs.rflags & mask) + " (compared " +

@@ -68,6 +68,10 @@ struct Insn {
 };
 
 struct Sequence {
+  // 64-bit mode, or 32-bit code in compatibility mode (CS 0x23, as a Linux
+  // process runs i386 code): the forms only legacy modes have (BCD adjust,
+  // PUSHA/POPA, BOUND, INTO, ...) are checked there.
+  tcg::DecodeMode mode = tcg::DecodeMode::k64;
   std::vector<Insn> insns;
   Regs in;                    // the registers it starts from (RIP = kCodeAddr)
   std::vector<uint8_t> data;  // the data area it starts from
@@ -96,7 +100,9 @@ struct Outcome {
 
 class Generator {
  public:
-  explicit Generator(uint64_t seed);
+  // mode: k64, or k32 for compatibility-mode sequences (EBX is the base of
+  // the memory operands there, as R15 is in 64-bit mode).
+  explicit Generator(uint64_t seed, tcg::DecodeMode mode = tcg::DecodeMode::k64);
   Sequence next(unsigned max_len);
   // A random starting state and one instance of `f`, any form of the table
   // (with semantics or not; for tests of the encoder): no instruction when
@@ -117,6 +123,7 @@ class Generator {
   void pick_fx(FxState& fx);               // a whole x87/SSE starting state
   void fill_pool();
   static constexpr unsigned kPoolReuse = 16;
+  tcg::DecodeMode mode_;
   uint64_t state_;
   std::vector<uint8_t> pool_;
   uint64_t sequences_since_pool_ = 0;

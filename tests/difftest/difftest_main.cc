@@ -1,6 +1,6 @@
 // host_difftest: long campaigns of the differential test against the host CPU.
 //   host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K]
-//                 [--exclude FORM,...]
+//                 [--exclude FORM,...] [--mode 32|64]
 // Prints the forms covered (of the forms the generator draws from and of the
 // whole table), the sequences run, how they ended (by vector), and each
 // mismatch shrunk to a minimal reproducer. Exits 1 when any mismatched.
@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   uint64_t sequences = 100000, seed = 1;
   unsigned length = 8, max_reports = 20;
   std::string exclude;
+  tcg::DecodeMode mode = tcg::DecodeMode::k64;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
@@ -36,8 +37,16 @@ int main(int argc, char** argv) {
     else if (a == "--length") length = unsigned(std::strtoul(value(), nullptr, 0));
     else if (a == "--max-reports") max_reports = unsigned(std::strtoul(value(), nullptr, 0));
     else if (a == "--exclude") exclude += std::string(value()) + ",";
+    else if (a == "--mode") {
+      std::string v = value();
+      if (v != "32" && v != "64") {
+        std::fprintf(stderr, "difftest: --mode is 32 (compatibility mode) or 64\n");
+        return 2;
+      }
+      mode = v == "32" ? tcg::DecodeMode::k32 : tcg::DecodeMode::k64;
+    }
     else {
-      std::fprintf(stderr, "usage: host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K] [--exclude FORM,...]\n");
+      std::fprintf(stderr, "usage: host_difftest [--sequences N] [--seed S] [--length L] [--max-reports K] [--exclude FORM,...] [--mode 32|64]\n");
       return 2;
     }
   }
@@ -45,7 +54,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "difftest: --length must be 1..64\n");
     return 2;
   }
-  Generator gen(seed);
+  Generator gen(seed, mode);
   for (size_t at = 0, comma; (comma = exclude.find(',', at)) != std::string::npos; at = comma + 1) {
     std::string name = exclude.substr(at, comma - at);
     if (name.empty()) continue;
@@ -103,8 +112,9 @@ int main(int argc, char** argv) {
       std::printf("%s\n", describe(small).c_str());
     }
   }
-  std::printf("difftest: %llu sequences run (seed %llu, up to %u instructions), %llu mismatches, %llu harness failures\n",
-              static_cast<unsigned long long>(run), static_cast<unsigned long long>(seed), length,
+  std::printf("difftest: %llu %s sequences run (seed %llu, up to %u instructions), %llu mismatches, %llu harness failures\n",
+              static_cast<unsigned long long>(run), mode == tcg::DecodeMode::k32 ? "32-bit" : "64-bit",
+              static_cast<unsigned long long>(seed), length,
               static_cast<unsigned long long>(mismatches), static_cast<unsigned long long>(harness_failures));
   if (host_only) std::printf("left out: %llu sequences that used an MXCSR bit only the host has\n", static_cast<unsigned long long>(host_only));
   std::printf("forms covered: %zu of the %zu user-mode forms with semantics the generator draws from; the table has %zu forms\n",

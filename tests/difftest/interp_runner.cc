@@ -107,6 +107,7 @@ Outcome run_interpreter(const Sequence& seq) {
   // GDT as Linux lays it out for user space: 0x2b user data, 0x33 user code, TSS at 0x40.
   wr64(kGdt + 0x08, 0x00af9a000000ffffull);
   wr64(kGdt + 0x10, 0x00cf92000000ffffull);
+  wr64(kGdt + 0x20, 0x00cffa000000ffffull);  // 0x23: Linux's 32-bit user code
   wr64(kGdt + 0x28, 0x00cff2000000ffffull);
   wr64(kGdt + 0x30, 0x00affa000000ffffull);
   uint64_t tss = kHigh + kTss;
@@ -155,6 +156,11 @@ Outcome run_interpreter(const Sequence& seq) {
   s.ldtr = {0, 0x82, 0xffff, 0};
   for (auto& seg : s.seg) seg = {0, 0, 0, 0};  // null selectors, as Linux leaves DS/ES/FS/GS
   s.seg[int(core::SegReg::kCs)] = {0x33, 0xa0fb, 0xffffffff, 0};
+  if (seq.mode == tcg::DecodeMode::k32) {
+    // Compatibility mode as difftest_enter32 enters it: CS 0x23, DS and ES 0x2b.
+    s.seg[int(core::SegReg::kCs)] = {0x23, 0xc0fb, 0xffffffff, 0};
+    s.seg[int(core::SegReg::kDs)] = s.seg[int(core::SegReg::kEs)] = {0x2b, 0xc0f3, 0xffffffff, 0};
+  }
   s.seg[int(core::SegReg::kSs)] = {0x2b, 0xc0f3, 0xffffffff, 0};
   for (int i = 0; i < 16; ++i) s.gpr[i] = seq.in.gpr[i];
   s.rip = seq.in.rip;

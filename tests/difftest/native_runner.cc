@@ -25,12 +25,14 @@
 // RDI last) and jumps to kCodeAddr. FXRSTOR raises no pending x87 exception:
 // an unmasked one the image flags faults at the sequence's first waiting
 // x87 or MMX instruction, as in the interpreter.
+// difftest_enter32 does the same for 32-bit code: DS and ES get Linux's
+// user data selector (0x2b, as SS has), and a far jump enters Linux's
+// 32-bit user code segment (0x23) at kCodeAddr: compatibility mode.
 extern "C" void difftest_enter(const rwd::difftest::Regs*);
+extern "C" void difftest_enter32(const rwd::difftest::Regs*);
 asm(R"(
   .text
-  .globl difftest_enter
-  .type difftest_enter, @function
-difftest_enter:
+  .macro load_state
   fxrstor64 144(%rdi)
   pushq 136(%rdi)
   popfq
@@ -50,6 +52,27 @@ difftest_enter:
   mov 120(%rdi), %r15
   mov 32(%rdi), %rsp
   mov 56(%rdi), %rdi
+  .endm
+  .globl difftest_enter32
+  .type difftest_enter32, @function
+difftest_enter32:
+  mov $0x2b, %eax
+  mov %eax, %ds
+  mov %eax, %es
+  load_state
+  ljmpl *difftest_target32(%rip)
+  .p2align 3  /* read with the sequence's EFLAGS.AC */
+difftest_target32:
+  .long 0x1000000
+  .word 0x23
+  .size difftest_enter32, .-difftest_enter32
+  .globl difftest_enter
+  .type difftest_enter, @function
+difftest_enter:
+  xor %eax, %eax       /* null DS and ES, as a 64-bit Linux process has them */
+  mov %eax, %ds
+  mov %eax, %es
+  load_state
   jmp *difftest_target(%rip)
   .p2align 3  /* the jump reads it with the sequence's EFLAGS.AC */
 difftest_target:
@@ -63,6 +86,7 @@ namespace {
 
 // One sequence's place in the shared memory: its input, then its outcome.
 struct Slot {
+  bool compat;  // 32-bit code (difftest_enter32)
   uint32_t code_len;
   uint8_t code[kCodeMax];
   Regs in;
@@ -132,7 +156,7 @@ void on_signal(int, siginfo_t*, void* ctx) {
       std::memset(code_rw, 0xcc, 4096);
       std::memcpy(code_rw, slot.code, slot.code_len);
       std::memcpy(data, slot.data, kDataSize);
-      if (sigsetjmp(g_return, 1) == 0) difftest_enter(&slot.in);
+      if (sigsetjmp(g_return, 1) == 0) (slot.compat ? difftest_enter32 : difftest_enter)(&slot.in);
       std::memcpy(slot.data, data, kDataSize);
     }
     char c = 1;
@@ -207,6 +231,7 @@ bool NativeRunner::start_batch(const Sequence* seqs, size_t n) {
       start_problem_ = "sequence too long";
       return false;
     }
+    slot.compat = seqs[i].mode == tcg::DecodeMode::k32;
     slot.code_len = uint32_t(code.size());
     std::memcpy(slot.code, code.data(), code.size());
     slot.in = seqs[i].in;

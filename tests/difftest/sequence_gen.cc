@@ -59,6 +59,13 @@ bool denied(const std::string& n) {
   return false;
 }
 
+// Left out of compatibility-mode sequences: loads of DS, ES or SS, whose
+// selectors mean Linux's GDT on the host and the harness's in the
+// interpreter.
+bool denied_in_compat(const std::string& n) {
+  return n == "POP_DS" || n == "POP_ES" || n == "POP_SS" || n == "LDS_Gv_Mp" || n == "LES_Gv_Mp";
+}
+
 std::string mnemonic(const std::string& name) { return name.substr(0, name.find('_')); }
 bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
@@ -110,7 +117,14 @@ FlagUse flag_use(const std::string& name, unsigned op_size, bool ie_unmasked) {
   else if (m == "SETCC" || m == "CMOVCC" || m == "PUSHF") u.read = kAll;
   else if (m == "LAHF") u.read = kSf | kZf | kAf | kPf | kCf;
   else if (m == "SAHF") u.defines = kSf | kZf | kAf | kPf | kCf;
-  else if (m == "CMC") u.read = kCf;
+  else if (m == "CMC" || m == "SALC") u.read = kCf;
+  // The BCD adjusts (legacy modes): AAA/AAS read AF and leave OF, SF, ZF
+  // and PF undefined; DAA/DAS read AF and CF and leave OF undefined;
+  // AAM/AAD leave OF, AF and CF undefined.
+  else if (m == "AAA" || m == "AAS") u.read = kAf, u.defines = kAf | kCf, u.undefined = kOf | kSf | kZf | kPf;
+  else if (m == "DAA" || m == "DAS") u.read = kAf | kCf, u.defines = kAll & ~kOf, u.undefined = kOf;
+  else if (m == "AAM" || m == "AAD") u.defines = kSf | kZf | kPf, u.undefined = kOf | kAf | kCf;
+  else if (m == "ARPL") u.defines = kZf;
   else if (m == "CLC" || m == "STC") u.defines = kCf;
   return u;
 }
@@ -167,12 +181,14 @@ std::vector<uint8_t> Sequence::code() const {
   return c;
 }
 
-Generator::Generator(uint64_t seed) : state_(seed) {
+Generator::Generator(uint64_t seed, DecodeMode mode) : mode_(mode), state_(seed) {
+  const uint16_t not_here = mode == DecodeMode::k64 ? I64 : (O64 | RexW);
   for (size_t i = 0; i < size_t(Form::kCount); ++i) {
     Form f = Form(i);
     const FormInfo& info = form_info(f);
     std::string name = info.name;
-    if (info.map == Gen || (info.flags & (I64 | Br)) || !form_has_semantics(f) || denied(name)) continue;
+    if (info.map == Gen || (info.flags & (not_here | Br)) || !form_has_semantics(f) || denied(name)) continue;
+    if (mode == DecodeMode::k32 && denied_in_compat(name)) continue;
     if (info.imm == Jb || info.imm == Jz || info.imm == Ap || info.imm == IwIb || info.imm == IbIb) continue;
     forms_.push_back(f);
   }
@@ -366,7 +382,9 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   std::string name = info.name;
   std::vector<uint8_t> b;
 
-  // Operand size and the prefixes that select it.
+  // Operand size and the prefixes that select it (compatibility mode: 16
+  // or 32 bits, no REX).
+  const bool m64 = mode_ == DecodeMode::k64;
   unsigned op = 4;
   bool rex_w = info.flags & RexW;
   bool p66 = info.pfx == P66;
@@ -376,15 +394,20 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
       if (info.pfx == P66) break;
       switch (rnd() % 3) {
         case 0: op = 2, p66 = true; break;
-        case 1: op = 8, rex_w = true; break;
+        case 1: if (m64) op = 8, rex_w = true; break;
         default: break;
       }
       break;
-    case D64: op = rnd() % 4 == 0 ? 2 : 8, p66 = op == 2; break;
-    case F64: op = 8; break;
-    case Y: op = rnd() % 2 ? 8 : 4, rex_w = rex_w || op == 8; break;
+    case D64:
+      if (m64) op = rnd() % 4 == 0 ? 2 : 8, p66 = op == 2;
+      else op = rnd() % 4 == 0 ? 2 : 4, p66 = op == 2;
+      break;
+    case F64: op = m64 ? 8 : 4; break;
+    case Y:
+      if (m64) op = rnd() % 2 ? 8 : 4, rex_w = rex_w || op == 8;
+      break;
     case W: op = 2; break;
-    case Cr: op = 8; break;
+    case Cr: op = m64 ? 8 : 4; break;
   }
   if (rex_w && info.osz == V) op = 8;
   // Results the architecture leaves undefined: 16-bit BSWAP; SHLD/SHRD of a
@@ -394,14 +417,16 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   if ((m == "SHLD" || m == "SHRD") && op == 2 && info.imm != Ib) return false;
   bool word_double_shift = (m == "SHLD" || m == "SHRD") && op == 2;
 
-  // ModRM: general-register operands never name RSP or R15 (the stack and
-  // the base of every memory operand stay valid), memory operands are
-  // [R15 + disp]. Vector register fields (V/P/W/Q/U/N operands) take any.
+  // ModRM: general-register operands never name RSP or the base of every
+  // memory operand (R15, EBX in compatibility mode), so the stack and the
+  // operands stay valid; memory operands are [base + disp]. Vector register
+  // fields (V/P/W/Q/U/N operands) take any.
+  const uint8_t base = m64 ? 15 : 3, nregs = m64 ? 16 : 8;
   uint8_t reg = 0, rm = 0, mod = 3;
   auto pick_reg = [&] {
     uint8_t r;
-    do r = uint8_t(rnd() % 16);
-    while (r == 4 || r == 15);
+    do r = uint8_t(rnd() % nregs);
+    while (r == 4 || r == base);
     return r;
   };
   bool reg_vec = false, rm_vec = false;
@@ -411,8 +436,9 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
     if (k == 'W' || k == 'Q' || k == 'U' || k == 'N') rm_vec = true;
     if (name.compare(at + 1, 3, "STi") == 0) rm_vec = true;  // x87 ST(i): any of 0-7, REX.B ignored
   }
-  auto pick_vec = [&] { return uint8_t(rnd() % 16); };
+  auto pick_vec = [&] { return uint8_t(rnd() % nregs); };
   bool mem = false;
+  uint8_t mem_base = base;
   if (modrm_has_byte(info.modrm)) {
     if (modrm_is_exact(info.modrm)) {
       mod = 3, reg = (info.modrm >> 3) & 7, rm = info.modrm & 7;
@@ -421,6 +447,13 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
       mem = info.modc == Mem || (info.modc == Any && !(info.flags & ModAny) && rnd() % 2);
       if (mem) mod = rnd() % 2 ? 1 : 2;
       else rm = rm_vec ? pick_vec() : pick_reg();
+      // One memory operand in 16 takes another register as its base, whose
+      // value may point anywhere: faults on the operand (#PF, #GP), and what
+      // an instruction changes or leaves alone when it takes one.
+      if (mem && !exact_form_ && rnd() % 16 == 0) {
+        do mem_base = uint8_t(rnd() % nregs);
+        while ((mem_base & 7) == 4);  // RSP (and R12) would need a SIB byte
+      }
     }
   }
   uint8_t opcode = info.opcode;
@@ -433,8 +466,8 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   if (info.flags & PlusCc) opcode = uint8_t(opcode + rnd() % 16);
 
   bool rex_r = reg >= 8 && !modrm_is_digit(info.modrm) && !modrm_is_exact(info.modrm);
-  bool rex_b = mem ? true : rm >= 8;  // memory operands use R15
-  bool want_rex = rex_w || rex_r || rex_b || (op == 1 && rnd() % 2);
+  bool rex_b = m64 && (mem ? mem_base >= 8 : rm >= 8);
+  bool want_rex = m64 && (rex_w || rex_r || rex_b || (op == 1 && rnd() % 2));
   if ((info.flags & NoRexB) && rex_b) return false;
 
   // LOCK on a form that allows it (with a memory operand), and now and then
@@ -456,7 +489,7 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   if (info.map == M0F3A) b.push_back(0x0f), b.push_back(0x3a);
   b.push_back(opcode);
   if (modrm_has_byte(info.modrm)) {
-    b.push_back(uint8_t(mod << 6 | (reg & 7) << 3 | (mem ? 7 : rm & 7)));
+    b.push_back(uint8_t(mod << 6 | (reg & 7) << 3 | (mem ? mem_base & 7 : rm & 7)));
     int32_t disp = mod == 1 ? int32_t(int8_t(rnd())) : int32_t(rnd() % 0x7000) - 0x3800;
     if (rnd() % 2) disp &= ~15;  // half the memory operands aligned, for SSE's alignment rule
     if (mod == 1) b.push_back(uint8_t(disp));
@@ -474,13 +507,13 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
     case Id: put(imm, 4); break;
     case Iz: put(imm, op == 2 ? 2 : 4); break;
     case Iv: put(imm, op); break;
-    case Ov: put(kDataAddr + 0x100 + rnd() % (kDataSize - 0x200), 8); break;
+    case Ov: put(kDataAddr + 0x100 + rnd() % (kDataSize - 0x200), m64 ? 8 : 4); break;
     default: break;
   }
 
   // The decoder must read back the intended form (or the generator is wrong).
   DecodedInsn d{};
-  if (!decode_x86(b.data(), b.size(), DecodeMode::k64, d) || d.length != b.size()) return false;
+  if (!decode_x86(b.data(), b.size(), mode_, d) || d.length != b.size()) return false;
   if (d.form != f && !(illegal_lock && d.form == Form::kInvalid)) return false;
 
   FlagUse use = flag_use(name, op, x87_ie_unmasked_);
@@ -499,8 +532,11 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
 Sequence Generator::start() {
   Sequence s;
   for (int i = 0; i < 16; ++i) s.in.gpr[i] = pick_value();
+  s.mode = mode_;
+  if (mode_ == DecodeMode::k32)
+    for (uint64_t& r : s.in.gpr) r &= 0xffffffffull;  // (the upper halves are not the state of 32-bit code)
   s.in.gpr[4] = kStackTop - 8 * (rnd() % 64);
-  s.in.gpr[15] = kDataMid;
+  s.in.gpr[mode_ == DecodeMode::k64 ? 15 : 3] = kDataMid;
   s.in.rip = kCodeAddr;
   s.in.rflags = 0x202 | (rnd() & kAll) | (rnd() % 4 == 0 ? kDf : 0) | (rnd() % 8 == 0 ? kAc : 0);
   pick_fx(s.in.fx);
@@ -579,7 +615,7 @@ Sequence Generator::next_with(Form f) {
 }
 
 std::string describe(const Sequence& s) {
-  std::string out;
+  std::string out = s.mode == DecodeMode::k32 ? "  (32-bit code, compatibility mode)\n" : "";
   char buf[96];
   bool x87 = false;
   for (const Insn& i : s.insns) {

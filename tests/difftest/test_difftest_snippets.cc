@@ -236,3 +236,29 @@ BOOST_AUTO_TEST_CASE(xsave_images_of_the_x87_and_sse_components) {
                         "movq $0, 8(%r8)\n movq $0, 16(%r8)\n frndint\n fxrstor64 (%r8)\n movl $0, 28(%r8)\n"
                         "fnstenv 0x200(%r8)\n movl $0, 0x20c(%r8)\n movl $0, 0x214(%r8)\n fldcw 0x200(%r8)\n", 0, 4);
 }
+
+// Page faults on the memory images: which byte CR2 names is the host's
+// order of checking them (FXSAVE/FXRSTOR: the last byte, then the first;
+// FNSAVE/FRSTOR/FNSTENV/FLDENV and XSAVE: the first, then the last; XRSTOR:
+// the first, then the header), and ordinary operands crossing into a
+// missing page name that page's first byte. The data area ends at
+// 0x1810000; the page below 0x1800000 is missing too.
+BOOST_AUTO_TEST_CASE(faults_on_images_name_the_hosts_byte) {
+  for (const char* at : {"0x17fff00", "0x180ff00", "0x17ff000", "0x180fe40"}) {
+    const std::string base = std::string("mov $") + at + ", %ebx\n";
+    diff("fxsave", base + "fxsave (%rbx)\n", 0, 4);
+    diff("fxrstor", base + "fxrstor (%rbx)\n", 0, 4);
+    diff("xsave", base + "mov $3, %eax\n xor %edx, %edx\n xsave (%rbx)\n", 0, 4);
+    diff("xrstor", base + "mov $3, %eax\n xor %edx, %edx\n xrstor (%rbx)\n", 0, 4);
+  }
+  for (const char* at : {"0x17fff90", "0x180ffa0", "0x180fff0", "0x17ff000"}) {
+    const std::string base = std::string("mov $") + at + ", %ebx\n";
+    diff("fnsave", base + "fnsave (%rbx)\n", 0, 4);
+    diff("frstor", base + "frstor (%rbx)\n", 0, 4);
+    diff("fnstenv", base + "fnstenv (%rbx)\n", 0, 4);
+    diff("fldenv", base + "fldenv (%rbx)\n", 0, 4);
+  }
+  diff("movups crossing", "mov $0x180fff8, %ebx\n movups (%rbx), %xmm0\n", 0, 4);
+  diff("fld m80 crossing", "mov $0x180fffa, %ebx\n fldt (%rbx)\n", 0, 4);
+  diff("fstp m80 crossing", "mov $0x180fffa, %ebx\n fstpt (%rbx)\n", 0, 4);
+}
