@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Long differential-testing campaigns against the host CPU (the suite runs a
 # bounded slice, test_difftest_host):
-#   scripts/difftest.sh [SEQUENCES] [SEED] [LENGTH] [host_difftest options, e.g. --exclude FORM,...]
+#   scripts/difftest.sh [SEQUENCES] [SEED] [LENGTH] [host_difftest options: --mode 32 for 32-bit code
+#                       in compatibility mode, --exclude FORM,...]
 # Prints the forms covered of the forms the generator draws from and of the
 # whole table, the sequences run, how they ended, and every mismatch shrunk
 # to a minimal reproducer. Exits non-zero on any mismatch.
