@@ -8,9 +8,10 @@
 //                   ECX: SSE3(0) SSSE3(9) CX16(13) PCID(17) SSE4.1(19) SSE4.2(20)
 //                   MOVBE(22) POPCNT(23) XSAVE(26) OSXSAVE(27, = CR4.OSXSAVE)
 //                   RDRAND(30);
-//                   EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
+//                   EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) SEP(11)
 //                   MTRR(12) PGE(13) CMOV(15) PAT(16) PSE36(17) CLFSH(19)
-//                   MMX(23) FXSR(24) SSE(25) SSE2(26)
+//                   MMX(23) FXSR(24) SSE(25) SSE2(26); not APIC(9): the board
+//                   has no local APIC yet (the IA32_APIC_BASE MSR is kept)
 //   leaf 7.0        EBX: SMEP(7) INVPCID(10) RDSEED(18) SMAP(20) CLFLUSHOPT(23)
 //                   CLWB(24); ECX: UMIP(2) RDPID(22); other subleaves zero
 //                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD)
@@ -47,7 +48,7 @@ inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0
               (1u << 0) | (1u << 9) | (1u << 13) | (1u << 17) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) |
                   (1u << 26) |
                   ((cr4 >> 18 & 1) ? 1u << 27 : 0u) | (1u << 30),
-              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 12) |
+              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
                   (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19) | (1u << 23) | (1u << 24) |
                   (1u << 25) | (1u << 26)};
     case 7:
