@@ -52,6 +52,10 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   template <unsigned N> bool write_sys(uint64_t lin, U<N> v) { return write_linear<N>(truncate(lin), v, sys_); }
   bool check_write(int seg, uint64_t off, unsigned n);
   bool check_read(int seg, uint64_t off, unsigned n);
+  bool check_segment(int seg, uint64_t off, unsigned n, bool write) {
+    uint64_t lin;
+    return to_linear(seg, off, n, write, lin);
+  }
   bool check_alignment(int seg, uint64_t off, unsigned n, bool undo = true) {
     if (data_ != kUserAligned) [[likely]] return true;
     return check_alignment_slow(seg, off, n, undo);
@@ -118,7 +122,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   __attribute__((always_inline)) bool to_linear(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
     if (mode_ == DecodeMode::k64) {
       lin = seg_base_[seg] + off;
-      if (!canonical(lin)) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
+      if (!canonical_range(lin, n)) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
       return true;
     }
     if (off + n - 1 > seg_limit_[seg] || seg_slow_[seg] || (write && seg_readonly_[seg]))

@@ -50,6 +50,10 @@ struct JitCpu : CpuStateBase, PendingEvent {
     lin = truncate(lin);
     return accept(rwd_glue_store(ctx, lin, N, kind(false) | 2, v), lin);
   }
+  bool check_segment(int seg, uint64_t off, unsigned n, bool write) {
+    uint64_t lin;
+    return to_linear(seg, off, n, write, lin);
+  }
   bool check_read(int seg, uint64_t off, unsigned n) {
     uint64_t lin;
     if (!to_linear(seg, off, n, false, lin)) return false;
@@ -105,7 +109,7 @@ struct JitCpu : CpuStateBase, PendingEvent {
   bool to_linear(int seg, uint64_t off, unsigned n, bool write, uint64_t& lin) {
     if (mode() == DecodeMode::k64) {
       lin = segment_base(seg) + off;
-      if (!canonical(lin)) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
+      if (!canonical_range(lin, n)) return fail(*this, seg == kSegSs ? vec::kSs : vec::kGp, 0);
       return true;
     }
     uint8_t v = segment_access_fault(s, seg, off, n, write);

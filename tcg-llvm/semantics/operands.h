@@ -16,6 +16,9 @@
 //   template <unsigned N> bool write_sys(uint64_t linear, U<N> v);
 //   bool check_write(int seg, uint64_t off, unsigned n);   // probe only, no write
 //   bool check_read(int seg, uint64_t off, unsigned n);    // probe only: no device sees it
+//   bool check_segment(int seg, uint64_t off, unsigned n, bool write);   // the segment checks
+//                                             (limit, type; canonical in 64-bit mode) of an n-byte
+//                                             operand, before the pages of its pieces are touched
 //   bool check_alignment(int seg, uint64_t off, unsigned n, bool undo = true);
 //                                             #AC(0) when alignment checking is on (CPL 3, CR0.AM,
 //                                             EFLAGS.AC) and seg:off is not n-aligned, for operands

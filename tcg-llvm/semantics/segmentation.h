@@ -64,5 +64,10 @@ inline uint8_t segment_access_fault(const core::X86CpuState& s, int seg, uint64_
 
 // Linear addresses are 48-bit sign-extended in 64-bit mode.
 inline bool canonical(uint64_t lin) { return uint64_t(int64_t(lin << 16) >> 16) == lin; }
+// Whether all n bytes from lin are canonical (one compare: an access may
+// not run from the lower half into the hole).
+inline bool canonical_range(uint64_t lin, unsigned n) {
+  return lin + 0x0000800000000000ull <= 0x0001000000000000ull - n;
+}
 
 }  // namespace rwd::tcg

@@ -128,9 +128,10 @@ template <bool Xmm, class M> inline void set_vreg(M& m, unsigned r, const Vec& v
 // 16-byte stores check both halves before writing either.
 template <unsigned N, class M> inline bool load_vec(M& m, int seg, uint64_t off, unsigned addr_size, Vec& v) {
   if constexpr (N == 16) {
-    // Alignment checking wants the whole operand 16-aligned (the host's
-    // rule; its halves are not checked on their own).
-    if (!m.check_alignment(seg, off, 16)) return false;
+    // The segment (or canonical) checks cover the whole operand first;
+    // alignment checking wants it 16-aligned (the host's rule; its halves
+    // are not checked on their own).
+    if (!m.check_segment(seg, off, 16, false) || !m.check_alignment(seg, off, 16)) return false;
     U<8> lo, hi;
     if (!m.template read<8, false>(seg, off, lo) || !m.template read<8, false>(seg, (off + 8) & size_mask(addr_size), hi))
       return false;

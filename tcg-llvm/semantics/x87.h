@@ -144,9 +144,14 @@ template <bool Aligned = true, class M> inline bool read_f80(M& m, int seg, uint
   x.se = se;
   return true;
 }
+// Both pieces (8 + 2 bytes) are checked as writes before either is
+// written; each has its own segment check, as on the host.
+template <class M> inline bool check_write_f80(M& m, int seg, uint64_t off, unsigned as) {
+  return m.check_write(seg, off, 8) && m.check_write(seg, (off + 8) & size_mask(as), 2);
+}
 template <bool Aligned = true, class M>
 inline bool write_f80(M& m, int seg, uint64_t off, unsigned as, const fp::F80& x) {
-  if (!(m.check_write(seg, off, 10))) return false;
+  if (!check_write_f80(m, seg, off, as)) return false;
   if (!(m.template write<8, Aligned>(seg, off, x.mant))) return false;
   return m.template write<2, Aligned>(seg, (off + 8) & size_mask(as), x.se);
 }

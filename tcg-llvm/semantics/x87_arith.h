@@ -213,7 +213,8 @@ template <X87Mem K, X87StoreKind Kind, bool Pop> struct X87StoreMem {
     // changes no flag, and happens even when an unmasked exception would
     // then keep the store from happening (as on the host).
     RWD_TRY(m.check_alignment(seg, off, N == 10 ? 8 : N));
-    RWD_TRY(m.check_write(seg, off, N));
+    if constexpr (N == 10) RWD_TRY(check_write_f80(m, seg, off, d.addr_size));
+    else RWD_TRY(m.check_write(seg, off, N));
     fp::Env e = x87_env(m);
     e.prec = 64;
     const bool empty = x87_empty(m, 0);

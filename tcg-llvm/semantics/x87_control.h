@@ -164,9 +164,11 @@ template <bool Load, bool Registers> struct X87State {
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
     const unsigned env_size = d.op_size == 2 ? 14 : 28;
-    // Alignment checking looks at the image's base only (2 or 4 bytes, by
-    // its layout), as the host does.
-    RWD_TRY(m.check_alignment(seg, off, d.op_size == 2 ? 2 : 4));
+    // The host checks the image's first field (2 or 4 bytes, by its layout:
+    // segment, then alignment), then the pages of its first and last bytes.
+    const unsigned field = d.op_size == 2 ? 2 : 4;
+    RWD_TRY(m.check_segment(seg, off, field, !Load));
+    RWD_TRY(m.check_alignment(seg, off, field));
     // The image's first byte, then its last (the host's order).
     RWD_TRY(probe_ends(m, seg, off, env_size + (Registers ? 80 : 0), d.addr_size, !Load, false));
     auto at = [&](uint64_t o) { return (off + o) & size_mask(d.addr_size); };

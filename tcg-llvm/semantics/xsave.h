@@ -123,8 +123,10 @@ template <bool Restore> struct Fxsave {
     if (m.s.cr0 & core::cr0::kTs) return raise(m, vec::kNm);
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
-    // Alignment checking (#AC) wants 4 bytes and comes before the #GP for
-    // an image not 16-aligned, as on the host.
+    // The host's order: the segment checks of the image's base, alignment
+    // checking (#AC wants 4 bytes), the #GP for an image not 16-aligned,
+    // then the image's last and first bytes (segment, page).
+    RWD_TRY(m.check_segment(seg, off, 1, !Restore));
     RWD_TRY(m.check_alignment(seg, off, 4));
     if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
     // The image's last byte, then its first (the host's order).
@@ -178,6 +180,7 @@ template <XsaveOp Op> struct Xsave {
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
     auto at = [&](uint64_t o) { return (off + o) & size_mask(d.addr_size); };
+    RWD_TRY(m.check_segment(seg, off, kXsaveAreaSize, Op != XsaveOp::kRestore));
     if (m.linear_address(seg, off) & 63) return raise_err(m, vec::kGp, 0);
     const uint64_t rfbm = m.s.xcr0 & ((m.s.gpr[core::kRax] & 0xffffffffull) | m.s.gpr[core::kRdx] << 32);
     if constexpr (Op != XsaveOp::kRestore) {
