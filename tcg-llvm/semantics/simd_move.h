@@ -208,7 +208,10 @@ template <bool Xmm> struct MaskMov {
     int seg = d.seg == SegOverride::kNone ? kSegDs : static_cast<int>(d.seg);
     uint64_t base = m.s.gpr[core::kRdi] & size_mask(d.addr_size);
     RWD_TRY(m.check_alignment(seg, base, 8, false));  // 8 for both sizes, after MMX state is entered (host)
-    RWD_TRY(m.check_write(seg, base, n));
+    // The store is checked as 8-byte pieces (segment, then pages), as the
+    // host checks it.
+    RWD_TRY(m.check_write(seg, base, 8));
+    if constexpr (Xmm) RWD_TRY(m.check_write(seg, (base + 8) & size_mask(d.addr_size), 8));
     for (unsigned i = 0; i < n; ++i)
       if (mask.b[i] & 0x80) RWD_TRY(m.template write<1>(seg, (base + i) & size_mask(d.addr_size), v.b[i]));
     return Status::kNext;

@@ -279,4 +279,5 @@ BOOST_AUTO_TEST_CASE(operands_at_the_top_of_32bit_segments) {
   diff("fldenv16", "mov $0xfffffff3, %ebx\n data16 fldenv (%ebx)\n", 0, 4, k32);
   diff("fnstenv32", "mov $0xfffffffd, %ebx\n fnstenv (%ebx)\n", 0, 4, k32);
   diff("bound", "mov $0xfffffffb, %ebx\n bound %eax, (%ebx)\n", 0, 4, k32);
+  diff("maskmovdqu", "mov $0xfffffff8, %edi\n pcmpeqb %xmm1, %xmm1\n maskmovdqu %xmm1, %xmm0\n", 0, 4, k32);
 }
