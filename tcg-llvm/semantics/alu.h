@@ -316,13 +316,15 @@ struct Cmpxchg8b {
     int seg = operand_segment(d);
     auto& g = m.s.gpr;
     if (d.op_size == 8) {
+      RWD_TRY(m.check_segment(seg, off, 16, true));  // segment faults before the alignment #GP
       if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
+      const uint64_t off_hi = (off + 8) & size_mask(d.addr_size);
       uint64_t lo, hi;
       RWD_TRY(m.template read_rmw<8>(seg, off, lo));
-      RWD_TRY(m.template read_rmw<8>(seg, off + 8, hi));
+      RWD_TRY(m.template read_rmw<8>(seg, off_hi, hi));
       bool eq = lo == g[core::kRax] && hi == g[core::kRdx];
       RWD_TRY(m.template write<8>(seg, off, eq ? g[core::kRbx] : lo));
-      RWD_TRY(m.template write<8>(seg, off + 8, eq ? g[core::kRcx] : hi));
+      RWD_TRY(m.template write<8>(seg, off_hi, eq ? g[core::kRcx] : hi));
       if (!eq) { g[core::kRax] = lo; g[core::kRdx] = hi; }
       set_flags(m.s, fl::kZf, eq ? fl::kZf : 0);
     } else {

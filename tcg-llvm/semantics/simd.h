@@ -146,7 +146,8 @@ template <unsigned N, class M> inline bool load_vec(M& m, int seg, uint64_t off,
 }
 template <unsigned N, class M> inline bool store_vec(M& m, int seg, uint64_t off, unsigned addr_size, const Vec& v) {
   if constexpr (N == 16) {
-    if (!m.check_alignment(seg, off, 16) || !m.check_write(seg, off, 16)) return false;
+    if (!m.check_segment(seg, off, 16, true) || !m.check_alignment(seg, off, 16) || !m.check_write(seg, off, 16))
+      return false;
     U<8> lo, hi;
     __builtin_memcpy(&lo, v.b, 8);
     __builtin_memcpy(&hi, v.b + 8, 8);

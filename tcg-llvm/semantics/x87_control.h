@@ -92,7 +92,6 @@ template <class M> inline bool x87_store_env(M& m, const DecodedInsn& d, int seg
   const uint16_t tags = x87_stored_tags(m);
   const uint32_t fip = uint32_t(x.fip), fdp = uint32_t(x.fdp);
   if (d.op_size == 2) {
-    if (!(m.check_write(seg, off, 14))) return false;
     const uint16_t w[7] = {x.fcw, x.fsw, tags,
                            uint16_t(fip),
                            real ? uint16_t((fip >> 16 & 0xf) << 12 | (x.fop & 0x7ff)) : x.fcs,
@@ -100,7 +99,6 @@ template <class M> inline bool x87_store_env(M& m, const DecodedInsn& d, int seg
                            real ? uint16_t((fdp >> 16 & 0xf) << 12) : x.fds};
     for (unsigned i = 0; i < 7; ++i) if (!(m.template write<2>(seg, at(2 * i), w[i]))) return false;
   } else {
-    if (!(m.check_write(seg, off, 28))) return false;
     const uint32_t hi = 0xffff0000u;
     const uint32_t w[7] = {hi | x.fcw, hi | x.fsw, hi | tags,
                            real ? hi | (fip & 0xffff) : fip,
