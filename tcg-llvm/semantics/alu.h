@@ -316,7 +316,7 @@ struct Cmpxchg8b {
     int seg = operand_segment(d);
     auto& g = m.s.gpr;
     if (d.op_size == 8) {
-      RWD_TRY(m.check_segment(seg, off, 16, true));  // segment faults before the alignment #GP
+      // The alignment #GP comes before the segment checks (as on the host).
       if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
       const uint64_t off_hi = (off + 8) & size_mask(d.addr_size);
       uint64_t lo, hi;
