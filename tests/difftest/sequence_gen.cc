@@ -481,6 +481,12 @@ bool Generator::encode(Form f, Insn& out, uint64_t& undefined_flags, uint64_t& r
   bool rep = (info.flags & Rep) && rnd() % 2;
   if (rep) b.push_back(rnd() % 2 ? 0xf3 : 0xf2);
   if (p66) b.push_back(0x66);
+  // Now and then the other address size (0x67): 32-bit addresses for a
+  // memory operand or a string instruction in 64-bit mode; in 32-bit code
+  // 16-bit ones (SI, DI, CX) for string instructions only (a 16-bit ModRM
+  // operand has another encoding).
+  const bool addr_override = !exact_form_ && info.imm != Ov && ((mem && m64) || (info.flags & Rep)) && rnd() % 16 == 0;
+  if (addr_override) b.push_back(0x67);
   if (info.pfx == PF3) b.push_back(0xf3);
   if (info.pfx == PF2) b.push_back(0xf2);
   if (want_rex) b.push_back(uint8_t(0x40 | (rex_w ? 8 : 0) | (rex_r ? 4 : 0) | (rex_b ? 1 : 0)));
