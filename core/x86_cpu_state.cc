@@ -36,8 +36,6 @@ X86CpuState reset_cpu_state() {
 
 namespace {
 
-constexpr uint32_t kCpuStateVersion = 3;  // 2: x87 FCS and FDS; 3: MTRRs, mid_rep_icount
-
 void save_segment(const SegmentCache& s, StateWriter& out) {
   out.u16(s.selector);
   out.u16(s.attrs);

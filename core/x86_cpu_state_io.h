@@ -9,6 +9,10 @@
 
 namespace rwd::core {
 
+// Layout version of the checkpoint form; checkpoints record it beside the
+// bytes. 2: x87 FCS and FDS; 3: MTRRs, mid_rep_icount. Older layouts load.
+inline constexpr uint32_t kCpuStateVersion = 3;
+
 // Checkpoint form of the state: explicit fields, versioned (core/snapshot.h).
 void save_cpu_state(const X86CpuState& state, StateWriter& out);
 // Throws SnapshotError on a truncated or unknown-version state.

@@ -9,8 +9,6 @@ namespace rwd::replay {
 
 namespace {
 
-constexpr uint32_t kCpuStateVersion = 1;
-
 void clear_dirty_log(core::Machine& machine) {
   machine.dirty_log().clear();
   machine.vcpu().dirty_log_cleared();
@@ -24,7 +22,7 @@ traces::Checkpoint checkpoint_head(core::Machine& machine) {
   cp.idle_ns = machine.clock().idle_ns();
   core::StateWriter cpu_out;
   core::save_cpu_state(cpu, cpu_out);
-  cp.cpu_state_version = kCpuStateVersion;
+  cp.cpu_state_version = core::kCpuStateVersion;
   cp.cpu_state = cpu_out.take();
   for (auto& [name, bytes] : machine.save_states()) cp.devices.push_back({name, std::move(bytes)});
   cp.digest = compute_digest(cpu, machine);
@@ -73,10 +71,11 @@ traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& r
     });
   }
   traces::Checkpoint cp = reader.read_checkpoint(index, false);
-  if (cp.cpu_state_version != kCpuStateVersion)
+  // Traces before layout 3 named every layout 1; the bytes carry their own.
+  if (cp.cpu_state_version == 0 || cp.cpu_state_version > core::kCpuStateVersion)
     throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + ": CPU state version " +
-                             std::to_string(cp.cpu_state_version) + " (this rewind reads version " +
-                             std::to_string(kCpuStateVersion) + ")");
+                             std::to_string(cp.cpu_state_version) + " (this rewind reads versions 1 to " +
+                             std::to_string(core::kCpuStateVersion) + ")");
   core::StateReader in(cp.cpu_state.data(), cp.cpu_state.size(), "cpu");
   core::X86CpuState cpu = core::load_cpu_state(in);
   in.expect_end();

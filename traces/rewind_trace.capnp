@@ -228,7 +228,8 @@ struct Checkpoint {
   # clock reads icount * 1 ns + idleNs.
   cpuStateVersion @2 :UInt32;
   # Layout version of cpuState (core::X86CpuState serialization). A replay
-  # that does not know it cannot restore this checkpoint.
+  # that does not know it cannot restore this checkpoint. Traces written
+  # before layout 3 say 1 for every layout; the bytes then carry their own.
   cpuState @3 :Data;
   # The vCPU's architectural state, opaque to this library.
   devices @4 :List(DeviceState);

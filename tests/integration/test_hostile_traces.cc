@@ -242,6 +242,24 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_its_digest_is_damage) {
   expect_status("replay --to from a checkpoint changed behind its digest", r, 2, "register rcx");
 }
 
+BOOST_AUTO_TEST_CASE(a_checkpoint_in_an_unknown_cpu_layout_is_refused_and_older_labels_restore) {
+  TraceContents t = load_trace(trace);
+  BOOST_TEST_REQUIRE(t.checkpoints.size() >= 3u);
+  tr::Checkpoint& cp = t.checkpoints[2];
+  BOOST_TEST(cp.cpu_state_version == core::kCpuStateVersion);
+  const std::string to = std::to_string(cp.icount + 10);
+
+  cp.cpu_state_version = core::kCpuStateVersion + 1;
+  ProcessResult newer = rewind({"replay", variant("newer_layout", t), "--to", to, "-serial", "none"});
+  expect_status("replay --to from a checkpoint in a newer CPU layout", newer, 2,
+                "CPU state version " + std::to_string(core::kCpuStateVersion + 1));
+
+  // Traces written before layout 3 label every layout 1; the bytes say which.
+  cp.cpu_state_version = 1;
+  ProcessResult old_label = rewind({"replay", variant("old_label", t), "--to", to, "-serial", "none"});
+  BOOST_TEST(old_label.exit_status == 0, old_label.err);
+}
+
 BOOST_AUTO_TEST_CASE(a_seek_past_the_end_fails_alike_for_complete_and_cut_traces) {
   TraceContents t = load_trace(trace);
   uint64_t end = t.events.back().icount;
