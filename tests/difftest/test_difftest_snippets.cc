@@ -164,6 +164,94 @@ BOOST_AUTO_TEST_CASE(x87_unmasked_exceptions_reach_the_next_waiting_instruction)
                  "fld1\n fnstsw %ax\n", 0, 4);
 }
 
+// Square roots are exact in every format: SQRTSD/SQRTSS under each MXCSR
+// rounding mode (with DAZ+FTZ once), FSQRT under each precision and rounding
+// control, on perfect squares, their neighbours one unit either side, random
+// significands of both exponent parities and denormals, placed in the data
+// area. Every result, the status word and MXCSR must match the host's.
+BOOST_AUTO_TEST_CASE(square_roots_of_squares_neighbours_and_random_values) {
+  constexpr unsigned kCount = 96;                     // operands per format
+  constexpr uint64_t kDoubles = 0x100, kFloats = 0x800, kExtended = 0xa00;  // offsets in the data area
+  std::vector<uint8_t> code;
+  std::string body;
+  for (int rc = 0; rc < 5; ++rc) {  // the fifth pass: round to nearest with DAZ and FTZ
+    const uint32_t mxcsr = rc < 4 ? 0x1f80u | rc << 13 : 0x9fc0u;
+    const uint64_t out = 0x2000 + rc * 0x800;
+    body += "movl $" + std::to_string(mxcsr) + ", 0x1800000\n ldmxcsr 0x1800000\n";
+    body += "mov $" + std::to_string(kDataAddr + kDoubles) + ", %rsi\n mov $" + std::to_string(kDataAddr + out) +
+            ", %rdi\n mov $" + std::to_string(kCount) + ", %ecx\n" + std::to_string(10 + rc) +
+            ": sqrtsd (%rsi), %xmm0\n movsd %xmm0, (%rdi)\n sqrtss " + std::to_string(kFloats - kDoubles) + "(%rsi), %xmm1\n movss %xmm1, 0x400(%rdi)\n"
+            " add $8, %rsi\n add $8, %rdi\n loop " + std::to_string(10 + rc) + "b\n stmxcsr " +
+            std::to_string(kDataAddr + out + 0x7f0) + "\n";
+  }
+  for (int pc : {0, 2, 3})
+    for (int rc = 0; rc < 4; ++rc) {
+      const int pass = pc * 4 + rc;
+      const uint64_t out = 0x5000 + pass * 0x400;
+      body += "fninit\n movw $" + std::to_string(0x007f | pc << 8 | rc << 10) + ", 0x1800000\n fldcw 0x1800000\n";
+      body += "mov $" + std::to_string(kDataAddr + kExtended) + ", %rsi\n mov $" + std::to_string(kDataAddr + out) +
+              ", %rdi\n mov $" + std::to_string(kCount / 2) + ", %ecx\n" + std::to_string(20 + pass) +
+              ": fldt (%rsi)\n fsqrt\n fstpt (%rdi)\n add $10, %rsi\n add $10, %rdi\n loop " +
+              std::to_string(20 + pass) + "b\n fnstsw " + std::to_string(kDataAddr + out + 0x3f0) + "\n";
+    }
+  code = tcg::test::assemble(".code64\n" + body, kCodeAddr);
+  static NativeRunner native;
+  Generator gen(2024);
+  uint64_t state = 777;
+  auto next = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
+  for (int round = 0; round < 6; ++round) {
+    Sequence s = gen.next(1);
+    s.insns = {Insn{tcg::Form::kInvalid, code, 0, fl::kArith, 0}};
+    s.in.gpr[core::kRsp] = kStackTop;
+    auto put = [&](uint64_t offset, const void* p, size_t n) { std::memcpy(&s.data[offset], p, n); };
+    for (unsigned i = 0; i < kCount; ++i) {
+      const uint64_t r = next(), kind = i % 4;
+      // Doubles: a square of a 26-bit integer is exact; kinds 1 and 2 step one unit off it.
+      uint64_t root26 = (r >> 38) | 1u << 25, bits;
+      double sq = double(root26 * root26) * std::ldexp(1.0, int(r % 200) - 100);
+      std::memcpy(&bits, &sq, 8);
+      if (kind == 1) ++bits;
+      if (kind == 2) --bits;
+      if (kind == 3) bits = (r & 0x000fffffffffffffull) | (i % 8 == 3 ? 0 : (0x3ffull + r % 64 - 32) << 52);
+      put(kDoubles + i * 8, &bits, 8);
+      // Floats: the same from a 12-bit root.
+      uint32_t root12 = uint32_t(r >> 52) | 1u << 11, fbits;
+      float fsq = float(root12 * root12) * std::ldexp(1.0f, int(r % 60) - 30);
+      std::memcpy(&fbits, &fsq, 4);
+      if (kind == 1) ++fbits;
+      if (kind == 2) --fbits;
+      if (kind == 3) fbits = uint32_t(r >> 9 & 0x7fffff) | (i % 8 == 3 ? 0 : uint32_t(127 + r % 32 - 16) << 23);
+      put(kFloats + i * 4, &fbits, 4);
+    }
+    for (unsigned i = 0; i < kCount / 2; ++i) {
+      // Extended: squares of 32-bit integers fill the 64-bit significand exactly.
+      const uint64_t r = next(), kind = i % 4, root32 = (r >> 32) | 1u << 31;
+      uint64_t mant = root32 * root32;
+      uint16_t exp = uint16_t(16383 + 63 + (r & 63) - 32);
+      if (!(mant >> 63)) {  // normalise the squares below 2^63
+        mant <<= 1;
+        --exp;
+      }
+      if (kind == 1) ++mant;
+      if (kind == 2) --mant;  // leaves the integer bit set: root32^2 >= 2^62 was normalised
+      if (kind == 3) {
+        mant = next() | 1ull << 63;
+        if (i % 8 == 3) {  // a denormal
+          mant >>= 1 + (r & 15);
+          exp = 0;
+        }
+      }
+      put(kExtended + i * 10, &mant, 8);
+      put(kExtended + i * 10 + 8, &exp, 2);
+    }
+    Outcome n = native.run(s), w = run_interpreter(s);
+    BOOST_REQUIRE_MESSAGE(n.ran && w.ran, n.problem << w.problem);
+    BOOST_TEST(n.vector == 3);
+    std::string why = compare(s, n, w);
+    BOOST_TEST(why.empty(), "round " << round << ": " << why);
+  }
+}
+
 // RCPPS and RSQRTPS are bounded, not defined, by the SDM (relative error at
 // most 1.5 * 2^-12), and vendors' tables differ: the host CPU and rewind
 // must both stay within the bound of the exact value (computed here in
