@@ -34,7 +34,7 @@ run_libfuzzer() {  # NAME CORPUS_SEEDS...
   ls "$out/$name/artifacts" | sed 's/^/  artifact: /'
 }
 [ -x build/tests/fuzz_multiboot_loader ] || { echo "the libFuzzer targets need clang-19 (see tests/fuzz/CMakeLists.txt)"; exit $failed; }
-mkdir -p "$out/loader_seeds" && cp build/guests/*.elf "$out/loader_seeds/"
+mkdir -p "$out/loader_seeds" && cp build/guests/*.elf build/guests/*.bzImage "$out/loader_seeds/"
 run_libfuzzer fuzz_multiboot_loader "$out/loader_seeds"
 tests/fuzz/make_replay_base.sh build/bin/rewind build/guests tests/guests/serial_echo.input "$out/replay_base"
 REWIND_FUZZ_BASE_TRACE="$out/replay_base/base.rwt" run_libfuzzer fuzz_trace_replay

@@ -9,9 +9,10 @@
 namespace rwd::tools {
 
 const char kRunFlagsHelp[] =
-    "  -kernel FILE        guest kernel: a Multiboot v1 image (ELF32 or a.out kludge)\n"
+    "  -kernel FILE        guest kernel: a Linux bzImage (boot protocol 2.12 or later)\n"
+    "                      or a Multiboot v1 image (ELF32 or a.out kludge)\n"
     "  -append STRING      kernel command line\n"
-    "  -initrd FILE[,FILE] Multiboot modules, in order\n"
+    "  -initrd FILE[,FILE] a Linux kernel's initrd, or Multiboot modules in order\n"
     "  -m SIZE             guest RAM (default 128M; a bare number is MiB; suffixes K M G)\n"
     "  -serial MODE        COM1: stdio (default), file:PATH[,input=PATH], none\n"
     "  -accel tcg          the accelerator (only tcg, rewind's interpreter, for now)\n"

@@ -4,6 +4,7 @@
 
 #include "core/x86_cpu_state_io.h"
 #include "hw/loaders/multiboot.h"
+#include "hw/loaders/pc_kernel.h"
 #include "tcg-llvm/interp/tcg_vcpu.h"
 #include "tools/exit_status.h"
 
@@ -32,7 +33,7 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
 void load_guest(BuiltMachine& built, const core::MachineConfig& config, const replay::ImageOpener& open) {
   core::Machine& machine = *built.machine;
   core::X86CpuState cpu = machine.vcpu().state();
-  hw::load_multiboot(machine, config, open, cpu);
+  hw::load_pc_kernel(machine, config, open, cpu);
   machine.vcpu().state() = cpu;
   machine.vcpu().state_changed();
 }

@@ -1,5 +1,7 @@
 #include "hw/loaders/multiboot.h"
 
+#include "hw/loaders/image_io.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -33,38 +35,16 @@ constexpr uint8_t kElfClass32 = 1, kElfClass64 = 2, kElfDataLsb = 1;
 constexpr uint16_t kEmI386 = 3, kEmX86_64 = 62;
 constexpr uint32_t kPtLoad = 1, kPfX = 1;
 
-using Bytes = std::vector<uint8_t>;
+using image_io::Bytes;
+using image_io::hex;
+using image_io::le16;
+using image_io::le32;
+using image_io::put32;
+using image_io::put64;
+using image_io::read_at;
+using image_io::read_head;
 
-uint32_t le32(const Bytes& b, uint64_t off) {
-  return b[off] | b[off + 1] << 8 | b[off + 2] << 16 | static_cast<uint32_t>(b[off + 3]) << 24;
-}
-uint16_t le16(const Bytes& b, uint64_t off) { return static_cast<uint16_t>(b[off] | b[off + 1] << 8); }
-void put32(Bytes& b, uint64_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put64(Bytes& b, uint64_t off, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
 uint64_t page_align(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
-
-std::string hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
-}
-
-// The first bytes of a file, up to `max`.
-Bytes read_head(replay::ImageFile& file, uint64_t max) {
-  Bytes b(std::min(file.size(), max));
-  if (!b.empty()) file.read(0, b.data(), b.size());
-  return b;
-}
-
-Bytes read_at(replay::ImageFile& file, uint64_t offset, size_t len) {
-  Bytes b(len);
-  file.read(offset, b.data(), len);
-  return b;
-}
 
 struct HeaderSearch {
   std::optional<uint64_t> offset;      // a valid header
@@ -116,9 +96,10 @@ class Loader {
   Image parse_aout(const Bytes& head, uint64_t file_size, uint64_t header) const;
   void check_placement(const std::string& what, uint64_t addr, uint64_t size) const;
   std::string describe_ram() const;
-  void write_zeros(uint64_t addr, uint64_t size);
-  // Streams `len` bytes of `file` from `offset` into guest memory at `addr`.
-  void copy_to_guest(replay::ImageFile& file, uint64_t offset, uint64_t addr, uint64_t len);
+  void write_zeros(uint64_t addr, uint64_t size) { image_io::zero_guest(memory_, addr, size); }
+  void copy_to_guest(replay::ImageFile& file, uint64_t offset, uint64_t addr, uint64_t len) {
+    image_io::copy_to_guest(memory_, file, offset, addr, len);
+  }
 
   core::AddressSpace& memory_;
   const PcMemoryLayout& layout_;
@@ -275,31 +256,6 @@ Image Loader::parse_aout(const Bytes& data, uint64_t file_size, uint64_t header)
   image.low = load_addr;
   image.high = load_addr + mem_size;
   return image;
-}
-
-void Loader::write_zeros(uint64_t addr, uint64_t size) {
-  if (uint8_t* host = memory_.ram_pointer(addr, size)) {
-    std::memset(host, 0, size);
-    return;
-  }
-  static const uint8_t kZeros[4096] = {};
-  for (uint64_t done = 0; done < size;) {
-    uint64_t n = std::min<uint64_t>(sizeof kZeros, size - done);
-    memory_.write_bytes(addr + done, kZeros, n);
-    done += n;
-  }
-}
-
-void Loader::copy_to_guest(replay::ImageFile& file, uint64_t offset, uint64_t addr, uint64_t len) {
-  // A chunk at a time: a 1 GiB initrd needs no second GiB of host memory.
-  constexpr uint64_t kChunk = 1u << 20;
-  Bytes chunk(std::min(len, kChunk));
-  for (uint64_t done = 0; done < len;) {
-    uint64_t n = std::min(kChunk, len - done);
-    file.read(offset + done, chunk.data(), n);
-    memory_.write_bytes(addr + done, chunk.data(), n);
-    done += n;
-  }
 }
 
 MultibootBoot Loader::load(core::X86CpuState& cpu) {
@@ -460,12 +416,6 @@ bool is_multiboot_kernel(replay::ImageFile& file) {
 MultibootBoot load_multiboot(core::AddressSpace& memory, const PcMemoryLayout& layout,
                              const MultibootOptions& options, core::X86CpuState& cpu) {
   return Loader(memory, layout, options).load(cpu);
-}
-
-MultibootBoot load_multiboot(core::Machine& machine, const core::MachineConfig& config, const replay::ImageOpener& open,
-                             core::X86CpuState& cpu) {
-  MultibootOptions options{config.kernel, config.append, config.initrd, open};
-  return load_multiboot(machine.memory(), PcMemoryLayout::for_ram(machine.ram_size()), options, cpu);
 }
 
 }  // namespace rwd::hw

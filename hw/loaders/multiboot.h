@@ -87,8 +87,4 @@ bool is_multiboot_kernel(replay::ImageFile& file);
 MultibootBoot load_multiboot(core::AddressSpace& memory, const PcMemoryLayout& layout,
                              const MultibootOptions& options, core::X86CpuState& cpu);
 
-// The same for a machine built by PcBoard from `config` (kernel, append, initrd).
-MultibootBoot load_multiboot(core::Machine& machine, const core::MachineConfig& config, const replay::ImageOpener& open,
-                             core::X86CpuState& cpu);
-
 }  // namespace rwd::hw

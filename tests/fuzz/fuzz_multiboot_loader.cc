@@ -1,5 +1,6 @@
-// libFuzzer target: the Multiboot loader, fed mutated kernel images (seeded
-// with the test guests' kernels) and modules from memory. The only
+// libFuzzer target: the kernel loaders (Multiboot, and Linux for an image
+// with a setup header), fed mutated kernel images (seeded with the test
+// guests' kernels) and modules or initrds from memory. The only
 // acceptable failure is hw::LoadError with a one-line message; a crash, a
 // sanitizer report, another exception, a hang or a memory blow-up is a bug.
 // Input layout: the last byte says how many modules (0-2) there are; the
@@ -16,6 +17,7 @@
 
 #include "core/memory.h"
 #include "core/x86_cpu_state.h"
+#include "hw/loaders/linux_boot.h"
 #include "hw/loaders/multiboot.h"
 #include "hw/pc_memory_layout.h"
 
@@ -92,7 +94,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   core::X86CpuState cpu{};
   try {
-    hw::load_multiboot(rig.memory, rig.layout, options, cpu);
+    MemoryImage probe("kernel", kernel, kernel_size);
+    if (hw::is_linux_kernel(probe)) {
+      std::vector<std::string> initrds;
+      for (unsigned i = 0; i < modules; ++i) initrds.push_back("m" + std::to_string(i));
+      hw::load_linux(rig.memory, rig.layout, {options.kernel, options.append, initrds, options.open}, cpu);
+    } else {
+      hw::load_multiboot(rig.memory, rig.layout, options, cpu);
+    }
     ++outcomes.loaded;
   } catch (const hw::LoadError& e) {
     ++outcomes.refused;

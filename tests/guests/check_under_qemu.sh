@@ -82,6 +82,7 @@ while IFS='|' read -r name mem value append modules input; do
         [ $want = 1 ] || continue
     fi
     image="$dir/$name.elf"
+    [ -f "$dir/$name.bzImage" ] && image="$dir/$name.bzImage"
     if [ ! -f "$image" ]; then
         echo "FAIL $name: no image $image (build the rewind_guests target)"
         fail=$((fail + 1))
