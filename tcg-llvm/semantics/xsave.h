@@ -123,10 +123,10 @@ template <bool Restore> struct Fxsave {
     if (m.s.cr0 & core::cr0::kTs) return raise(m, vec::kNm);
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
-    // The host's order: the segment checks of the image's base, alignment
+    // The host's order: the segment checks of the image's first 4 bytes, alignment
     // checking (#AC wants 4 bytes), the #GP for an image not 16-aligned,
     // then the image's last and first bytes (segment, page).
-    RWD_TRY(m.check_segment(seg, off, 1, !Restore));
+    RWD_TRY(m.check_segment(seg, off, 4, !Restore));
     RWD_TRY(m.check_alignment(seg, off, 4));
     if (m.linear_address(seg, off) & 15) return raise_err(m, vec::kGp, 0);
     // The image's last byte, then its first (the host's order).
@@ -180,7 +180,10 @@ template <XsaveOp Op> struct Xsave {
     const uint64_t off = effective_address(m, d);
     const int seg = operand_segment(d);
     auto at = [&](uint64_t o) { return (off + o) & size_mask(d.addr_size); };
-    RWD_TRY(m.check_segment(seg, off, kXsaveAreaSize, Op != XsaveOp::kRestore));
+    // The host's order: the segment check of the area's first byte, the #GP
+    // for an area not 64-aligned, then the area's bytes (offsets wrap like
+    // FXSAVE's image: an area at 0xffffffc0 in 32-bit code faults on a page).
+    RWD_TRY(m.check_segment(seg, off, 1, Op != XsaveOp::kRestore));
     if (m.linear_address(seg, off) & 63) return raise_err(m, vec::kGp, 0);
     const uint64_t rfbm = m.s.xcr0 & ((m.s.gpr[core::kRax] & 0xffffffffull) | m.s.gpr[core::kRdx] << 32);
     if constexpr (Op != XsaveOp::kRestore) {

@@ -368,4 +368,15 @@ BOOST_AUTO_TEST_CASE(operands_at_the_top_of_32bit_segments) {
   diff("fnstenv32", "mov $0xfffffffd, %ebx\n fnstenv (%ebx)\n", 0, 4, k32);
   diff("bound", "mov $0xfffffffb, %ebx\n bound %eax, (%ebx)\n", 0, 4, k32);
   diff("maskmovdqu", "mov $0xfffffff8, %edi\n pcmpeqb %xmm1, %xmm1\n maskmovdqu %xmm1, %xmm0\n", 0, 4, k32);
+  // FXSAVE/FXRSTOR check their first 4 bytes before alignment (#SS through
+  // SS when those cross the limit), XSAVE and XRSTOR their first byte; both
+  // images wrap around 4 GiB.
+  diff("fxrstor ss first dword", "mov $0xfffffffd, %ebp\n fxrstor (%ebp)\n", 0, 4, k32);
+  diff("fxrstor ss misaligned", "mov $0xfffffffc, %ebp\n fxrstor (%ebp)\n", 0, 4, k32);
+  diff("fxsave ss first dword", "mov $0xffffffff, %ebp\n fxsave (%ebp)\n", 0, 4, k32);
+  const std::string xsave = "mov $3, %eax\n xor %edx, %edx\n";
+  diff("xsave ss misaligned", xsave + "mov $0xfffffffd, %ebp\n xsave (%ebp)\n", 0, 4, k32);
+  diff("xsave wrapping", xsave + "mov $0xffffffc0, %ebp\n xsave (%ebp)\n", 0, 4, k32);
+  diff("xsaveopt wrapping", xsave + "mov $0xffffffc0, %ebx\n xsaveopt (%ebx)\n", 0, 4, k32);
+  diff("xrstor wrapping", xsave + "mov $0xffffffc0, %ebp\n xrstor (%ebp)\n", 0, 4, k32);
 }
