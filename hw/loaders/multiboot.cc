@@ -96,6 +96,11 @@ class Loader {
   Image parse_aout(const Bytes& head, uint64_t file_size, uint64_t header) const;
   void check_placement(const std::string& what, uint64_t addr, uint64_t size) const;
   std::string describe_ram() const;
+  // Where the memory map, the information structure and the GDT go: QEMU's
+  // 0x9000 unless the image or the block behind it ([extra_begin,
+  // extra_end): command lines, modules) lies there, else the first such free
+  // page of conventional memory above the real-mode IVT.
+  uint64_t info_area(const Image& image, uint64_t extra_begin, uint64_t extra_end) const;
   void write_zeros(uint64_t addr, uint64_t size) { image_io::zero_guest(memory_, addr, size); }
   void copy_to_guest(replay::ImageFile& file, uint64_t offset, uint64_t addr, uint64_t len) {
     image_io::copy_to_guest(memory_, file, offset, addr, len);
@@ -118,14 +123,25 @@ std::string Loader::describe_ram() const {
 void Loader::check_placement(const std::string& what, uint64_t addr, uint64_t size) const {
   std::string range = hex(addr) + "-" + hex(addr + size - 1);
   if (addr + size > k4GiB) fail(what + " at " + range + " lies beyond 4 GiB");
-  if (addr < kMultibootInfoAreaEnd && kMultibootInfoAreaBegin < addr + size) {
-    fail(what + " at " + range + " overlaps the Multiboot information area " + hex(kMultibootInfoAreaBegin) + "-" +
-         hex(kMultibootInfoAreaEnd - 1));
-  }
   if (!memory_.ram_pointer(addr, size)) {
     fail(what + " at " + range + " does not fit in guest RAM (" + std::to_string(layout_.ram_size >> 20) +
          " MiB, at " + describe_ram() + ")");
   }
+}
+
+uint64_t Loader::info_area(const Image& image, uint64_t extra_begin, uint64_t extra_end) const {
+  auto free = [&](uint64_t page) {
+    auto overlaps = [&](uint64_t begin, uint64_t end) { return begin < page + kPageSize && page < end; };
+    if (overlaps(extra_begin, extra_end)) return false;
+    for (const Segment& s : image.segments)
+      if (overlaps(s.addr, s.addr + s.mem_size)) return false;
+    return memory_.ram_pointer(page, kPageSize) != nullptr;
+  };
+  if (free(kMultibootInfoAreaDefault)) return kMultibootInfoAreaDefault;
+  for (uint64_t page = kPageSize; page + kPageSize <= PcMemoryLayout::kEbdaBase; page += kPageSize)
+    if (free(page)) return page;
+  fail("no free 4 KiB page of RAM below " + hex(PcMemoryLayout::kEbdaBase) +
+       " is left for the Multiboot information area (guest RAM: " + describe_ram() + ")");
 }
 
 std::unique_ptr<replay::ImageFile> Loader::open(const std::string& role, const std::string& path) const {
@@ -281,10 +297,6 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
   Image image = (flags & kFlagAoutKludge) ? parse_aout(kernel, kernel_file->size(), header)
                                           : parse_elf(*kernel_file, kernel);
 
-  if (!memory_.ram_pointer(kMultibootInfoAreaBegin, kMultibootInfoAreaEnd - kMultibootInfoAreaBegin)) {
-    fail("guest RAM (" + describe_ram() + ") does not cover the Multiboot information area " +
-         hex(kMultibootInfoAreaBegin) + "-" + hex(kMultibootInfoAreaEnd - 1));
-  }
   for (const Segment& s : image.segments) check_placement(s.what, s.addr, s.mem_size);
 
   // Behind the kernel, as QEMU lays it out: the module list, the command
@@ -315,6 +327,10 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
   check_placement(modules.empty() ? std::string("the Multiboot command lines")
                                   : "the Multiboot command lines and " + std::to_string(modules.size()) + " module(s)",
                   base + mods_offset, size - mods_offset);
+  const uint64_t area = info_area(image, base + mods_offset, base + size);
+  const uint32_t mmap_addr = static_cast<uint32_t>(area + kMultibootMmapOffset);
+  const uint32_t info_addr = static_cast<uint32_t>(area + kMultibootInfoOffset);
+  const uint32_t gdt_addr = static_cast<uint32_t>(area + kMultibootGdtOffset);
 
   // Everything checked: write the image.
   for (const Segment& s : image.segments) {
@@ -351,7 +367,7 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
     put64(mmap, i * kMmapEntrySize + 12, map[i].length);
     put32(mmap, i * kMmapEntrySize + 20, map[i].type);
   }
-  memory_.write_bytes(kMultibootMmapAddr, mmap.data(), mmap.size());
+  memory_.write_bytes(mmap_addr, mmap.data(), mmap.size());
 
   Bytes mbi(kMbiSize, 0);
   put32(mbi, kMbiFlags, kInfoMemory | kInfoBootDevice | kInfoCmdline | kInfoModules | kInfoMmap | kInfoBootloaderName);
@@ -362,9 +378,9 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
   put32(mbi, kMbiModsCount, static_cast<uint32_t>(modules.size()));
   put32(mbi, kMbiModsAddr, static_cast<uint32_t>(base + mods_offset));
   put32(mbi, kMbiMmapLength, static_cast<uint32_t>(mmap.size()));
-  put32(mbi, kMbiMmapAddr, kMultibootMmapAddr);
+  put32(mbi, kMbiMmapAddr, mmap_addr);
   put32(mbi, kMbiBootloaderName, name_addr);
-  memory_.write_bytes(kMultibootInfoAddr, mbi.data(), mbi.size());
+  memory_.write_bytes(info_addr, mbi.data(), mbi.size());
 
   // null; 0x08 flat 32-bit code; 0x10 flat data; 0x18/0x20 16-bit code/data
   // (the descriptors QEMU's multiboot ROM uses, accessed bits set as after
@@ -373,12 +389,12 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
                                       0x000093000000ffffull};
   Bytes gdt(sizeof kGdt);
   for (size_t i = 0; i < std::size(kGdt); ++i) put64(gdt, i * 8, kGdt[i]);
-  memory_.write_bytes(kMultibootGdtAddr, gdt.data(), gdt.size());
+  memory_.write_bytes(gdt_addr, gdt.data(), gdt.size());
 
   using core::SegReg;
   constexpr uint16_t kFlat = core::seg_attr::kS | core::seg_attr::kP | core::seg_attr::kDb | core::seg_attr::kG;
   cpu.gpr[core::kRax] = kMultibootBootloaderMagic;
-  cpu.gpr[core::kRbx] = kMultibootInfoAddr;
+  cpu.gpr[core::kRbx] = info_addr;
   cpu.rip = image.entry;
   cpu.rflags = core::rflags::kFixed1;
   cpu.cr0 = core::cr0::kPe | core::cr0::kEt;
@@ -389,12 +405,12 @@ MultibootBoot Loader::load(core::X86CpuState& cpu) {
   for (SegReg r : {SegReg::kDs, SegReg::kEs, SegReg::kFs, SegReg::kGs, SegReg::kSs}) {
     cpu.seg[static_cast<int>(r)] = {0x10, static_cast<uint16_t>(kFlat | 0x3), 0xffffffff, 0};
   }
-  cpu.gdtr = {kMultibootGdtAddr, static_cast<uint16_t>(sizeof kGdt - 1)};
+  cpu.gdtr = {gdt_addr, static_cast<uint16_t>(sizeof kGdt - 1)};
   cpu.halted = false;
   cpu.interrupt_shadow = 0;
 
   boot.entry = image.entry;
-  boot.info_addr = kMultibootInfoAddr;
+  boot.info_addr = info_addr;
   boot.image_start = static_cast<uint32_t>(image.low);
   boot.image_end = static_cast<uint32_t>(image.high);
   boot.cmdline = cmdline;

@@ -13,9 +13,11 @@
 //    line, the whole entry is its string) follow the kernel page-aligned,
 //    after the module list and the command lines, exactly where QEMU puts them.
 //  - The kernel command line is "<kernel path> <-append text>", QEMU's form.
-//  - The information structure is at 0x9500 and the memory map at 0x9000;
-//    0x9000-0x9fff is the information area, which the image must not overlap.
-//    A flat GDT like the one QEMU's multiboot ROM loads sits at 0x9600.
+//  - The memory map, the information structure and a flat GDT like the one
+//    QEMU's multiboot ROM loads share one page, the information area, at
+//    offsets 0, 0x500 and 0x600: at 0x9000 as on QEMU, or — when the image,
+//    its command lines or modules lie there (QEMU would overwrite them) — on
+//    the first free page of conventional memory from 0x1000 up.
 //  - mem_lower is 639 KiB (the last KiB below 640 KiB is a BIOS's EBDA, as
 //    QEMU with SeaBIOS reports), mem_upper the KiB from 1 MiB to the PCI hole.
 //  - Entry state: EAX=0x2BADB002, EBX=info address, 32-bit protected mode
@@ -46,10 +48,9 @@ namespace rwd::hw {
 
 inline constexpr uint32_t kMultibootHeaderMagic = 0x1badb002;
 inline constexpr uint32_t kMultibootBootloaderMagic = 0x2badb002;
-inline constexpr uint32_t kMultibootMmapAddr = 0x9000;
-inline constexpr uint32_t kMultibootInfoAddr = 0x9500;
-inline constexpr uint32_t kMultibootGdtAddr = 0x9600;
-inline constexpr uint32_t kMultibootInfoAreaBegin = 0x9000, kMultibootInfoAreaEnd = 0xa000;
+// The information area: one page, at QEMU's address unless the image lies there.
+inline constexpr uint32_t kMultibootInfoAreaDefault = 0x9000;
+inline constexpr uint32_t kMultibootMmapOffset = 0, kMultibootInfoOffset = 0x500, kMultibootGdtOffset = 0x600;
 inline constexpr uint32_t kMultibootSearchBytes = 8192;
 
 struct MultibootOptions {
