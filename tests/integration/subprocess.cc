@@ -118,7 +118,8 @@ ProcessResult run_process(const ProcessOptions& options) {
       kill(pid, options.signal);
       result.signal_sent = true;
     }
-    bool want_write = in_fd >= 0 && written < options.stdin_data.size();
+    bool want_write = in_fd >= 0 && written < options.stdin_data.size() &&
+                      (options.stdin_after_output.empty() || result.out.find(options.stdin_after_output) != std::string::npos);
     struct pollfd fds[3] = {{out_open ? out_fd : -1, POLLIN, 0},
                             {err_open ? err_pipe[0] : -1, POLLIN, 0},
                             {want_write ? in_fd : -1, POLLOUT, 0}};

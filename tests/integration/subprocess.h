@@ -28,6 +28,7 @@ struct ProcessResult {
 struct ProcessOptions {
   std::vector<std::string> argv;
   std::string stdin_data;       // written to stdin, which is then closed...
+  std::string stdin_after_output;  // ...once stdout has shown this text (empty: at once)
   bool keep_stdin_open = false; // ...unless this is set (input may still come)
   bool use_pty = false;         // stdin and stdout on a new pseudo-terminal
   double timeout_seconds = 120;

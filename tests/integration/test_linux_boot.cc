@@ -1,0 +1,57 @@
+// Debian's stock kernel with a busybox initramfs (scripts/linux-guest.sh
+// prepares both) under `rewind run`, driven the way a user drives it: boot to
+// the shell on the serial console, type commands once it says it is ready,
+// read what they print. `reboot -f` with -no-reboot ends the run with status
+// 0. Usage: test_linux_boot -- DIR (with DIR/vmlinuz and DIR/initramfs.cpio.gz).
+#define BOOST_TEST_MODULE linux_boot
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "tests/integration/subprocess.h"
+
+using namespace rwd::testing;
+
+namespace {
+
+std::string guest_dir() {
+  auto& master = boost::unit_test::framework::master_test_suite();
+  BOOST_TEST_REQUIRE(master.argc >= 2, "usage: test_linux_boot -- DIR (see scripts/linux-guest.sh)");
+  return master.argv[1];
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(debian_kernel_boots_to_a_busybox_shell_that_runs_typed_commands) {
+  const std::string dir = guest_dir();
+  ProcessOptions options;
+  options.argv = {rewind_binary(), "run", "-kernel", dir + "/vmlinuz", "-initrd", dir + "/initramfs.cpio.gz",
+                  "-m", "256M", "-serial", "stdio", "-no-reboot", "-append", "console=ttyS0 panic=-1"};
+  // $((6*7)) so that the answer differs from the terminal's echo of the command.
+  options.stdin_data = "uname -a; cat /proc/cpuinfo; nproc; echo ok-$((6*7))\nreboot -f\n";
+  options.stdin_after_output = "rewind-linux-guest: shell ready";
+  options.timeout_seconds = 840;
+  ProcessResult r = run_process(options);
+  BOOST_TEST_INFO("stdout tail: " << r.out.substr(r.out.size() > 3000 ? r.out.size() - 3000 : 0));
+  BOOST_TEST_INFO("stderr: " << r.err);
+  BOOST_TEST(!r.timed_out);
+  BOOST_TEST(r.exit_status == 0);
+  BOOST_TEST(contains(r.out, "Run /init as init process"));
+  BOOST_TEST(contains(r.out, "Linux (none) 6."));
+  BOOST_TEST(contains(r.out, "x86_64 GNU/Linux"));
+  BOOST_TEST(contains(r.out, "processor\t: 0"));
+  // CPUID's x86-64-v2 features, as Linux reads them.
+  for (const char* flag : {" sse4_2", " popcnt", " cx16", " ssse3", " lahf_lm", " nx", " lm"}) {
+    BOOST_TEST_INFO(flag);
+    BOOST_TEST(contains(r.out, flag));
+  }
+  BOOST_TEST(contains(r.out, "\n1\r\n"));  // nproc
+  BOOST_TEST(contains(r.out, "ok-42"));
+  BOOST_TEST(contains(r.out, "reboot: Restarting system"));
+  for (const char* bad : {"BUG:", "WARNING:", "Oops", "Kernel panic"}) {
+    BOOST_TEST_INFO(bad);
+    BOOST_TEST(!contains(r.out, bad));
+  }
+}
