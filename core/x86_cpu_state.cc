@@ -27,6 +27,7 @@ X86CpuState reset_cpu_state() {
   s.xcr0 = 1;
   s.apic_base = 0xfee00000 | (1u << 11) | (1u << 8);  // enabled, bootstrap processor
   s.pat = 0x0007040600070406ull;
+  s.misc_enable = 1;  // fast-string operations enabled, as firmware leaves it (QEMU's reset value too)
   s.x87.fcw = 0x37f;
   s.x87.ftw = 0xffff;  // all empty (full tag format)
   s.mxcsr = 0x1f80;

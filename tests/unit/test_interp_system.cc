@@ -657,7 +657,8 @@ BOOST_AUTO_TEST_CASE(io_breakpoint_traps_after_the_access) {
 }
 
 // The MSRs of the MTRR family, PAT and APIC_BASE keep what is written and
-// refuse (#GP) invalid memory types, reserved bits and read-only MSRs.
+// refuse (#GP) invalid memory types, reserved bits and read-only MSRs;
+// MISC_ENABLE starts with fast strings enabled.
 BOOST_AUTO_TEST_CASE(mtrr_pat_and_apic_base_msrs) {
   TestMachine m;
   m.start(pm_state(m, 0x47));
@@ -702,6 +703,9 @@ BOOST_AUTO_TEST_CASE(mtrr_pat_and_apic_base_msrs) {
     mov $0x1b, %ecx
     rdmsr
     mov %eax, 0x2018
+    mov $0x1a0, %ecx                  # MISC_ENABLE: fast strings on from reset
+    rdmsr
+    mov %eax, 0x201c
     hlt
   .org 0x400
     add $4, %esp
@@ -719,6 +723,7 @@ BOOST_AUTO_TEST_CASE(mtrr_pat_and_apic_base_msrs) {
   BOOST_TEST(m.rd32(0x2010) == 0x508u);
   BOOST_TEST(m.rd32(0x2014) == 1u);
   BOOST_TEST(m.rd32(0x2018) == 0xfee00900u);
+  BOOST_TEST(m.rd32(0x201c) == 1u);
   BOOST_TEST(m.st().mtrr_fixed[3] == 0x0505040406060606ull);
   BOOST_TEST(m.st().mtrr_var[0] == 0x1280000006ull);
 }
