@@ -94,7 +94,10 @@ void Recorder::finish(const core::RunOutcome& outcome) {
     case core::StopReason::kGuestExit: end.reason = traces::StopReason::kGuestExit; break;
     case core::StopReason::kUserQuit: end.reason = traces::StopReason::kUserQuit; break;
     case core::StopReason::kReset: end.reason = traces::StopReason::kReset; break;
-    case core::StopReason::kShutdown: end.reason = traces::StopReason::kTripleFault; break;
+    case core::StopReason::kShutdown:
+      // A halt nothing can end (the CPU is halted) or a shutdown (triple fault, exception storm).
+      end.reason = machine_->vcpu().state().halted ? traces::StopReason::kHalted : traces::StopReason::kTripleFault;
+      break;
     case core::StopReason::kNone: end.reason = traces::StopReason::kError; break;
   }
   end.exit_status = outcome.exit_status;

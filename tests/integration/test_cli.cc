@@ -129,6 +129,12 @@ BOOST_AUTO_TEST_CASE(isa_debug_exit_status_and_port_move) {
   r = run_rewind({"run", "-kernel", k, "-serial", "none", "-device", "isa-debug-exit,iobase=0x501,iosize=0x02"});
   BOOST_TEST(r.exit_status == 4, r.err);
   BOOST_TEST(r.err.find("halted") != std::string::npos, r.err);
+  // A recording of it says how it ended.
+  std::string trace = k + ".halted.rwt";
+  r = run_rewind({"record", "-o", trace, "-kernel", k, "-serial", "none", "-device", "isa-debug-exit,iobase=0x501,iosize=0x02"});
+  BOOST_TEST(r.exit_status == 4, r.err);
+  r = run_rewind({"trace", "info", trace});
+  BOOST_TEST(r.out.find("end:          halted, exit status 4") != std::string::npos, r.out);
 }
 
 BOOST_AUTO_TEST_CASE(a_triple_fault_ends_the_run_with_the_cpu_state) {
@@ -141,6 +147,11 @@ BOOST_AUTO_TEST_CASE(a_triple_fault_ends_the_run_with_the_cpu_state) {
   BOOST_TEST(r.exit_status == 4, r.err);
   BOOST_TEST(r.err.find("triple fault") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("rip=") != std::string::npos, r.err);
+  std::string trace = k + ".rwt";
+  r = run_rewind({"record", "-o", trace, "-kernel", k, "-serial", "none"});
+  BOOST_TEST(r.exit_status == 4, r.err);
+  r = run_rewind({"trace", "info", trace});
+  BOOST_TEST(r.out.find("end:          triple_fault, exit status 4") != std::string::npos, r.out);
 }
 
 BOOST_AUTO_TEST_CASE(a_warning_a_guest_repeats_is_printed_once_with_a_count) {
