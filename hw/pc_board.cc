@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/vcpu.h"
+#include "hw/acpi_tables.h"
 
 namespace rwd::hw {
 
@@ -20,7 +21,8 @@ constexpr FixedPorts kFixedPorts[] = {
     {"the i8259 master", 0x20, 0x21}, {"the i8254 PIT", 0x40, 0x43},   {"the i8042", 0x60, 0x60},
     {"port B", 0x61, 0x61},           {"the i8042", 0x64, 0x64},       {"the RTC", 0x70, 0x71},
     {"the POST port", 0x80, 0x80},    {"port A", 0x92, 0x92},          {"the i8259 slave", 0xa0, 0xa1},
-    {"COM1", 0x3f8, 0x3ff},           {"the ELCR", 0x4d0, 0x4d1},
+    {"COM1", 0x3f8, 0x3ff},           {"the ELCR", 0x4d0, 0x4d1},      {"the ACPI PM block", 0x600, 0x60b},
+    {"the reset control register", 0xcf9, 0xcf9},
 };
 
 std::string hex(uint64_t value) {
@@ -88,6 +90,8 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   com1_ = std::make_unique<Uart16550>("com1", clock, timers, isa_irq(Uart16550::kCom1Irq), nullptr);
   i8042_ = std::make_unique<I8042Controller>(machine.run_control(), isa_irq(I8042Controller::kKeyboardIrq),
                                              isa_irq(I8042Controller::kMouseIrq));
+  acpi_pm_ = std::make_unique<AcpiPm>(clock, timers, machine.run_control(), isa_irq(AcpiPm::kSciIrq));
+  reset_control_ = std::make_unique<ResetControl>(machine.run_control());
   for (const IsaDebugExit::Placement& exit : exits) {
     debug_exits_.push_back(std::make_unique<IsaDebugExit>(machine.run_control()));
     debug_exit_bases_.push_back(exit.iobase);
@@ -104,27 +108,35 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
 
   // First, as it can fail (a name taken): then nothing is mapped yet.
   register_states();
-  core::AddressSpace::Batch memory_batch(machine.memory()), io_batch(machine.io());
-  map_ram();
+  {
+    core::AddressSpace::Batch memory_batch(machine.memory()), io_batch(machine.io());
+    map_ram();
 
-  map_io("pic-master", I8259Pair::kMasterBase, 2, &pic_.master_ops());
-  map_io("pic-slave", I8259Pair::kSlaveBase, 2, &pic_.slave_ops());
-  map_io("pic-elcr", I8259Pair::kElcrBase, 2, &pic_.elcr_ops());
-  map_io("pit", I8254Pit::kBase, 4, pit_.get());
-  map_io("port-b", I8254Pit::kPortB, 1, &pit_->port_b_ops());
-  map_io("i8042-data", I8042Controller::kDataPort, 1, i8042_.get());
-  map_io("i8042-command", I8042Controller::kCommandPort, 1, &i8042_->command_ops());
-  map_io("port-a", I8042Controller::kPortA, 1, &i8042_->port_a_ops());
-  map_io("rtc", Mc146818Rtc::kBase, 2, rtc_.get());
-  map_io("post", 0x80, 1, &post_port_);
-  map_io("fpu-error", FpuErrorLatch::kPort, 1, &fpu_error_);
-  map_io("com1", Uart16550::kCom1Base, 8, com1_.get());
-  for (size_t i = 0; i < exits.size(); ++i) {
-    map_io("isa-debug-exit@" + hex(exits[i].iobase), exits[i].iobase, exits[i].iosize, debug_exits_[i].get(),
-           IsaDebugExit::access_rules());
-  }
+    map_io("pic-master", I8259Pair::kMasterBase, 2, &pic_.master_ops());
+    map_io("pic-slave", I8259Pair::kSlaveBase, 2, &pic_.slave_ops());
+    map_io("pic-elcr", I8259Pair::kElcrBase, 2, &pic_.elcr_ops());
+    map_io("pit", I8254Pit::kBase, 4, pit_.get());
+    map_io("port-b", I8254Pit::kPortB, 1, &pit_->port_b_ops());
+    map_io("i8042-data", I8042Controller::kDataPort, 1, i8042_.get());
+    map_io("i8042-command", I8042Controller::kCommandPort, 1, &i8042_->command_ops());
+    map_io("port-a", I8042Controller::kPortA, 1, &i8042_->port_a_ops());
+    map_io("rtc", Mc146818Rtc::kBase, 2, rtc_.get());
+    map_io("post", 0x80, 1, &post_port_);
+    map_io("fpu-error", FpuErrorLatch::kPort, 1, &fpu_error_);
+    map_io("com1", Uart16550::kCom1Base, 8, com1_.get());
+    map_io("acpi-pm", AcpiPm::kBase, AcpiPm::kSize, acpi_pm_.get());
+    map_io("reset-control", ResetControl::kPort, 1, reset_control_.get());
+    for (size_t i = 0; i < exits.size(); ++i) {
+      map_io("isa-debug-exit@" + hex(exits[i].iobase), exits[i].iobase, exits[i].iosize, debug_exits_[i].get(),
+             IsaDebugExit::access_rules());
+    }
+  }  // the batches end: the map is in effect
 
   rtc_->set_memory_size(layout_.below_4g, layout_.above_4g);
+  if (layout_.has_firmware_area()) {
+    std::vector<uint8_t> tables = build_acpi_tables(layout_.firmware_area_base());
+    machine.memory().write_bytes(layout_.firmware_area_base(), tables.data(), tables.size());
+  }
   com1_->set_tx_sink(&inputs.attach_console(0, com1_.get()));
   release_on_throw.board = nullptr;
 
@@ -147,6 +159,8 @@ void PcBoard::register_states() {
   machine_.register_state(com1_->name(), com1_.get());
   machine_.register_state(I8042Controller::kStateName, i8042_.get());
   machine_.register_state(FpuErrorLatch::kStateName, &fpu_error_);
+  machine_.register_state(AcpiPm::kStateName, acpi_pm_.get());
+  machine_.register_state(ResetControl::kStateName, reset_control_.get());
   for (size_t i = 0; i < debug_exits_.size(); ++i) {
     machine_.register_state("debug-exit@" + hex(debug_exit_bases_[i]), debug_exits_[i].get());
   }
@@ -161,6 +175,8 @@ void PcBoard::release() {
   machine_.unregister_state(com1_.get());
   machine_.unregister_state(i8042_.get());
   machine_.unregister_state(&fpu_error_);
+  machine_.unregister_state(acpi_pm_.get());
+  machine_.unregister_state(reset_control_.get());
   for (const auto& exit : debug_exits_) machine_.unregister_state(exit.get());
   for (const std::string& name : io_regions_) machine_.io().remove(name);
   for (const std::string& name : memory_regions_) machine_.memory().remove(name);
@@ -192,6 +208,8 @@ void PcBoard::reset() {
   com1_->reset();
   i8042_->reset();
   fpu_error_.write(0, 0, 1);  // power-on: latch clear
+  acpi_pm_->reset();
+  reset_control_->reset();
 }
 
 }  // namespace rwd::hw

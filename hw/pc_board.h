@@ -10,21 +10,27 @@
 //   0x80         POST/delay port (ignored)
 //   0x92         port A (fast A20, fast reset)
 //   0x3f8-0x3ff  16550A UART, COM1           4    console 0 of replay::Inputs
+//   0x600-0x60b  ACPI PM1a event/control, PM timer   9 (SCI)
+//   0xcf9        reset control (the FADT's reset register)
 //   0xf4-0xf7    isa-debug-exit (or where -device isa-debug-exit puts it)
+//
+// RAM's top 128 KiB below 4 GiB hold the ACPI tables (hw/acpi_tables),
+// written when the board is built and reserved in the memory map.
 //
 // Building a machine (tools/):
 //   core::Machine machine(config.ram_size);
 //   hw::PcBoard board(machine, config, inputs);      // throws hw::ConfigError
 //   machine.attach_vcpu(...);                        // INTR already wired via machine.cpu_pins()
 //   auto cpu = core::reset_cpu_state();
-//   hw::load_multiboot(machine, config, cpu);        // throws hw::LoadError
+//   hw::load_pc_kernel(machine, config, open, cpu);  // throws hw::LoadError
 //
 // The board must be destroyed before the machine: it unmaps its regions, its
 // timers live in the machine's queue, and it unregisters its devices' state.
 //
 // Checkpoint state names (Machine::save_states), in this order: "pic", "pit",
-// "rtc", "com1", "i8042", then "debug-exit@<iobase>" for each isa-debug-exit
-// (e.g. "debug-exit@0xf4"). They key the state in traces: never rename one.
+// "rtc", "com1", "i8042", "fpu-error", "acpi-pm", "reset-control", then
+// "debug-exit@<iobase>" for each isa-debug-exit (e.g. "debug-exit@0xf4").
+// They key the state in traces: never rename one.
 #pragma once
 
 #include <memory>
@@ -33,6 +39,7 @@
 
 #include "core/machine.h"
 #include "core/machine_config.h"
+#include "hw/acpi_pm.h"
 #include "hw/config_error.h"
 #include "hw/fpu_error_latch.h"
 #include "hw/i8042_controller.h"
@@ -41,6 +48,7 @@
 #include "hw/isa_debug_exit.h"
 #include "hw/mc146818_rtc.h"
 #include "hw/pc_memory_layout.h"
+#include "hw/reset_control.h"
 #include "hw/uart16550.h"
 #include "replay/inputs.h"
 
@@ -69,6 +77,7 @@ class PcBoard {
   Uart16550& com1() { return *com1_; }
   I8042Controller& i8042() { return *i8042_; }
   FpuErrorLatch& fpu_error() { return fpu_error_; }
+  AcpiPm& acpi_pm() { return *acpi_pm_; }
   const std::vector<std::unique_ptr<IsaDebugExit>>& debug_exits() const { return debug_exits_; }
 
  private:
@@ -96,6 +105,8 @@ class PcBoard {
   std::unique_ptr<Uart16550> com1_;
   std::unique_ptr<I8042Controller> i8042_;
   FpuErrorLatch fpu_error_{isa_irq(FpuErrorLatch::kIrq)};
+  std::unique_ptr<AcpiPm> acpi_pm_;
+  std::unique_ptr<ResetControl> reset_control_;
   std::vector<std::unique_ptr<IsaDebugExit>> debug_exits_;
   std::vector<uint16_t> debug_exit_bases_;  // for their state names
   NullPort post_port_;

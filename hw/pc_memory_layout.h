@@ -2,7 +2,7 @@
 // RAM size alone: conventional memory below 640 KiB, the VGA/ROM hole up to
 // 1 MiB, RAM from 1 MiB up to the PCI hole at 3.5 GiB, the rest above 4 GiB.
 // The board maps RAM with it, the RTC reports it in CMOS, and loaders
-// describe it to the guest (Multiboot mem_upper and memory map).
+// describe it to the guest (Multiboot mem_upper and memory map, e820).
 #pragma once
 
 #include <algorithm>
@@ -18,6 +18,9 @@ struct PcMemoryLayout {
   static constexpr uint64_t kHighMemoryBase = 0x100000;    // 1 MiB
   static constexpr uint64_t kPciHoleBase = 0xe0000000;     // no RAM from here to 4 GiB
   static constexpr uint64_t k4GiB = 1ull << 32;
+  // The top of RAM below 4 GiB holds the firmware's tables (ACPI), reserved
+  // in the map; SeaBIOS keeps the same 128 KiB there on QEMU.
+  static constexpr uint64_t kFirmwareAreaSize = 0x20000;
 
   // One piece of RAM: guest-physical base, offset in the machine's RAM block, size.
   struct RamRange {
@@ -61,8 +64,17 @@ struct PcMemoryLayout {
     return below_4g > kHighMemoryBase ? (below_4g - kHighMemoryBase) / 1024 : 0;
   }
 
-  // The memory map a PC BIOS would report: the EBDA and the BIOS segment
-  // reserved, everything else that is RAM usable.
+  // A firmware area needs at least 1 MiB of RAM above 1 MiB beside it.
+  bool has_firmware_area() const { return below_4g >= 2 * kHighMemoryBase + kFirmwareAreaSize; }
+  uint64_t firmware_area_base() const { return below_4g - kFirmwareAreaSize; }
+  // One past the last usable byte below 4 GiB.
+  uint64_t usable_top_below_4g() const { return has_firmware_area() ? firmware_area_base() : below_4g; }
+  bool overlaps_firmware_area(uint64_t addr, uint64_t size) const {
+    return has_firmware_area() && addr < below_4g && firmware_area_base() < addr + size;
+  }
+
+  // The memory map a PC BIOS would report: the EBDA, the BIOS segment and
+  // the firmware area reserved, everything else that is RAM usable.
   std::vector<MapEntry> memory_map() const {
     std::vector<MapEntry> map;
     uint64_t low = std::min(ram_size, kConventionalTop);
@@ -70,7 +82,9 @@ struct PcMemoryLayout {
     if (usable_low) map.push_back({0, usable_low, kUsable});
     if (low > kEbdaBase) map.push_back({kEbdaBase, low - kEbdaBase, kReserved});
     map.push_back({kBiosRomBase, kHighMemoryBase - kBiosRomBase, kReserved});
-    if (below_4g > kHighMemoryBase) map.push_back({kHighMemoryBase, below_4g - kHighMemoryBase, kUsable});
+    uint64_t usable_top = usable_top_below_4g();
+    if (usable_top > kHighMemoryBase) map.push_back({kHighMemoryBase, usable_top - kHighMemoryBase, kUsable});
+    if (has_firmware_area()) map.push_back({usable_top, kFirmwareAreaSize, kReserved});
     if (above_4g) map.push_back({k4GiB, above_4g, kUsable});
     return map;
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "hw/acpi_tables.h"
 #include "hw/loaders/image_io.h"
 
 namespace rwd::hw {
@@ -38,6 +39,8 @@ constexpr uint8_t kUnassignedLoader = 0xff;
 constexpr uint64_t k64BitEntryOffset = 0x200;
 
 // boot_params outside the setup header.
+constexpr uint64_t kAcpiRsdpAddr = 0x070;     // from protocol 2.14 on
+constexpr uint16_t kAcpiRsdpProtocol = 0x020e;
 constexpr uint64_t kBootParamsSize = 4096, kE820Entries = 0x1e8, kE820Table = 0x2d0, kE820EntrySize = 20,
                    kE820MaxEntries = 128;
 
@@ -95,6 +98,10 @@ void Loader::check_placement(const std::string& what, uint64_t addr, uint64_t si
   if (!memory_.ram_pointer(addr, size)) {
     fail(what + " at " + range + " does not fit in guest RAM (" + std::to_string(layout_.ram_size >> 20) + " MiB)");
   }
+  if (layout_.overlaps_firmware_area(addr, size)) {
+    fail(what + " at " + range + " overlaps the ACPI tables at " + hex(layout_.firmware_area_base()) + "-" +
+         hex(layout_.below_4g - 1));
+  }
 }
 
 Bytes Loader::boot_params(const Bytes& head, const LinuxBoot& boot) const {
@@ -107,6 +114,7 @@ Bytes Loader::boot_params(const Bytes& head, const LinuxBoot& boot) const {
   put32(params, kRamdiskImage, static_cast<uint32_t>(boot.initrd_addr));
   put32(params, kRamdiskSize, static_cast<uint32_t>(boot.initrd_size));
   put32(params, kCmdLinePtr, static_cast<uint32_t>(kLinuxCmdlineAddr));
+  if (boot.protocol >= kAcpiRsdpProtocol) put64(params, kAcpiRsdpAddr, acpi_rsdp_address(layout_));
   std::vector<PcMemoryLayout::MapEntry> map = layout_.memory_map();
   if (map.size() > kE820MaxEntries) fail("the memory map has more than 128 entries");
   params[kE820Entries] = static_cast<uint8_t>(map.size());
@@ -222,7 +230,7 @@ LinuxBoot Loader::load(core::X86CpuState& cpu) {
   if (!options_.initrd.empty()) {
     initrd = open("initrd", options_.initrd[0]);
     boot.initrd_size = initrd->size();
-    uint64_t ram_top = layout_.below_4g;
+    uint64_t ram_top = layout_.usable_top_below_4g();
     uint64_t limit = std::min<uint64_t>(static_cast<uint64_t>(le32(head, kInitrdAddrMax)) + 1, ram_top);
     std::string what = "initrd '" + options_.initrd[0] + "' (" + std::to_string(boot.initrd_size) + " bytes)";
     if (boot.initrd_size > limit || page_down(limit - boot.initrd_size) < boot.reserved_end) {

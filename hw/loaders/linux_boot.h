@@ -11,8 +11,9 @@
 //  - boot_params (the "zero page") holds the image's setup header, the
 //    command line pointer (the -append text, as QEMU passes it), the initrd
 //    (one -initrd file, placed page-aligned as high as initrd_addr_max and
-//    RAM below 4 GiB allow, above the kernel's init_size) and the e820 map
-//    of PcMemoryLayout. type_of_loader is 0xff (no assigned ID).
+//    usable RAM below 4 GiB allow, above the kernel's init_size) and the e820 map
+//    of PcMemoryLayout, and (protocol 2.14 on) the board's ACPI RSDP.
+//    type_of_loader is 0xff (no assigned ID).
 //  - A kernel with XLF_KERNEL_64 is entered at its 64-bit entry (load
 //    address + 0x200) in long mode, with the first 4 GiB identity-mapped by
 //    2 MiB pages that the loader builds — the path KVM needs too; others at

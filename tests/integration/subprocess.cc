@@ -84,7 +84,7 @@ ProcessResult run_process(const ProcessOptions& options) {
   int out_fd, in_fd;
   if (options.use_pty) {
     out_fd = pty_master;
-    in_fd = options.stdin_data.empty() ? -1 : pty_master;
+    in_fd = options.stdin_data.empty() && options.dialogue.empty() ? -1 : pty_master;
   } else {
     close(in_pipe[0]);
     close(out_pipe[1]);
@@ -93,12 +93,15 @@ ProcessResult run_process(const ProcessOptions& options) {
   }
   signal(SIGPIPE, SIG_IGN);
   size_t written = 0;
+  std::string pending = options.stdin_data;
+  size_t exchange = 0, search_from = 0;
+  auto dialogue_done = [&] { return exchange == options.dialogue.size(); };
   auto close_input = [&] {
     if (!options.use_pty && in_pipe[1] >= 0) close(in_pipe[1]);
     in_pipe[1] = -1;
     in_fd = -1;
   };
-  if (options.stdin_data.empty() && !options.keep_stdin_open) close_input();
+  if (pending.empty() && dialogue_done() && !options.keep_stdin_open) close_input();
   if (in_fd >= 0 && !options.use_pty) fcntl(in_fd, F_SETFL, O_NONBLOCK);
   bool out_open = true, err_open = true;
   Clock::time_point signal_time;
@@ -118,17 +121,22 @@ ProcessResult run_process(const ProcessOptions& options) {
       kill(pid, options.signal);
       result.signal_sent = true;
     }
-    bool want_write = in_fd >= 0 && written < options.stdin_data.size() &&
-                      (options.stdin_after_output.empty() || result.out.find(options.stdin_after_output) != std::string::npos);
+    for (size_t at; !dialogue_done() && (at = result.out.find(options.dialogue[exchange].expect, search_from)) !=
+                                          std::string::npos;) {
+      pending += options.dialogue[exchange].send;
+      search_from = at + options.dialogue[exchange].expect.size();
+      ++exchange;
+    }
+    bool want_write = in_fd >= 0 && written < pending.size();
     struct pollfd fds[3] = {{out_open ? out_fd : -1, POLLIN, 0},
                             {err_open ? err_pipe[0] : -1, POLLIN, 0},
                             {want_write ? in_fd : -1, POLLOUT, 0}};
     if (poll(fds, 3, 5) < 0 && errno != EINTR) break;
     if (want_write && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t n = write(in_fd, options.stdin_data.data() + written, options.stdin_data.size() - written);
+      ssize_t n = write(in_fd, pending.data() + written, pending.size() - written);
       if (n > 0) written += static_cast<size_t>(n);
-      if (n < 0 && errno != EAGAIN) written = options.stdin_data.size();
-      if (written == options.stdin_data.size() && !options.keep_stdin_open) close_input();
+      if (n < 0 && errno != EAGAIN) written = pending.size();
+      if (written == pending.size() && dialogue_done() && !options.keep_stdin_open) close_input();
     }
     for (int i = 0; i < 2; ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;

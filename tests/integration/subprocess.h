@@ -28,7 +28,13 @@ struct ProcessResult {
 struct ProcessOptions {
   std::vector<std::string> argv;
   std::string stdin_data;       // written to stdin, which is then closed...
-  std::string stdin_after_output;  // ...once stdout has shown this text (empty: at once)
+  // ...after this dialogue: each `send` is written once stdout shows its
+  // `expect` after the previous one's (a user typing at prompts)...
+  struct Exchange {
+    std::string expect;
+    std::string send;
+  };
+  std::vector<Exchange> dialogue;
   bool keep_stdin_open = false; // ...unless this is set (input may still come)
   bool use_pty = false;         // stdin and stdout on a new pseudo-terminal
   double timeout_seconds = 120;

@@ -14,6 +14,7 @@
 
 #include "core/memory.h"
 #include "core/x86_cpu_state.h"
+#include "hw/acpi_tables.h"
 #include "hw/loaders/linux_boot.h"
 #include "replay/host/host_files.h"
 
@@ -170,8 +171,10 @@ BOOST_FIXTURE_TEST_CASE(a_64bit_kernel_is_entered_in_long_mode_with_boot_params_
   BOOST_TEST(read(bp + 0x21c, 4) == 5000u);
   BOOST_TEST(boot.initrd_addr % 4096 == 0u);
   BOOST_TEST(boot.initrd_addr >= boot.reserved_end);
-  BOOST_TEST(boot.initrd_addr + 5000 <= layout.below_4g);
-  BOOST_TEST(boot.initrd_addr + 5000 > layout.below_4g - 4096);  // as high as it goes
+  BOOST_TEST(boot.initrd_addr + 5000 <= layout.usable_top_below_4g());  // below the ACPI tables
+  BOOST_TEST(boot.initrd_addr + 5000 > layout.usable_top_below_4g() - 4096);  // as high as it goes
+  BOOST_TEST(read(bp + 0x070, 8) == hw::acpi_rsdp_address(layout));  // acpi_rsdp_addr (protocol 2.14+)
+  BOOST_TEST(read(bp + 0x070, 8) != 0u);
   BOOST_TEST(read(boot.initrd_addr + 4999, 1) == 0xabu);
   std::vector<hw::PcMemoryLayout::MapEntry> map = layout.memory_map();
   BOOST_TEST(read(bp + 0x1e8, 1) == map.size());

@@ -236,9 +236,13 @@ BOOST_AUTO_TEST_CASE(elf_kernel) {
 
   // The memory map.
   BOOST_TEST(r32(mbi + 48) == 0x9000u);
-  BOOST_TEST(r32(mbi + 44) == 4u * 24);
-  const uint64_t expected[4][3] = {{0, 0x9fc00, 1}, {0x9fc00, 0x400, 2}, {0xf0000, 0x10000, 2}, {0x100000, 15ull << 20, 1}};
-  for (int i = 0; i < 4; ++i) {
+  BOOST_TEST(r32(mbi + 44) == 5u * 24);
+  const uint64_t expected[5][3] = {{0, 0x9fc00, 1},
+                                   {0x9fc00, 0x400, 2},
+                                   {0xf0000, 0x10000, 2},
+                                   {0x100000, (15ull << 20) - 0x20000, 1},
+                                   {0xfe0000, 0x20000, 2}};  // the firmware area (ACPI tables)
+  for (int i = 0; i < 5; ++i) {
     uint64_t e = 0x9000 + i * 24;
     BOOST_TEST(r32(e) == 20u);
     BOOST_TEST(r64(e + 4) == expected[i][0]);
@@ -353,9 +357,10 @@ BOOST_AUTO_TEST_CASE(placement_errors) {
                       "no free 4 KiB page of RAM below 0x9fc00 is left for the Multiboot information area"));
   BOOST_TEST(contains(one_segment("top", 0xfffff000, 0x2000), "lies beyond 4 GiB"));
   // The kernel fits, but its command lines behind it do not.
-  BOOST_TEST(contains(one_segment("edge", 0xfff000, 0x1000),
-                      "the Multiboot command lines at 0x1000000-0x1000fff does not fit in guest RAM"));
-  BOOST_TEST(untouched(0xfff000, 0x1000));
+  BOOST_TEST(contains(one_segment("edge", 0xfdf000, 0x1000),
+                      "the Multiboot command lines at 0xfe0000-0xfe0fff overlaps the ACPI tables at 0xfe0000-0xffffff"));
+  BOOST_TEST(untouched(0xfdf000, 0x1000));
+  BOOST_TEST(contains(one_segment("acpi", 0xff0000, 0x100), "at 0xff0000-0xff00ff overlaps the ACPI tables"));
 }
 
 // QEMU keeps its information area at 0x9000 and overwrites a kernel there;

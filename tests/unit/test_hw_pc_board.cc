@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/machine.h"
+#include "hw/acpi_tables.h"
 #include "hw/pc_board.h"
 #include "tests/unit/test_hw_fakes.h"
 
@@ -69,9 +70,86 @@ BOOST_AUTO_TEST_CASE(layout_with_ram_above_4g) {
   BOOST_TEST(ranges[2].size == (5ull << 30) - 0xe0000000u);
   BOOST_TEST(l.upper_memory_kib() == (0xe0000000u - 0x100000u) / 1024);
   auto map = l.memory_map();
-  BOOST_TEST(map.size() == 5u);
+  BOOST_TEST(map.size() == 6u);
+  // The firmware area (ACPI tables) is the top 128 KiB below the PCI hole, reserved.
+  BOOST_TEST(map[3].base == 0x100000u);
+  BOOST_TEST(map[3].length == 0xe0000000u - 0x20000u - 0x100000u);
+  BOOST_TEST(map[4].base == 0xe0000000u - 0x20000u);
+  BOOST_TEST(map[4].length == 0x20000u);
+  BOOST_TEST(map[4].type == PcMemoryLayout::kReserved);
   BOOST_TEST(map.back().base == 1ull << 32);
   BOOST_TEST(map.back().type == PcMemoryLayout::kUsable);
+}
+
+// The board's ACPI tables, walked the way an OS walks them: RSDP (both
+// checksums) -> XSDT and RSDT -> FADT -> DSDT with \_S5 and FACS, every
+// table's checksum, and the FADT's blocks where the devices are.
+BOOST_AUTO_TEST_CASE(acpi_tables_in_the_firmware_area) {
+  Board b;
+  core::AddressSpace& mem = b.machine.memory();
+  const PcMemoryLayout& l = b.board.layout();
+  auto rd = [&](uint64_t a, unsigned n) { return mem.read(a, n); };
+  auto sum = [&](uint64_t a, uint64_t n) {
+    uint8_t s = 0;
+    for (uint64_t i = 0; i < n; ++i) s = static_cast<uint8_t>(s + rd(a + i, 1));
+    return s;
+  };
+  auto sig = [&](uint64_t a) {
+    std::string s;
+    for (int i = 0; i < 4; ++i) s += static_cast<char>(rd(a + i, 1));
+    return s;
+  };
+  uint64_t rsdp = hw::acpi_rsdp_address(l);
+  BOOST_TEST(rsdp == l.firmware_area_base() + 0x200);
+  BOOST_TEST(rsdp % 16 == 0u);
+  BOOST_TEST((sig(rsdp) + sig(rsdp + 4)) == "RSD PTR ");
+  BOOST_TEST(sum(rsdp, 20) == 0);
+  BOOST_TEST(sum(rsdp, 36) == 0);
+  BOOST_TEST(rd(rsdp + 15, 1) == 2u);
+  uint64_t xsdt = rd(rsdp + 24, 8), rsdt = rd(rsdp + 16, 4);
+  BOOST_TEST(sig(xsdt) == "XSDT");
+  BOOST_TEST(sig(rsdt) == "RSDT");
+  BOOST_TEST(sum(xsdt, rd(xsdt + 4, 4)) == 0);
+  BOOST_TEST(sum(rsdt, rd(rsdt + 4, 4)) == 0);
+  uint64_t fadt = rd(xsdt + 36, 8);
+  BOOST_TEST(rd(rsdt + 36, 4) == fadt);
+  BOOST_TEST(sig(fadt) == "FACP");
+  BOOST_TEST(rd(fadt + 4, 4) == 244u);
+  BOOST_TEST(sum(fadt, 244) == 0);
+  BOOST_TEST(rd(fadt + 46, 2) == 9u);        // SCI_INT
+  BOOST_TEST(rd(fadt + 48, 4) == 0u);        // no SMI_CMD: always ACPI mode
+  BOOST_TEST(rd(fadt + 56, 4) == 0x600u);    // PM1a_EVT_BLK
+  BOOST_TEST(rd(fadt + 64, 4) == 0x604u);    // PM1a_CNT_BLK
+  BOOST_TEST(rd(fadt + 76, 4) == 0x608u);    // PM_TMR_BLK
+  BOOST_TEST(rd(fadt + 120, 8) == 0xcf9u);   // RESET_REG address
+  BOOST_TEST(rd(fadt + 128, 1) == 0x06u);    // RESET_VALUE
+  uint64_t dsdt = rd(fadt + 140, 8), facs = rd(fadt + 36, 4);
+  BOOST_TEST(rd(fadt + 132, 8) == 0u);  // X_FIRMWARE_CTRL unused: FIRMWARE_CTRL says it
+  BOOST_TEST(rd(fadt + 40, 4) == dsdt);
+  BOOST_TEST(sig(dsdt) == "DSDT");
+  BOOST_TEST(sum(dsdt, rd(dsdt + 4, 4)) == 0);
+  BOOST_TEST(sig(dsdt + 37) == "_S5_");      // NameOp, then the name
+  BOOST_TEST(sig(facs) == "FACS");
+  BOOST_TEST(facs % 64 == 0u);
+  // All inside the reserved area.
+  for (uint64_t t : {rsdp, xsdt, rsdt, fadt, dsdt, facs}) BOOST_TEST(l.overlaps_firmware_area(t, 1));
+}
+
+// Writing SLP_TYP 5 (the DSDT's \_S5) with SLP_EN powers off: the run ends
+// with status 0; another sleep type does nothing. 0xCF9 with RST_CPU resets.
+BOOST_AUTO_TEST_CASE(acpi_power_off_and_the_reset_register) {
+  Board b;
+  b.machine.io().write(0x604, (3u << 10) | (1u << 13), 2);
+  BOOST_TEST(!b.machine.run_control().stop_requested());
+  BOOST_TEST(b.machine.io().read(0x604, 2) == ((3u << 10) | 1u));  // SLP_TYP kept, SLP_EN reads 0, SCI_EN 1
+  b.machine.io().write(0x604, (5u << 10) | (1u << 13), 2);
+  BOOST_TEST(b.machine.run_control().reason() == core::StopReason::kGuestExit);
+  BOOST_TEST(b.machine.run_control().exit_status() == 0);
+  Board c;
+  c.out(0xcf9, 0x02);
+  BOOST_TEST(!c.machine.run_control().stop_requested());
+  c.out(0xcf9, 0x06);
+  BOOST_TEST(c.machine.run_control().reason() == core::StopReason::kReset);
 }
 
 BOOST_AUTO_TEST_CASE(default_debug_exit_at_0xf4) {

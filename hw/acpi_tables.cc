@@ -1,0 +1,117 @@
+#include "hw/acpi_tables.h"
+
+#include <cstring>
+
+#include "hw/acpi_pm.h"
+#include "hw/reset_control.h"
+
+namespace rwd::hw {
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+void put(Bytes& b, uint64_t off, uint64_t v, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void put_text(Bytes& b, uint64_t off, const char* text) { std::memcpy(&b[off], text, std::strlen(text)); }
+
+uint8_t checksum_of(const Bytes& b, uint64_t off, uint64_t len) {
+  uint8_t sum = 0;
+  for (uint64_t i = 0; i < len; ++i) sum = static_cast<uint8_t>(sum + b[off + i]);
+  return static_cast<uint8_t>(-sum);
+}
+
+constexpr uint64_t kHeaderSize = 36;
+
+// The common header (ACPI 6.5, 5.2.6); the checksum is filled in last.
+void put_header(Bytes& b, uint64_t off, const char* signature, uint32_t length, uint8_t revision) {
+  put_text(b, off, signature);
+  put(b, off + 4, length, 4);
+  b[off + 8] = revision;
+  put_text(b, off + 10, "REWIND");    // OEM ID (6)
+  put_text(b, off + 16, "RWDPC   ");  // OEM table ID (8)
+  put(b, off + 24, 1, 4);             // OEM revision
+  put_text(b, off + 28, "RWND");      // creator ID
+  put(b, off + 32, 1, 4);             // creator revision
+}
+void seal(Bytes& b, uint64_t off) {
+  uint32_t length = static_cast<uint32_t>(b[off + 4] | b[off + 5] << 8 | b[off + 6] << 16 | b[off + 7] << 24);
+  b[off + 9] = 0;
+  b[off + 9] = checksum_of(b, off, length);
+}
+
+// A Generic Address Structure for an I/O port block.
+void put_io_gas(Bytes& b, uint64_t off, uint64_t port, unsigned bits, unsigned access_size) {
+  b[off] = 1;  // system I/O space
+  b[off + 1] = static_cast<uint8_t>(bits);
+  b[off + 2] = 0;
+  b[off + 3] = static_cast<uint8_t>(access_size);
+  put(b, off + 4, port, 8);
+}
+
+// Name (_S5, Package (4) { 5, 5, 0, 0 }): SLP_TYPa, SLP_TYPb, reserved.
+constexpr uint8_t kS5 = AcpiPm::kSlpTypS5;
+constexpr uint8_t kDsdtAml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, kS5, 0x0a, kS5, 0x00, 0x00};
+
+}  // namespace
+
+std::vector<uint8_t> build_acpi_tables(uint64_t base) {
+  constexpr uint32_t kFadtSize = 244, kFacsSize = 64, kRsdpSize = 36;
+  constexpr uint32_t kDsdtSize = kHeaderSize + sizeof kDsdtAml;
+  Bytes b(kAcpiRsdpOffset + kRsdpSize, 0);
+
+  // FACS: no waking vector, no global lock use.
+  put_text(b, kAcpiFacsOffset, "FACS");
+  put(b, kAcpiFacsOffset + 4, kFacsSize, 4);
+  b[kAcpiFacsOffset + 32] = 1;  // version
+
+  put_header(b, kAcpiDsdtOffset, "DSDT", kDsdtSize, 2);
+  std::memcpy(&b[kAcpiDsdtOffset + kHeaderSize], kDsdtAml, sizeof kDsdtAml);
+  seal(b, kAcpiDsdtOffset);
+
+  const uint64_t f = kAcpiFadtOffset;
+  put_header(b, f, "FACP", kFadtSize, 3);
+  put(b, f + 36, base + kAcpiFacsOffset, 4);  // FIRMWARE_CTRL
+  put(b, f + 40, base + kAcpiDsdtOffset, 4);  // DSDT
+  put(b, f + 46, AcpiPm::kSciIrq, 2);         // SCI_INT; SMI_CMD (48) stays 0
+  put(b, f + 56, AcpiPm::kPm1EvtBlk, 4);
+  put(b, f + 64, AcpiPm::kPm1CntBlk, 4);
+  put(b, f + 76, AcpiPm::kPmTmrBlk, 4);
+  b[f + 88] = 4;                              // PM1_EVT_LEN
+  b[f + 89] = 2;                              // PM1_CNT_LEN
+  b[f + 91] = 4;                              // PM_TMR_LEN
+  put(b, f + 96, 101, 2);                     // P_LVL2_LAT > 100: no C2
+  put(b, f + 98, 1001, 2);                    // P_LVL3_LAT > 1000: no C3
+  put(b, f + 109, 0x3, 2);                    // IAPC_BOOT_ARCH: legacy devices, 8042
+  // Flags: WBINVD, PROC_C1, SLP_BUTTON (none), FIX_RTC, RESET_REG_SUP.
+  put(b, f + 112, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 10), 4);
+  put_io_gas(b, f + 116, ResetControl::kPort, 8, 1);
+  b[f + 128] = ResetControl::kResetValue;
+  // X_FIRMWARE_CTRL (132) stays 0: with both set, Linux installs the FACS twice.
+  put(b, f + 140, base + kAcpiDsdtOffset, 8);  // X_DSDT
+  put_io_gas(b, f + 148, AcpiPm::kPm1EvtBlk, 32, 2);
+  put_io_gas(b, f + 172, AcpiPm::kPm1CntBlk, 16, 2);
+  put_io_gas(b, f + 208, AcpiPm::kPmTmrBlk, 32, 3);
+  seal(b, f);
+
+  put_header(b, kAcpiRsdtOffset, "RSDT", kHeaderSize + 4, 1);
+  put(b, kAcpiRsdtOffset + kHeaderSize, base + kAcpiFadtOffset, 4);
+  seal(b, kAcpiRsdtOffset);
+  put_header(b, kAcpiXsdtOffset, "XSDT", kHeaderSize + 8, 1);
+  put(b, kAcpiXsdtOffset + kHeaderSize, base + kAcpiFadtOffset, 8);
+  seal(b, kAcpiXsdtOffset);
+
+  const uint64_t r = kAcpiRsdpOffset;
+  put_text(b, r, "RSD PTR ");
+  put_text(b, r + 9, "REWIND");
+  b[r + 15] = 2;                              // revision: ACPI 2.0+, with the XSDT
+  put(b, r + 16, base + kAcpiRsdtOffset, 4);
+  put(b, r + 20, kRsdpSize, 4);
+  put(b, r + 24, base + kAcpiXsdtOffset, 8);
+  b[r + 8] = checksum_of(b, r, 20);
+  b[r + 32] = checksum_of(b, r, kRsdpSize);
+  return b;
+}
+
+}  // namespace rwd::hw

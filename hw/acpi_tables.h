@@ -1,0 +1,32 @@
+// The ACPI tables rewind's PC board puts in the firmware area at the top of
+// RAM below 4 GiB (PcMemoryLayout; reserved in the e820 map), as SeaBIOS
+// does on QEMU: RSDP (revision 2) -> RSDT and XSDT -> FADT -> FACS and a
+// DSDT whose only object is \_S5 (SLP_TYP AcpiPm::kSlpTypS5), so that an OS
+// can power the machine off. The FADT describes hw::AcpiPm (SCI on IRQ 9, no
+// SMI command port: always in ACPI mode) and the reset register at port
+// 0xCF9 (hw::ResetControl). No MADT yet: the board has no local APIC.
+//
+// The tables are a fixed function of the area's address; an OS finds the
+// RSDP through boot_params.acpi_rsdp_addr (the Linux loader sets it), since
+// the board has no BIOS ROM in which to hide it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hw/pc_memory_layout.h"
+
+namespace rwd::hw {
+
+inline constexpr uint64_t kAcpiFacsOffset = 0x000, kAcpiDsdtOffset = 0x040, kAcpiFadtOffset = 0x080,
+                          kAcpiRsdtOffset = 0x180, kAcpiXsdtOffset = 0x1c0, kAcpiRsdpOffset = 0x200;
+
+// The tables, to be written at `base` (64-byte aligned).
+std::vector<uint8_t> build_acpi_tables(uint64_t base);
+
+// Where a board with this layout has its RSDP (0 without a firmware area).
+inline uint64_t acpi_rsdp_address(const PcMemoryLayout& layout) {
+  return layout.has_firmware_area() ? layout.firmware_area_base() + kAcpiRsdpOffset : 0;
+}
+
+}  // namespace rwd::hw
