@@ -4,12 +4,26 @@
 #include <cstdio>
 #include <cstring>
 
+#include "hw/loaders/load_error.h"
+
 namespace rwd::hw::image_io {
 
 std::string hex(uint64_t value) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
   return buf;
+}
+
+std::unique_ptr<replay::ImageFile> open_image(const replay::ImageOpener& open, const std::string& role,
+                                              const std::string& path, uint64_t max_size) {
+  if (!open) throw LoadError(role + " '" + path + "': no way to open image files was given");
+  try {
+    return open(role, path, max_size);
+  } catch (const LoadError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    throw LoadError(e.what());
+  }
 }
 
 Bytes read_head(replay::ImageFile& file, uint64_t max) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ std::string hex(uint64_t value);  // "0x1f"
 
 // The first min(size, max) bytes of a file.
 Bytes read_head(replay::ImageFile& file, uint64_t max);
+// Opens `path` for `role` through `open`, refusing files larger than
+// `max_size`; every failure is a LoadError with the opener's one-line message.
+std::unique_ptr<replay::ImageFile> open_image(const replay::ImageOpener& open, const std::string& role,
+                                              const std::string& path, uint64_t max_size);
 // Exactly `len` bytes at `offset`.
 Bytes read_at(replay::ImageFile& file, uint64_t offset, size_t len);
 

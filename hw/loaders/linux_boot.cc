@@ -78,14 +78,8 @@ class Loader {
 };
 
 std::unique_ptr<replay::ImageFile> Loader::open(const std::string& role, const std::string& path) const {
-  if (!options_.open) throw LoadError(role + " '" + path + "': no way to open image files was given");
-  try {
-    return options_.open(role, path, layout_.ram_size);
-  } catch (const LoadError&) {
-    throw;
-  } catch (const std::runtime_error& e) {
-    throw LoadError(e.what());
-  }
+  // Whatever does not fit in guest RAM can never load.
+  return image_io::open_image(options_.open, role, path, layout_.ram_size);
 }
 
 void Loader::check_placement(const std::string& what, uint64_t addr, uint64_t size) const {

@@ -149,15 +149,8 @@ uint64_t Loader::info_area(const Image& image, uint64_t extra_begin, uint64_t ex
 }
 
 std::unique_ptr<replay::ImageFile> Loader::open(const std::string& role, const std::string& path) const {
-  if (!options_.open) throw LoadError(role + " '" + path + "': no way to open image files was given");
-  try {
-    // Whatever does not fit in guest RAM can never load.
-    return options_.open(role, path, layout_.ram_size);
-  } catch (const LoadError&) {
-    throw;
-  } catch (const std::runtime_error& e) {
-    throw LoadError(e.what());
-  }
+  // Whatever does not fit in guest RAM can never load.
+  return image_io::open_image(options_.open, role, path, layout_.ram_size);
 }
 
 void Loader::check_flags(uint32_t flags) const {

@@ -1,8 +1,8 @@
 #include "hw/loaders/pc_kernel.h"
 
 #include <memory>
-#include <stdexcept>
 
+#include "hw/loaders/image_io.h"
 #include "hw/loaders/linux_boot.h"
 #include "hw/loaders/load_error.h"
 #include "hw/loaders/multiboot.h"
@@ -13,16 +13,8 @@ namespace rwd::hw {
 KernelKind load_pc_kernel(core::Machine& machine, const core::MachineConfig& config, const replay::ImageOpener& open,
                           core::X86CpuState& cpu) {
   if (config.kernel.empty()) throw LoadError("no kernel given (-kernel)");
-  if (!open) throw LoadError("kernel '" + config.kernel + "': no way to open image files was given");
   PcMemoryLayout layout = PcMemoryLayout::for_ram(machine.ram_size());
-  std::unique_ptr<replay::ImageFile> kernel;
-  try {
-    kernel = open("kernel", config.kernel, layout.ram_size);
-  } catch (const LoadError&) {
-    throw;
-  } catch (const std::runtime_error& e) {
-    throw LoadError(e.what());
-  }
+  std::unique_ptr<replay::ImageFile> kernel = image_io::open_image(open, "kernel", config.kernel, layout.ram_size);
   bool linux = is_linux_kernel(*kernel);
   // The loader opens the kernel again: hand it the file already open.
   replay::ImageOpener reuse = [&](const std::string& role, const std::string& path, uint64_t max_size) {
