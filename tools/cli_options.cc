@@ -17,6 +17,13 @@ const char kRunFlagsHelp[] =
     "  -serial MODE        COM1: stdio (default), file:PATH[,input=PATH], none\n"
     "  -accel tcg          the accelerator (only tcg, rewind's interpreter, for now)\n"
     "  -no-reboot          exit instead of rebooting when the guest resets\n"
+    "  -machine pc[,accel=tcg]\n"
+    "                      the board (rewind has one: a PC); -M is the same\n"
+    "  -cpu max            the CPU model (rewind has one: max, everything it implements)\n"
+    "  -smp 1              vCPUs (one for now)\n"
+    "  -nodefaults         no default serial backend: COM1 stays, unconnected, unless -serial\n"
+    "  -nographic          no display (rewind never has one); the console stays on stdio\n"
+    "  -display none       likewise\n"
     "  -device isa-debug-exit,iobase=ADDR,iosize=N\n"
     "                      move the debug-exit port (default iobase=0xf4,iosize=0x04);\n"
     "                      the guest writing V there ends the run with status (V<<1)|1\n"
@@ -102,11 +109,50 @@ core::DeviceConfig parse_device(const std::string& value) {
   return device;
 }
 
+void parse_machine(const std::string& value, core::MachineConfig& m) {
+  std::vector<std::string> parts = split(value, ',');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    size_t eq = part.find('=');
+    std::string key = eq == std::string::npos ? (i == 0 ? "type" : part) : part.substr(0, eq);
+    std::string val = eq == std::string::npos ? part : part.substr(eq + 1);
+    if (key == "type") {
+      if (val != "pc")
+        throw UsageError("-machine: unknown machine type '" + val + "' (rewind has one board: pc)");
+    } else if (key == "accel") {
+      if (val != "tcg") throw UsageError("-machine accel=" + val + ": unsupported accelerator (only tcg for now)");
+      m.accel = val;
+    } else {
+      throw UsageError("-machine: unknown property '" + part + "' (rewind's pc takes accel=tcg)");
+    }
+  }
+}
+
+void parse_cpu(const std::string& value) {
+  std::vector<std::string> parts = split(value, ',');
+  std::string model = parts.empty() ? "" : parts[0];
+  if (model != "max") throw UsageError("-cpu: unknown CPU model '" + model + "' (rewind has one: max)");
+  if (parts.size() > 1)
+    throw UsageError("-cpu max: feature options such as '" + parts[1] + "' are not supported yet");
+}
+
+void parse_smp(const std::string& value) {
+  for (const std::string& part : split(value, ',')) {
+    size_t eq = part.find('=');
+    std::string key = eq == std::string::npos ? "cpus" : part.substr(0, eq);
+    std::string val = eq == std::string::npos ? part : part.substr(eq + 1);
+    if (key != "cpus" && key != "maxcpus" && key != "sockets" && key != "dies" && key != "cores" && key != "threads")
+      throw UsageError("-smp: unknown option '" + part + "'");
+    if (val != "1") throw UsageError("-smp " + value + ": rewind runs one vCPU for now");
+  }
+}
+
 }  // namespace
 
 RunOptions parse_run_options(const std::vector<std::string>& args) {
   RunOptions options;
   core::MachineConfig& m = options.machine;
+  bool nodefaults = false, serial_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     if (flag.rfind("--", 0) == 0 && flag.size() > 2) flag = flag.substr(1);  // QEMU takes both - and --
@@ -120,7 +166,10 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       for (const std::string& f : split(value(), ','))
         if (!f.empty()) m.initrd.push_back(f);
     } else if (flag == "-m") m.ram_size = parse_memory_size(value());
-    else if (flag == "-serial") m.serial = parse_serial(value());
+    else if (flag == "-serial") {
+      m.serial = parse_serial(value());
+      serial_given = true;
+    }
     else if (flag == "-accel") {
       const std::string& accel = value();
       if (accel != "tcg") throw UsageError("-accel: unsupported accelerator '" + accel + "' (only tcg for now)");
@@ -128,12 +177,23 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     } else if (flag == "-no-reboot") m.no_reboot = true;
     else if (flag == "-device") m.devices.push_back(parse_device(value()));
     else if (flag == "-stats") options.stats = true;
-    else if (flag == "-display" || flag == "-nographic") {
-      // Accepted for QEMU muscle memory: rewind never opens a display.
-      if (flag == "-display") value();
+    else if (flag == "-machine" || flag == "-M") parse_machine(value(), m);
+    else if (flag == "-cpu") parse_cpu(value());
+    else if (flag == "-smp") parse_smp(value());
+    else if (flag == "-nodefaults") nodefaults = true;
+    else if (flag == "-nographic") {
+      // QEMU's meaning: no window, the serial console on stdio -- rewind's default.
+    } else if (flag == "-display") {
+      const std::string& display = value();
+      if (display != "none") throw UsageError("-display " + display + ": rewind has no display (only -display none)");
     } else throw UsageError("unknown option '" + args[i] + "' (see rewind run --help)");
   }
   if (m.kernel.empty()) throw UsageError("-kernel FILE is required");
+  // QEMU's -nodefaults drops the default serial backend; an explicit -serial keeps its own.
+  if (nodefaults && !serial_given) {
+    m.serial = core::SerialConfig{};
+    m.serial.kind = core::SerialConfig::Kind::kNone;
+  }
   return options;
 }
 

@@ -83,6 +83,21 @@ BOOST_AUTO_TEST_CASE(bad_flags_name_the_flag) {
   expect_bad_input(run_rewind({"run", "-kernel", k, "-device", "isa-debug-exit,iobase=zz"}), "iobase");
 }
 
+// The command line a harness gives qemu-system-x86_64, with only the binary
+// changed: the guest runs, and a flag rewind cannot honour is named.
+BOOST_AUTO_TEST_CASE(a_qemu_command_line_runs_with_only_the_binary_changed) {
+  std::vector<std::string> qemu_args = {"-machine", "pc,accel=tcg", "-cpu", "max", "-smp", "1", "-m", "128M",
+                                        "-nodefaults", "-nographic", "-display", "none", "-no-reboot",
+                                        "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                                        "-kernel", guest_path("hello"), "-append", "greeting=hi"};
+  qemu_args.insert(qemu_args.begin(), "run");
+  ProcessResult r = run_rewind(qemu_args);
+  BOOST_TEST(r.exit_status == 1, r.err);  // (0 << 1) | 1: the guest's success
+  BOOST_TEST(r.out.find("hello from a rewind test guest") != std::string::npos, r.out);
+  qemu_args.insert(qemu_args.end(), {"-vga", "std"});
+  expect_bad_input(run_rewind(qemu_args), "-vga");
+}
+
 BOOST_AUTO_TEST_CASE(missing_files_are_named) {
   expect_bad_input(run_rewind({"run", "-kernel", "/nonexistent/kernel.elf"}), "/nonexistent/kernel.elf");
   expect_bad_input(run_rewind({"run", "-kernel", guest_path("hello"), "-initrd", "/nonexistent/initrd.img"}),

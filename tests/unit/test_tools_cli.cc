@@ -79,6 +79,12 @@ const std::map<std::string, Args> kSampleValues = {
     {"no-reboot", {}},
     {"device", {"isa-debug-exit,iobase=0x501,iosize=2"}},
     {"stats", {}},
+    {"machine", {"pc,accel=tcg"}},
+    {"cpu", {"max"}},
+    {"smp", {"1"}},
+    {"nodefaults", {}},
+    {"nographic", {}},
+    {"display", {"none"}},
 };
 
 }  // namespace
@@ -268,4 +274,29 @@ BOOST_AUTO_TEST_CASE(unsupported_accelerator_is_a_usage_error) {
 BOOST_AUTO_TEST_CASE(kernel_is_required) {
   expect_args_rejected({}, "-kernel");
   expect_args_rejected({"-m", "256", "-serial", "none"}, "-kernel");
+}
+
+// A harness written for qemu-system-x86_64 passes these; rewind takes them
+// with QEMU's meaning where it can and names what it cannot do.
+BOOST_AUTO_TEST_CASE(qemu_harness_flags) {
+  RunOptions o = parse({"-machine", "pc,accel=tcg", "-M", "pc", "-cpu", "max", "-smp", "1", "-smp",
+                        "cpus=1,cores=1,threads=1,sockets=1", "-nographic", "-display", "none"});
+  BOOST_TEST(o.machine.accel == "tcg");
+  BOOST_TEST((o.machine.serial.kind == SerialConfig::Kind::kStdio));
+  // -nodefaults: no default serial backend, unless -serial gives one (in either order).
+  BOOST_TEST((parse({"-nodefaults"}).machine.serial.kind == SerialConfig::Kind::kNone));
+  BOOST_TEST((parse({"-serial", "stdio", "-nodefaults"}).machine.serial.kind == SerialConfig::Kind::kStdio));
+  BOOST_TEST((parse({"-nodefaults", "-serial", "file:x"}).machine.serial.kind == SerialConfig::Kind::kFile));
+
+  expect_args_rejected({"-kernel", "k", "-machine", "q35"}, "unknown machine type 'q35'");
+  expect_args_rejected({"-kernel", "k", "-machine", "pc,accel=kvm"}, "accel=kvm");
+  expect_args_rejected({"-kernel", "k", "-machine", "pc,usb=on"}, "unknown property 'usb=on'");
+  expect_args_rejected({"-kernel", "k", "-cpu", "host"}, "unknown CPU model 'host' (rewind has one: max)");
+  expect_args_rejected({"-kernel", "k", "-cpu", "max,+x2apic"}, "'+x2apic' are not supported yet");
+  expect_args_rejected({"-kernel", "k", "-smp", "2"}, "-smp 2: rewind runs one vCPU for now");
+  expect_args_rejected({"-kernel", "k", "-smp", "cores=2"}, "one vCPU");
+  expect_args_rejected({"-kernel", "k", "-smp", "1,books=1"}, "unknown option 'books=1'");
+  expect_args_rejected({"-kernel", "k", "-display", "gtk"}, "-display gtk: rewind has no display");
+  expect_args_rejected({"-kernel", "k", "-vga", "std"}, "unknown option '-vga'");
+  expect_args_rejected({"-kernel", "k", "-bios", "bios.bin"}, "unknown option '-bios'");
 }
