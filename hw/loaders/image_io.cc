@@ -14,6 +14,11 @@ std::string hex(uint64_t value) {
   return buf;
 }
 
+std::string firmware_area_problem(const PcMemoryLayout& layout, uint64_t addr, uint64_t size) {
+  if (!layout.overlaps_firmware_area(addr, size)) return {};
+  return "overlaps the ACPI tables at " + hex(layout.firmware_area_base()) + "-" + hex(layout.below_4g - 1);
+}
+
 std::unique_ptr<replay::ImageFile> open_image(const replay::ImageOpener& open, const std::string& role,
                                               const std::string& path, uint64_t max_size) {
   if (!open) throw LoadError(role + " '" + path + "': no way to open image files was given");

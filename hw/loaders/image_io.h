@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/memory.h"
+#include "hw/pc_memory_layout.h"
 #include "replay/image_file.h"
 
 namespace rwd::hw::image_io {
@@ -20,10 +21,6 @@ inline uint32_t le32(const Bytes& b, uint64_t off) {
   return b[off] | b[off + 1] << 8 | b[off + 2] << 16 | static_cast<uint32_t>(b[off + 3]) << 24;
 }
 inline uint64_t le64(const Bytes& b, uint64_t off) { return le32(b, off) | static_cast<uint64_t>(le32(b, off + 4)) << 32; }
-inline void put16(Bytes& b, uint64_t off, uint16_t v) {
-  b[off] = static_cast<uint8_t>(v);
-  b[off + 1] = static_cast<uint8_t>(v >> 8);
-}
 inline void put32(Bytes& b, uint64_t off, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
 }
@@ -32,6 +29,11 @@ inline void put64(Bytes& b, uint64_t off, uint64_t v) {
 }
 
 std::string hex(uint64_t value);  // "0x1f"
+
+// Why [addr, addr + size) cannot hold an image or a loader's structure
+// because the board's firmware area (the ACPI tables) lies there: "overlaps
+// the ACPI tables at ...", or empty.
+std::string firmware_area_problem(const PcMemoryLayout& layout, uint64_t addr, uint64_t size);
 
 // The first min(size, max) bytes of a file.
 Bytes read_head(replay::ImageFile& file, uint64_t max);

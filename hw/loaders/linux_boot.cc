@@ -16,7 +16,6 @@ using image_io::hex;
 using image_io::le16;
 using image_io::le32;
 using image_io::le64;
-using image_io::put16;
 using image_io::put32;
 using image_io::put64;
 
@@ -92,10 +91,8 @@ void Loader::check_placement(const std::string& what, uint64_t addr, uint64_t si
   if (!memory_.ram_pointer(addr, size)) {
     fail(what + " at " + range + " does not fit in guest RAM (" + std::to_string(layout_.ram_size >> 20) + " MiB)");
   }
-  if (layout_.overlaps_firmware_area(addr, size)) {
-    fail(what + " at " + range + " overlaps the ACPI tables at " + hex(layout_.firmware_area_base()) + "-" +
-         hex(layout_.below_4g - 1));
-  }
+  if (std::string problem = image_io::firmware_area_problem(layout_, addr, size); !problem.empty())
+    fail(what + " at " + range + " " + problem);
 }
 
 Bytes Loader::boot_params(const Bytes& head, const LinuxBoot& boot) const {

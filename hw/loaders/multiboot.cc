@@ -127,10 +127,8 @@ void Loader::check_placement(const std::string& what, uint64_t addr, uint64_t si
     fail(what + " at " + range + " does not fit in guest RAM (" + std::to_string(layout_.ram_size >> 20) +
          " MiB, at " + describe_ram() + ")");
   }
-  if (layout_.overlaps_firmware_area(addr, size)) {
-    fail(what + " at " + range + " overlaps the ACPI tables at " + hex(layout_.firmware_area_base()) + "-" +
-         hex(layout_.below_4g - 1));
-  }
+  if (std::string problem = image_io::firmware_area_problem(layout_, addr, size); !problem.empty())
+    fail(what + " at " + range + " " + problem);
 }
 
 uint64_t Loader::info_area(const Image& image, uint64_t extra_begin, uint64_t extra_end) const {

@@ -82,12 +82,18 @@ struct Fixture {
     return path;
   }
   hw::LinuxBoot load(const Image& image, const std::string& append = "", std::vector<std::string> initrd = {}) {
-    return hw::load_linux(memory, layout, {file("bzImage", image.build()), append, initrd, replay::open_host_image},
-                          cpu);
+    return load_bytes(image.build(), append, std::move(initrd));
+  }
+  hw::LinuxBoot load_bytes(const Bytes& content, const std::string& append = "", std::vector<std::string> initrd = {}) {
+    return hw::load_linux(memory, layout, {file("bzImage", content), append, initrd, replay::open_host_image}, cpu);
   }
   std::string error(const Image& image, const std::string& append = "", std::vector<std::string> initrd = {}) {
+    return error_of_bytes(image.build(), append, std::move(initrd));
+  }
+  std::string error_of_bytes(const Bytes& content, const std::string& append = "",
+                             std::vector<std::string> initrd = {}) {
     try {
-      load(image, append, std::move(initrd));
+      load_bytes(content, append, std::move(initrd));
     } catch (const hw::LoadError& e) {
       return e.what();
     }
@@ -207,7 +213,7 @@ BOOST_FIXTURE_TEST_CASE(setup_sects_zero_means_four, Fixture) {
   image.setup_sects = 0;
   Bytes built = image.build();
   built.insert(built.begin() + 1024, 3 * 512, 0x11);  // three more setup sectors
-  hw::load_linux(memory, layout, {file("k", built), "", {}, replay::open_host_image}, cpu);
+  load_bytes(built);
   BOOST_TEST(read(0x400000, 1) == built[2560]);
 }
 
@@ -250,22 +256,10 @@ BOOST_FIXTURE_TEST_CASE(malformed_and_unsupported_images_are_refused_with_one_li
         "", {initrd});
   check(Image{}, "initrd 'no-such-file'", "", {"no-such-file"});
 
-  Bytes short_file(0x100, 0);
-  std::string message;
-  try {
-    hw::load_linux(memory, layout, {file("short", short_file), "", {}, replay::open_host_image}, cpu);
-  } catch (const hw::LoadError& e) {
-    message = e.what();
-  }
-  BOOST_TEST(contains(message, "truncated bzImage"));
+  BOOST_TEST(contains(error_of_bytes(Bytes(0x100, 0)), "truncated bzImage"));
   Bytes not_linux = Image{}.build();
   not_linux[0x202] = 'X';
-  try {
-    hw::load_linux(memory, layout, {file("not", not_linux), "", {}, replay::open_host_image}, cpu);
-  } catch (const hw::LoadError& e) {
-    message = e.what();
-  }
-  BOOST_TEST(contains(message, "not a Linux bzImage"));
+  BOOST_TEST(contains(error_of_bytes(not_linux), "not a Linux bzImage"));
 }
 
 BOOST_FIXTURE_TEST_CASE(only_images_with_a_setup_header_are_linux_kernels, Fixture) {
