@@ -66,6 +66,11 @@ declare -A qemu_cpu=(
     [usermode]=max      # SMEP, SMAP
 )
 
+# Guests that need QEMU's time to be instructions, as rewind's is.
+declare -A qemu_flags=(
+    [timer_deadlines]="-icount shift=0 -rtc clock=vm"
+)
+
 pass=0
 fail=0
 skip=0
@@ -100,6 +105,8 @@ while IFS='|' read -r name mem value append modules input; do
           -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m "$mem")
     [ -n "$append" ] && args+=(-append "$append")
     [ -n "${qemu_cpu[$name]:-}" ] && args+=(-cpu "${qemu_cpu[$name]}")
+    # shellcheck disable=SC2206  # the flags are split into words on purpose
+    [ -n "${qemu_flags[$name]:-}" ] && args+=(${qemu_flags[$name]})
     if [ -n "$modules" ]; then
         mods=
         IFS=',' read -ra list <<<"$modules"
