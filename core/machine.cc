@@ -67,7 +67,8 @@ bool Machine::cpu_has_pending_wakeup() const {
 }
 
 CpuEnvironment Machine::cpu_environment() {
-  return CpuEnvironment{&memory_, &io_, interrupt_controller_, &run_control_, &dirty_log_, entropy_, fpu_error_};
+  return CpuEnvironment{&memory_,     &io_,     interrupt_controller_, local_apic_, &run_control_, &dirty_log_,
+                        entropy_,     fpu_error_};
 }
 
 void Machine::register_state(std::string name, Snapshottable* owner) {
@@ -136,6 +137,15 @@ void Machine::load_states(const std::vector<NamedState>& states) {
   cpu_pins_.set_irq(kCpuPinIntr, intr);
 }
 
+void Machine::skip_idle_to(uint64_t deadline_ns) {
+  // The TSC counts virtual time (one tick per nanosecond), halted or not:
+  // software measuring a sleep against it, and TSC-deadline timers, see the
+  // time the guest slept.
+  uint64_t before = clock_.now_ns();
+  clock_.skip_idle_to(deadline_ns);
+  vcpu_->state().tsc_offset += (clock_.now_ns() - before) / VirtualClock::kNsPerInsn;
+}
+
 RunOutcome Machine::run() {
   Vcpu& cpu = *vcpu_;
   X86CpuState& state = cpu.state();
@@ -181,7 +191,10 @@ RunOutcome Machine::run() {
       // lands), then skip to the deadline: the skip depends on guest state
       // alone; the pacing decides only when input lands, which is logged.
       if (poll_inputs_) input_alive = poll_inputs_(state.icount, deadline - clock_.now_ns());
-      if (!cpu_has_pending_wakeup()) clock_.skip_idle_to(deadline);
+      // A run that ends while idle ends before the skip: a recording cut
+      // short there replays to the same state.
+      if (run_control_.stop_requested()) break;
+      if (!cpu_has_pending_wakeup()) skip_idle_to(deadline);
       next_poll = state.icount + kInputPollInsns;
       continue;
     }

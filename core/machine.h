@@ -65,6 +65,8 @@ class Machine {
   // interrupt controller with set_interrupt_controller().
   CpuEnvironment cpu_environment();
   void set_interrupt_controller(InterruptController* controller) { interrupt_controller_ = controller; }
+  // The vCPU's local APIC (CR8, x2APIC MSRs); none: CR8 is a plain register.
+  void set_local_apic(LocalApicPort* apic) { local_apic_ = apic; }
   // Where RDRAND's values come from (set before the vCPU is attached).
   void set_entropy(EntropySource* entropy) { entropy_ = entropy; }
   // Where the CPU's FERR# output goes (the board's IRQ 13 latch).
@@ -103,6 +105,7 @@ class Machine {
   TimerQueue timers_;
   RunControl run_control_;
   InterruptController* interrupt_controller_ = nullptr;
+  LocalApicPort* local_apic_ = nullptr;
   class CpuPins : public IrqSink {
    public:
     void set_irq(unsigned pin, bool level) override;
@@ -110,6 +113,8 @@ class Machine {
     bool intr = false;
   } cpu_pins_;
   bool cpu_has_pending_wakeup() const;
+  // Every vCPU halted: virtual time jumps to deadline_ns, and the TSC with it.
+  void skip_idle_to(uint64_t deadline_ns);
   std::unique_ptr<Vcpu> vcpu_;
   InputPoller poll_inputs_;
   EntropySource* entropy_ = nullptr;

@@ -15,11 +15,27 @@ class AddressSpace;
 class DirtyLog;
 class RunControl;
 
+// A vCPU's local APIC as its own instructions reach it. The semantics check
+// IA32_APIC_BASE writes and keep the MSR in the CPU state, then tell the APIC.
+class LocalApicPort {
+ public:
+  virtual ~LocalApicPort() = default;
+  // The x2APIC registers (MSRs 0x800-0x8ff) and IA32_TSC_DEADLINE (0x6e0);
+  // false: #GP (x2APIC mode off, a read-only or reserved register, reserved bits).
+  virtual bool read_msr(uint32_t index, uint64_t& value) = 0;
+  virtual bool write_msr(uint32_t index, uint64_t value) = 0;
+  virtual void apic_base_changed(uint64_t old_value) = 0;
+  // CR8 is TPR[7:4].
+  virtual uint64_t cr8() = 0;
+  virtual void set_cr8(uint64_t value) = 0;
+};
+
 // What a vCPU is plugged into.
 struct CpuEnvironment {
   AddressSpace* memory = nullptr;           // guest-physical address space
   AddressSpace* io = nullptr;               // 64 KiB port-I/O space
   InterruptController* interrupt_controller = nullptr;  // answers INTA
+  LocalApicPort* local_apic = nullptr;      // none: CR8 is a plain register, no x2APIC MSRs
   RunControl* run_control = nullptr;
   DirtyLog* dirty_log = nullptr;            // RAM pages the vCPU writes are marked here
   EntropySource* entropy = nullptr;         // RDRAND/RDSEED (none: they report no value)

@@ -93,6 +93,7 @@ void save_cpu_state(const X86CpuState& s, StateWriter& out) {
   for (uint64_t v : s.mtrr_fixed) out.u64(v);
   for (uint64_t v : s.mtrr_var) out.u64(v);
   out.u64(s.mid_rep_icount);
+  out.boolean(s.nmi_pending);
 }
 
 X86CpuState load_cpu_state(StateReader& in) {
@@ -138,6 +139,7 @@ X86CpuState load_cpu_state(StateReader& in) {
     for (uint64_t& v : s.mtrr_var) v = in.u64();
     s.mid_rep_icount = in.u64();
   }
+  if (version >= 4) s.nmi_pending = in.boolean();
   return s;
 }
 

@@ -77,7 +77,12 @@ inline constexpr uint32_t kTsc = 0x10, kApicBase = 0x1b, kMiscEnable = 0x1a0, kP
                           kGsBase = 0xc0000101, kKernelGsBase = 0xc0000102, kTscAux = 0xc0000103,
                           kPlatformId = 0x17, kUcodeRev = 0x8b, kMtrrCap = 0xfe, kMtrrPhysBase0 = 0x200,
                           kMtrrFix64k00000 = 0x250, kMtrrFix16k80000 = 0x258, kMtrrFix16kA0000 = 0x259,
-                          kMtrrFix4kC0000 = 0x268, kMtrrFix4kF8000 = 0x26f, kMtrrDefType = 0x2ff;
+                          kMtrrFix4kC0000 = 0x268, kMtrrFix4kF8000 = 0x26f, kMtrrDefType = 0x2ff,
+                          kTscDeadline = 0x6e0, kX2apicFirst = 0x800, kX2apicLast = 0x8ff;
+}
+// IA32_APIC_BASE bits.
+namespace apic_base {
+inline constexpr uint64_t kBsp = 1u << 8, kExtd = 1u << 10, kEnable = 1u << 11;
 }
 
 // The interrupt shadow after STI, and after MOV SS / POP SS, which also
@@ -129,10 +134,12 @@ struct X86CpuState {
 
   // Execution state that is not a register but is part of the machine's state.
   uint64_t icount;            // instructions retired by this vCPU (see docs/architecture.md)
-  uint64_t tsc_offset;        // TSC = icount + tsc_offset (set by writing the TSC MSR)
+  uint64_t tsc_offset;        // TSC = icount + tsc_offset (set by writing the TSC MSR; the machine
+                              // adds the time skipped while halted: the TSC counts virtual ns)
   bool halted;                // HLT executed, waiting for an interrupt
   uint8_t interrupt_shadow;   // kShadowSti / kShadowMovSs: interrupts held off for one instruction
   bool nmi_blocked;           // between NMI delivery and IRET
+  bool nmi_pending;           // an NMI edge latched, not yet delivered (blocked, or mid-instruction)
   // The icount right after an iteration of a REP string instruction that
   // left more to do: an event delivered while icount still equals it comes
   // between two iterations and pushes RF = 1 (SDM Vol. 3 §17.3.1.1). Any

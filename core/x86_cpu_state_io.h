@@ -10,8 +10,9 @@
 namespace rwd::core {
 
 // Layout version of the checkpoint form; checkpoints record it beside the
-// bytes. 2: x87 FCS and FDS; 3: MTRRs, mid_rep_icount. Older layouts load.
-inline constexpr uint32_t kCpuStateVersion = 3;
+// bytes. 2: x87 FCS and FDS; 3: MTRRs, mid_rep_icount; 4: the NMI latch.
+// Older layouts load.
+inline constexpr uint32_t kCpuStateVersion = 4;
 
 // Checkpoint form of the state: explicit fields, versioned (core/snapshot.h).
 void save_cpu_state(const X86CpuState& state, StateWriter& out);

@@ -1,8 +1,11 @@
 #include "hw/acpi_tables.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "hw/acpi_pm.h"
+#include "hw/ioapic.h"
+#include "hw/local_apic.h"
 #include "hw/reset_control.h"
 
 namespace rwd::hw {
@@ -56,10 +59,13 @@ constexpr uint8_t kDsdtAml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a
 
 }  // namespace
 
-std::vector<uint8_t> build_acpi_tables(uint64_t base) {
+std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus) {
   constexpr uint32_t kFadtSize = 244, kFacsSize = 64, kRsdpSize = 36;
   constexpr uint32_t kDsdtSize = kHeaderSize + sizeof kDsdtAml;
-  Bytes b(kAcpiRsdpOffset + kRsdpSize, 0);
+  constexpr uint32_t kLapicEntry = 8, kIoapicEntry = 12, kOverrideEntry = 10, kNmiEntry = 6;
+  cpus = std::clamp(cpus, 1u, kAcpiMaxCpus);
+  const uint32_t madt_size = kHeaderSize + 8 + cpus * kLapicEntry + kIoapicEntry + 2 * kOverrideEntry + kNmiEntry;
+  Bytes b(kAcpiMadtOffset + madt_size, 0);
 
   // FACS: no waking vector, no global lock use.
   put_text(b, kAcpiFacsOffset, "FACS");
@@ -95,11 +101,54 @@ std::vector<uint8_t> build_acpi_tables(uint64_t base) {
   put_io_gas(b, f + 208, AcpiPm::kPmTmrBlk, 32, 3);
   seal(b, f);
 
-  put_header(b, kAcpiRsdtOffset, "RSDT", kHeaderSize + 4, 1);
+  // MADT (ACPI 6.5, 5.2.12), revision 3 as QEMU's.
+  const uint64_t a = kAcpiMadtOffset;
+  put_header(b, a, "APIC", madt_size, 3);
+  put(b, a + 36, LocalApic::kDefaultBase, 4);
+  put(b, a + 40, 1, 4);  // PCAT_COMPAT: the 8259 pair is present
+  uint64_t e = a + 44;
+  for (unsigned cpu = 0; cpu < cpus; ++cpu, e += kLapicEntry) {
+    b[e] = 0;  // processor local APIC
+    b[e + 1] = kLapicEntry;
+    b[e + 2] = uint8_t(cpu);  // ACPI processor UID
+    b[e + 3] = uint8_t(cpu);  // APIC ID
+    put(b, e + 4, 1, 4);      // enabled
+  }
+  b[e] = 1;  // I/O APIC
+  b[e + 1] = kIoapicEntry;
+  b[e + 2] = IoApic::kId;
+  put(b, e + 4, IoApic::kBase, 4);
+  put(b, e + 8, 0, 4);  // GSI base
+  e += kIoapicEntry;
+  struct Override {
+    uint8_t irq;
+    uint32_t gsi;
+    uint16_t flags;
+  };
+  // Flags: polarity (bits 0-1; 1 active high) and trigger mode (bits 2-3; 3 level); 0 conforms to the bus.
+  for (Override o : {Override{0, 2, 0}, Override{AcpiPm::kSciIrq, AcpiPm::kSciIrq, 0xd}}) {
+    b[e] = 2;  // interrupt source override
+    b[e + 1] = kOverrideEntry;
+    b[e + 2] = 0;  // ISA
+    b[e + 3] = o.irq;
+    put(b, e + 4, o.gsi, 4);
+    put(b, e + 8, o.flags, 2);
+    e += kOverrideEntry;
+  }
+  b[e] = 4;  // local APIC NMI
+  b[e + 1] = kNmiEntry;
+  b[e + 2] = 0xff;  // all processors
+  put(b, e + 3, 0, 2);
+  b[e + 5] = 1;  // LINT1
+  seal(b, a);
+
+  put_header(b, kAcpiRsdtOffset, "RSDT", kHeaderSize + 8, 1);
   put(b, kAcpiRsdtOffset + kHeaderSize, base + kAcpiFadtOffset, 4);
+  put(b, kAcpiRsdtOffset + kHeaderSize + 4, base + kAcpiMadtOffset, 4);
   seal(b, kAcpiRsdtOffset);
-  put_header(b, kAcpiXsdtOffset, "XSDT", kHeaderSize + 8, 1);
+  put_header(b, kAcpiXsdtOffset, "XSDT", kHeaderSize + 16, 1);
   put(b, kAcpiXsdtOffset + kHeaderSize, base + kAcpiFadtOffset, 8);
+  put(b, kAcpiXsdtOffset + kHeaderSize + 8, base + kAcpiMadtOffset, 8);
   seal(b, kAcpiXsdtOffset);
 
   const uint64_t r = kAcpiRsdpOffset;

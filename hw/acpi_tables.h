@@ -4,7 +4,11 @@
 // DSDT whose only object is \_S5 (SLP_TYP AcpiPm::kSlpTypS5), so that an OS
 // can power the machine off. The FADT describes hw::AcpiPm (SCI on IRQ 9, no
 // SMI command port: always in ACPI mode) and the reset register at port
-// 0xCF9 (hw::ResetControl). No MADT yet: the board has no local APIC.
+// 0xCF9 (hw::ResetControl). The MADT lists one local APIC per vCPU (APIC ID =
+// ACPI processor UID = vCPU index), the I/O APIC (ID IoApic::kId at
+// IoApic::kBase, GSI base 0), the interrupt-source overrides ISA IRQ 0 -> GSI 2
+// and IRQ 9 (SCI) level-triggered, active high, as QEMU's, and LINT1 as NMI
+// on every CPU; PCAT_COMPAT says the 8259 pair is there too.
 //
 // The tables are a fixed function of the area's address; an OS finds the
 // RSDP through boot_params.acpi_rsdp_addr (the Linux loader sets it), since
@@ -19,10 +23,12 @@
 namespace rwd::hw {
 
 inline constexpr uint64_t kAcpiFacsOffset = 0x000, kAcpiDsdtOffset = 0x040, kAcpiFadtOffset = 0x080,
-                          kAcpiRsdtOffset = 0x180, kAcpiXsdtOffset = 0x1c0, kAcpiRsdpOffset = 0x200;
+                          kAcpiRsdtOffset = 0x180, kAcpiXsdtOffset = 0x1c0, kAcpiRsdpOffset = 0x200,
+                          kAcpiMadtOffset = 0x240;
+inline constexpr unsigned kAcpiMaxCpus = 255;  // xAPIC IDs 0..254 (the I/O APIC takes one more)
 
-// The tables, to be written at `base` (64-byte aligned).
-std::vector<uint8_t> build_acpi_tables(uint64_t base);
+// The tables, to be written at `base` (64-byte aligned), for `cpus` vCPUs.
+std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus);
 
 // Where a board with this layout has its RSDP (0 without a firmware area).
 inline uint64_t acpi_rsdp_address(const PcMemoryLayout& layout) {

@@ -92,6 +92,19 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
                                              isa_irq(I8042Controller::kMouseIrq));
   acpi_pm_ = std::make_unique<AcpiPm>(clock, timers, machine.run_control(), isa_irq(AcpiPm::kSciIrq));
   reset_control_ = std::make_unique<ResetControl>(machine.run_control());
+  // The vCPU is attached after the board is built: until then its APIC sees
+  // the power-on state.
+  auto cpu_state = [&machine]() -> const core::X86CpuState& {
+    static const core::X86CpuState kPowerOn = core::reset_cpu_state();
+    return machine.has_vcpu() ? machine.vcpu().state() : kPowerOn;
+  };
+  local_apics_.push_back(std::make_unique<LocalApic>(0, clock, timers, machine.run_control(), apic_bus_, cpu_state,
+                                                     &pic_, machine.cpu_pins()));
+  apic_bus_.attach(local_apics_.back().get());
+  apic_bus_.set_startup_handler([&run_control = machine.run_control()](unsigned, bool init, uint8_t) {
+    run_control.warn_once("startup-ipi", std::string("local APIC: an ") + (init ? "INIT" : "start-up") +
+                                             " IPI was sent; there is one vCPU, and INIT/SIPI are not modelled");
+  });
   for (const IsaDebugExit::Placement& exit : exits) {
     debug_exits_.push_back(std::make_unique<IsaDebugExit>(machine.run_control()));
     debug_exit_bases_.push_back(exit.iobase);
@@ -126,6 +139,8 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
     map_io("com1", Uart16550::kCom1Base, 8, com1_.get());
     map_io("acpi-pm", AcpiPm::kBase, AcpiPm::kSize, acpi_pm_.get());
     map_io("reset-control", ResetControl::kPort, 1, reset_control_.get());
+    map_mmio("ioapic", IoApic::kBase, IoApic::kSize, &ioapic_);
+    map_mmio("lapic", LocalApic::kDefaultBase, 0x1000, &local_apic_window_);
     for (size_t i = 0; i < exits.size(); ++i) {
       map_io("isa-debug-exit@" + hex(exits[i].iobase), exits[i].iobase, exits[i].iosize, debug_exits_[i].get(),
              IsaDebugExit::access_rules());
@@ -134,19 +149,21 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
 
   rtc_->set_memory_size(layout_.below_4g, layout_.above_4g);
   if (layout_.has_firmware_area()) {
-    std::vector<uint8_t> tables = build_acpi_tables(layout_.firmware_area_base());
+    std::vector<uint8_t> tables = build_acpi_tables(layout_.firmware_area_base(), unsigned(local_apics_.size()));
     machine.memory().write_bytes(layout_.firmware_area_base(), tables.data(), tables.size());
   }
   com1_->set_tx_sink(&inputs.attach_console(0, com1_.get()));
   release_on_throw.board = nullptr;
 
-  pic_.connect_output(core::IrqLine(&machine.cpu_pins(), core::kCpuPinIntr));
-  machine.set_interrupt_controller(&pic_);
+  pic_.connect_output(core::IrqLine(local_apics_[0].get(), LocalApic::kLint0));
+  machine.set_interrupt_controller(local_apics_[0].get());
+  machine.set_local_apic(local_apics_[0].get());
   machine.set_fpu_error_line(core::IrqLine(&fpu_error_, 0));
 }
 
 PcBoard::~PcBoard() {
   machine_.set_interrupt_controller(nullptr);
+  machine_.set_local_apic(nullptr);
   machine_.set_fpu_error_line(core::IrqLine());
   pic_.connect_output(core::IrqLine());
   release();
@@ -161,6 +178,8 @@ void PcBoard::register_states() {
   machine_.register_state(FpuErrorLatch::kStateName, &fpu_error_);
   machine_.register_state(AcpiPm::kStateName, acpi_pm_.get());
   machine_.register_state(ResetControl::kStateName, reset_control_.get());
+  machine_.register_state(IoApic::kStateName, &ioapic_);
+  for (const auto& apic : local_apics_) machine_.register_state(apic->state_name(), apic.get());
   for (size_t i = 0; i < debug_exits_.size(); ++i) {
     machine_.register_state("debug-exit@" + hex(debug_exit_bases_[i]), debug_exits_[i].get());
   }
@@ -177,6 +196,8 @@ void PcBoard::release() {
   machine_.unregister_state(&fpu_error_);
   machine_.unregister_state(acpi_pm_.get());
   machine_.unregister_state(reset_control_.get());
+  machine_.unregister_state(&ioapic_);
+  for (const auto& apic : local_apics_) machine_.unregister_state(apic.get());
   for (const auto& exit : debug_exits_) machine_.unregister_state(exit.get());
   for (const std::string& name : io_regions_) machine_.io().remove(name);
   for (const std::string& name : memory_regions_) machine_.memory().remove(name);
@@ -201,6 +222,16 @@ void PcBoard::map_io(const std::string& name, uint64_t base, uint64_t size, core
   io_regions_.push_back(name);
 }
 
+void PcBoard::map_mmio(const std::string& name, uint64_t base, uint64_t size, core::RegionOps* ops) {
+  // APIC registers are 32 bits wide; narrower and wider accesses are made of
+  // (or cut to) 32-bit ones.
+  core::AccessRules rules;
+  rules.impl_min = 4;
+  rules.impl_max = 4;
+  machine_.memory().add_io(name, base, size, ops, rules);
+  memory_regions_.push_back(name);
+}
+
 void PcBoard::reset() {
   pic_.reset();
   pit_->reset();
@@ -210,6 +241,8 @@ void PcBoard::reset() {
   fpu_error_.write(0, 0, 1);  // power-on: latch clear
   acpi_pm_->reset();
   reset_control_->reset();
+  ioapic_.reset();
+  for (const auto& apic : local_apics_) apic->reset();
 }
 
 }  // namespace rwd::hw

@@ -14,6 +14,11 @@
 //   0xcf9        reset control (the FADT's reset register)
 //   0xf4-0xf7    isa-debug-exit (or where -device isa-debug-exit puts it)
 //
+//   memory       device
+//   0xfec00000   I/O APIC, 24 pins: ISA IRQ n on pin n, IRQ 0 on pin 2
+//   0xfee00000   local APIC of the vCPU that accesses it; the 8259's INT
+//                goes to LINT0 (ExtINT), the APIC drives the vCPU's INTR/NMI
+//
 // RAM's top 128 KiB below 4 GiB hold the ACPI tables (hw/acpi_tables),
 // written when the board is built and reserved in the memory map.
 //
@@ -28,8 +33,9 @@
 // timers live in the machine's queue, and it unregisters its devices' state.
 //
 // Checkpoint state names (Machine::save_states), in this order: "pic", "pit",
-// "rtc", "com1", "i8042", "fpu-error", "acpi-pm", "reset-control", then
-// "debug-exit@<iobase>" for each isa-debug-exit (e.g. "debug-exit@0xf4").
+// "rtc", "com1", "i8042", "fpu-error", "acpi-pm", "reset-control", "ioapic",
+// "lapic@<cpu>" for each vCPU (e.g. "lapic@0"), then "debug-exit@<iobase>"
+// for each isa-debug-exit (e.g. "debug-exit@0xf4").
 // They key the state in traces: never rename one.
 #pragma once
 
@@ -45,7 +51,9 @@
 #include "hw/i8042_controller.h"
 #include "hw/i8254_pit.h"
 #include "hw/i8259_pair.h"
+#include "hw/ioapic.h"
 #include "hw/isa_debug_exit.h"
+#include "hw/local_apic.h"
 #include "hw/mc146818_rtc.h"
 #include "hw/pc_memory_layout.h"
 #include "hw/reset_control.h"
@@ -78,6 +86,9 @@ class PcBoard {
   I8042Controller& i8042() { return *i8042_; }
   FpuErrorLatch& fpu_error() { return fpu_error_; }
   AcpiPm& acpi_pm() { return *acpi_pm_; }
+  IoApic& ioapic() { return ioapic_; }
+  LocalApic& local_apic(unsigned cpu) { return *local_apics_.at(cpu); }
+  ApicBus& apic_bus() { return apic_bus_; }
   const std::vector<std::unique_ptr<IsaDebugExit>>& debug_exits() const { return debug_exits_; }
 
  private:
@@ -85,6 +96,31 @@ class PcBoard {
    public:
     uint64_t read(uint64_t offset, unsigned size) override { return 0xff; }
     void write(uint64_t offset, uint64_t value, unsigned size) override {}
+  };
+  // An ISA interrupt line reaches both the 8259 pair and the I/O APIC.
+  class IsaIrqs final : public core::IrqSink {
+   public:
+    IsaIrqs(I8259Pair& pic, IoApic& ioapic) : pic_(pic), ioapic_(ioapic) {}
+    void set_irq(unsigned irq, bool level) override {
+      pic_.set_irq(irq, level);
+      ioapic_.set_irq(irq == 0 ? 2 : irq, level);
+    }
+
+   private:
+    I8259Pair& pic_;
+    IoApic& ioapic_;
+  };
+  // The xAPIC window: the running vCPU's local APIC answers.
+  class LocalApicWindow final : public core::RegionOps {
+   public:
+    explicit LocalApicWindow(ApicBus& bus) : bus_(bus) {}
+    uint64_t read(uint64_t offset, unsigned) override { return bus_.current().mmio_read(uint32_t(offset)); }
+    void write(uint64_t offset, uint64_t value, unsigned) override {
+      bus_.current().mmio_write(uint32_t(offset), uint32_t(value));
+    }
+
+   private:
+    ApicBus& bus_;
   };
 
   void register_states();
@@ -95,11 +131,17 @@ class PcBoard {
   void map_io(const std::string& name, uint64_t base, uint64_t size, core::RegionOps* ops,
               core::AccessRules rules = byte_access());
   static core::AccessRules byte_access();
-  core::IrqLine isa_irq(unsigned irq) { return core::IrqLine(&pic_, irq); }
+  void map_mmio(const std::string& name, uint64_t base, uint64_t size, core::RegionOps* ops);
+  core::IrqLine isa_irq(unsigned irq) { return core::IrqLine(&isa_irqs_, irq); }
 
   core::Machine& machine_;
   PcMemoryLayout layout_;
   I8259Pair pic_;
+  ApicBus apic_bus_;
+  IoApic ioapic_{apic_bus_};
+  IsaIrqs isa_irqs_{pic_, ioapic_};
+  std::vector<std::unique_ptr<LocalApic>> local_apics_;
+  LocalApicWindow local_apic_window_{apic_bus_};
   std::unique_ptr<I8254Pit> pit_;
   std::unique_ptr<Mc146818Rtc> rtc_;
   std::unique_ptr<Uart16550> com1_;

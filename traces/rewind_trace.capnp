@@ -54,12 +54,16 @@ $Cxx.namespace("rwd::traces::schema");
 # A digest of the machine state at one icount, for divergence detection.
 struct Digest {
   registers @0 :Data;
-  # Hash of the vCPU's architectural registers (the CPU state serialization
-  # named by Checkpoint.cpuStateVersion). Must be at most 64 bytes. Empty when
-  # the recorder did not compute it.
+  # Hashes of the vCPU's architectural state, as Header.digestAlgorithm
+  # defines them: for "rwd-fields16-pages64-v1", one 16-bit little-endian
+  # hash per field group (each GPR, RIP, RFLAGS, the control registers, each
+  # segment, ...), in a fixed order, so that a mismatch names the first group
+  # that differs. Must be at most 64 bytes. Empty when not computed.
   pages @1 :Data;
-  # Hash over the RAM pages written so far, as defined by the algorithm in
-  # Header.digestAlgorithm. Must be at most 64 bytes. Empty when not computed.
+  # Hash over the RAM pages written since the previous checkpoint (each
+  # page's RAM-block index and contents, in index order), as
+  # Header.digestAlgorithm defines it: 8 bytes for "rwd-fields16-pages64-v1".
+  # Must be at most 64 bytes. Empty when not computed.
 }
 
 # A guest image the run loaded from the host (kernel, initrd). Replay refuses a
@@ -259,7 +263,9 @@ struct Checkpoint {
 
   struct PageRef {
     pageNumber @0 :UInt64;
-    # Guest-physical address / 4096.
+    # The page's index in the machine's RAM block (byte offset in guest RAM /
+    # 4096), not a guest-physical page number: the board decides where RAM
+    # appears (a PC maps RAM above the 3.5 GiB hole at 4 GiB).
     content @1 :UInt32;
     # Index into pageContents.
   }

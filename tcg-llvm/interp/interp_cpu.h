@@ -81,6 +81,19 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
     return true;
   }
   void fpu_error() { env_.fpu_error.raise(); }
+  // Without a local APIC (test rigs): no x2APIC MSRs, CR8 a plain register.
+  bool apic_msr(bool write, uint32_t index, uint64_t& v) {
+    if (!env_.local_apic) return false;
+    return write ? env_.local_apic->write_msr(index, v) : env_.local_apic->read_msr(index, v);
+  }
+  void apic_base_changed(uint64_t old) {
+    if (env_.local_apic) env_.local_apic->apic_base_changed(old);
+  }
+  uint64_t read_cr8() { return env_.local_apic ? env_.local_apic->cr8() : s.cr8; }
+  void write_cr8(uint64_t v) {
+    if (env_.local_apic) env_.local_apic->set_cr8(v);
+    else s.cr8 = v;
+  }
   void debug_registers_changed();
   void flags_reloaded() {
     update_privileges();

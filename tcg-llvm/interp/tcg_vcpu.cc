@@ -51,7 +51,7 @@ void TcgVcpu::set_irq(unsigned pin, bool level) {
   if (pin == core::kCpuPinIntr) {
     intr_ = level;
   } else if (pin == core::kCpuPinNmi) {
-    if (level && !nmi_level_) nmi_pending_ = true;  // NMI is edge-triggered
+    if (level && !nmi_level_) cpu_.s.nmi_pending = true;  // NMI is edge-triggered
     nmi_level_ = level;
   }
   // A device may raise a line in the middle of an instruction: end the block.
@@ -139,8 +139,8 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
 
     // Events are taken between instructions, never inside the STI/MOV SS shadow.
     if (!s.interrupt_shadow) {
-      if (nmi_pending_ && !s.nmi_blocked) {
-        nmi_pending_ = false;
+      if (s.nmi_pending && !s.nmi_blocked) {
+        s.nmi_pending = false;
         deliver(vec::kNmi, EventKind::kExternal, false, 0);
         continue;
       }
@@ -317,7 +317,7 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
     // instructions that end their block. An instruction that sets TF or RF or
     // arms a breakpoint sets exit_block (single_step takes over in run).
     if (cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
-    if ((intr_ && (s.rflags & core::rflags::kIf)) || nmi_pending_) return;
+    if ((intr_ && (s.rflags & core::rflags::kIf)) || s.nmi_pending) return;
     // Stops for reasons outside the guest resume through this chaining step.
     if (icount >= limit || attention()) {
       save_resume(b, b->insns.size());

@@ -80,7 +80,6 @@ class TcgVcpu final : public core::Vcpu {
   InterpCpu cpu_;
   Block scratch_;  // uncached blocks: code outside RAM
   bool intr_ = false;
-  bool nmi_pending_ = false;
   bool nmi_level_ = false;
   bool shutdown_ = false;
   bool event_delivered_ = false;  // deliver() ran (single_step: the instruction raised its own event)

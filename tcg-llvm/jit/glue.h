@@ -37,6 +37,12 @@ void rwd_glue_paging_changed(rwd::tcg::JitContext* ctx, uint64_t cr0, uint64_t c
 void rwd_glue_invlpg(rwd::tcg::JitContext* ctx, uint64_t linear);
 // Entropy for RDRAND/RDSEED (recorded and replayed); 0 when there is none.
 uint32_t rwd_glue_entropy(rwd::tcg::JitContext* ctx, uint64_t* value);
+// The local APIC: x2APIC MSRs and IA32_TSC_DEADLINE (value in/out; 0 means #GP),
+// an IA32_APIC_BASE write (the new value is in the state), CR8 (TPR[7:4]).
+uint32_t rwd_glue_apic_msr(rwd::tcg::JitContext* ctx, uint32_t write, uint32_t index, uint64_t* value);
+void rwd_glue_apic_base_changed(rwd::tcg::JitContext* ctx, uint64_t old_value);
+uint64_t rwd_glue_read_cr8(rwd::tcg::JitContext* ctx);
+void rwd_glue_write_cr8(rwd::tcg::JitContext* ctx, uint64_t value);
 // FERR#: a waiting x87 instruction found an unmasked exception with CR0.NE clear.
 void rwd_glue_fpu_error(rwd::tcg::JitContext* ctx);
 // DR0-DR7 were written: the breakpoints change (the tier re-reads them).

@@ -85,6 +85,10 @@ struct JitCpu : CpuStateBase, PendingEvent {
   }
   bool entropy_u64(uint64_t& v) { return rwd_glue_entropy(ctx, &v) != 0; }
   void fpu_error() { rwd_glue_fpu_error(ctx); }
+  bool apic_msr(bool write, uint32_t index, uint64_t& v) { return rwd_glue_apic_msr(ctx, write, index, &v) != 0; }
+  void apic_base_changed(uint64_t old) { rwd_glue_apic_base_changed(ctx, old); }
+  uint64_t read_cr8() { return rwd_glue_read_cr8(ctx); }
+  void write_cr8(uint64_t v) { rwd_glue_write_cr8(ctx, v); }
   void debug_registers_changed() { rwd_glue_debug_registers_changed(ctx); }
   void flags_reloaded() { rwd_glue_flags_reloaded(ctx, s.rflags); }
   void unimplemented(const DecodedInsn& d) {

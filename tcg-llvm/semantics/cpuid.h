@@ -6,12 +6,11 @@
 //   leaf 0          max basic leaf 0xd, vendor
 //   leaf 1          EAX signature 0x000306a9; EBX: CLFLUSH size 8, 1 logical CPU;
 //                   ECX: SSE3(0) SSSE3(9) CX16(13) PCID(17) SSE4.1(19) SSE4.2(20)
-//                   MOVBE(22) POPCNT(23) XSAVE(26) OSXSAVE(27, = CR4.OSXSAVE)
-//                   RDRAND(30);
-//                   EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) SEP(11)
-//                   MTRR(12) PGE(13) CMOV(15) PAT(16) PSE36(17) CLFSH(19)
-//                   MMX(23) FXSR(24) SSE(25) SSE2(26); not APIC(9): the board
-//                   has no local APIC yet (the IA32_APIC_BASE MSR is kept)
+//                   x2APIC(21) MOVBE(22) POPCNT(23) TSC-deadline(24) XSAVE(26)
+//                   OSXSAVE(27, = CR4.OSXSAVE) RDRAND(30);
+//                   EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9, =
+//                   IA32_APIC_BASE.EN) SEP(11) MTRR(12) PGE(13) CMOV(15) PAT(16)
+//                   PSE36(17) CLFSH(19) MMX(23) FXSR(24) SSE(25) SSE2(26)
 //   leaf 7.0        EBX: SMEP(7) INVPCID(10) RDSEED(18) SMAP(20) CLFLUSHOPT(23)
 //                   CLWB(24); ECX: UMIP(2) RDPID(22); other subleaves zero
 //                   (no MONITOR/MWAIT, VMX, SMX: their instructions raise #UD)
@@ -39,16 +38,16 @@ inline constexpr uint32_t pack4(char a, char b, char c, char d) {
          uint32_t(uint8_t(d)) << 24;
 }
 
-// cr4: CPUID.1:ECX.OSXSAVE reflects CR4.OSXSAVE.
-inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0) {
+// CPUID.1:ECX.OSXSAVE reflects CR4.OSXSAVE, CPUID.1:EDX.APIC IA32_APIC_BASE.EN.
+inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0, uint64_t apic_base = 0) {
   switch (leaf) {
     case 0: return {0xd, pack4('G', 'e', 'n', 'u'), pack4('n', 't', 'e', 'l'), pack4('i', 'n', 'e', 'I')};
     case 1:
       return {0x000306a9, 0x00010800,
-              (1u << 0) | (1u << 9) | (1u << 13) | (1u << 17) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) |
-                  (1u << 26) |
-                  ((cr4 >> 18 & 1) ? 1u << 27 : 0u) | (1u << 30),
-              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
+              (1u << 0) | (1u << 9) | (1u << 13) | (1u << 17) | (1u << 19) | (1u << 20) | (1u << 21) | (1u << 22) |
+                  (1u << 23) | (1u << 24) | (1u << 26) | ((cr4 >> 18 & 1) ? 1u << 27 : 0u) | (1u << 30),
+              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+                  ((apic_base >> 11 & 1) ? 1u << 9 : 0u) | (1u << 11) | (1u << 12) |
                   (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19) | (1u << 23) | (1u << 24) |
                   (1u << 25) | (1u << 26)};
     case 7:

@@ -35,6 +35,10 @@
 //   void invalidate_pcid(InvpcidType type, uint16_t pcid, uint64_t linear);   INVPCID
 //   bool entropy_u64(uint64_t& v);            RDRAND/RDSEED values; false when there is none
 //   void fpu_error();                         assert FERR# (x87 error with CR0.NE clear)
+//   bool apic_msr(bool write, uint32_t index, uint64_t& v);   x2APIC MSRs and IA32_TSC_DEADLINE
+//                                             in the local APIC; false: #GP (the caller raises it)
+//   void apic_base_changed(uint64_t old);     IA32_APIC_BASE was written (s.apic_base is new)
+//   uint64_t read_cr8(); void write_cr8(uint64_t v);   CR8: the local APIC's TPR[7:4]
 //   void debug_registers_changed();           DR0-DR7 written: re-arm the breakpoints
 //   void flags_reloaded();                    RFLAGS's system bits (TF, RF, AC) may have changed
 //   void unimplemented(const DecodedInsn&);   warn (once per form, then counted); the caller raises #UD

@@ -237,7 +237,7 @@ template <class M> inline bool write_cr(M& m, unsigned n, uint64_t v) {
     }
     case 8:
       if (v & ~0xfull) return fail(m, vec::kGp, 0);
-      s.cr8 = v;
+      m.write_cr8(v);
       return true;
     default: return fail_noerr(m, vec::kUd);
   }
@@ -257,7 +257,7 @@ struct MovRdCd {  // MOV r, CRn
       case 2: v = m.s.cr2; break;
       case 3: v = m.s.cr3; break;
       case 4: v = m.s.cr4; break;
-      case 8: v = m.s.cr8; break;
+      case 8: v = m.read_cr8(); break;
       default: return raise(m, vec::kUd);
     }
     set_reg_n(m, d.rm, d.op_size, v);
@@ -395,6 +395,7 @@ template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
   switch (idx) {
     case core::msr::kTsc: v = m.s.tsc(); return true;
     case core::msr::kApicBase: v = s.apic_base; return true;
+    case core::msr::kTscDeadline: return m.apic_msr(false, idx, v) || fail(m, vec::kGp, 0);
     case core::msr::kMiscEnable: v = s.misc_enable; return true;
     case core::msr::kPat: v = s.pat; return true;
     case core::msr::kSysenterCs: v = s.sysenter_cs; return true;
@@ -414,6 +415,8 @@ template <class M> inline bool read_msr(M& m, uint32_t idx, uint64_t& v) {
     case core::msr::kMtrrCap: v = kMtrrCap; return true;
     case core::msr::kMtrrDefType: v = s.mtrr_def_type; return true;
     default:
+      if (idx >= core::msr::kX2apicFirst && idx <= core::msr::kX2apicLast)
+        return m.apic_msr(false, idx, v) || fail(m, vec::kGp, 0);
       if (idx >= core::msr::kMtrrPhysBase0 && idx < core::msr::kMtrrPhysBase0 + 16) {
         v = s.mtrr_var[idx - core::msr::kMtrrPhysBase0];
         return true;
@@ -431,11 +434,21 @@ template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
   auto& s = m.s;
   switch (idx) {
     case core::msr::kTsc: m.s.set_tsc(v); return true;
-    case core::msr::kApicBase:
-      // BSP (8), global enable (11) and the base; no x2APIC (bit 10).
-      if (v & ~(kPhysPageBits | (1u << 8) | (1u << 11))) return fail(m, vec::kGp, 0);
-      s.apic_base = v;
+    case core::msr::kApicBase: {
+      // SDM 11.12.5: EN=0 with EXTD=1 is invalid, and so are the moves from
+      // x2APIC to xAPIC mode and from disabled to x2APIC. BSP is read-only.
+      namespace ab = core::apic_base;
+      if (v & ~(kPhysPageBits | ab::kBsp | ab::kExtd | ab::kEnable)) return fail(m, vec::kGp, 0);
+      const uint64_t mode = v & (ab::kExtd | ab::kEnable), old_mode = s.apic_base & (ab::kExtd | ab::kEnable);
+      if (mode == ab::kExtd) return fail(m, vec::kGp, 0);
+      if (old_mode == (ab::kExtd | ab::kEnable) && mode == ab::kEnable) return fail(m, vec::kGp, 0);
+      if (old_mode == 0 && mode == (ab::kExtd | ab::kEnable)) return fail(m, vec::kGp, 0);
+      const uint64_t old = s.apic_base;
+      s.apic_base = (v & ~ab::kBsp) | (old & ab::kBsp);
+      m.apic_base_changed(old);
       return true;
+    }
+    case core::msr::kTscDeadline: return m.apic_msr(true, idx, v) || fail(m, vec::kGp, 0);
     case core::msr::kMiscEnable: s.misc_enable = v; return true;
     case core::msr::kPat:
       if (!valid_type_bytes(v, true)) return fail(m, vec::kGp, 0);
@@ -476,6 +489,8 @@ template <class M> inline bool write_msr(M& m, uint32_t idx, uint64_t v) {
     case core::msr::kSfmask: s.sfmask = v & 0xffffffffull; return true;
     case core::msr::kTscAux: s.tsc_aux = v & 0xffffffffull; return true;
     default:
+      if (idx >= core::msr::kX2apicFirst && idx <= core::msr::kX2apicLast)
+        return m.apic_msr(true, idx, v) || fail(m, vec::kGp, 0);
       if (idx >= core::msr::kMtrrPhysBase0 && idx < core::msr::kMtrrPhysBase0 + 16) {
         const bool mask = (idx - core::msr::kMtrrPhysBase0) & 1;
         const bool ok = mask ? !(v & ~(kPhysPageBits | (1u << 11)))
@@ -523,7 +538,7 @@ template <bool P> struct Rdtsc {
 };
 struct Cpuid {
   template <class M> static Status run(M& m, const DecodedInsn&) {
-    CpuidResult r = cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]), m.s.cr4);
+    CpuidResult r = cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]), m.s.cr4, m.s.apic_base);
     m.s.gpr[core::kRax] = r.eax;
     m.s.gpr[core::kRbx] = r.ebx;
     m.s.gpr[core::kRcx] = r.ecx;

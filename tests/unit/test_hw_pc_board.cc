@@ -2,6 +2,10 @@
 #define BOOST_TEST_MODULE hw_pc_board
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "core/machine.h"
 #include "hw/acpi_tables.h"
 #include "hw/pc_board.h"
@@ -131,8 +135,43 @@ BOOST_AUTO_TEST_CASE(acpi_tables_in_the_firmware_area) {
   BOOST_TEST(sig(dsdt + 37) == "_S5_");      // NameOp, then the name
   BOOST_TEST(sig(facs) == "FACS");
   BOOST_TEST(facs % 64 == 0u);
+
+  // The MADT, second in both RSDT and XSDT: one enabled CPU (APIC ID 0), the
+  // I/O APIC at 0xfec00000 with GSI base 0, IRQ 0 -> GSI 2, the SCI level
+  // and active high, LINT1 as NMI, and the entries exactly fill the table.
+  BOOST_TEST(rd(xsdt + 4, 4) == 36u + 16u);
+  BOOST_TEST(rd(rsdt + 4, 4) == 36u + 8u);
+  uint64_t madt = rd(xsdt + 44, 8);
+  BOOST_TEST(rd(rsdt + 40, 4) == madt);
+  BOOST_TEST(sig(madt) == "APIC");
+  uint64_t madt_len = rd(madt + 4, 4);
+  BOOST_TEST(sum(madt, madt_len) == 0);
+  BOOST_TEST(rd(madt + 36, 4) == 0xfee00000u);
+  BOOST_TEST(rd(madt + 40, 4) == 1u);  // PCAT_COMPAT
+  std::vector<std::string> entries;
+  for (uint64_t e = madt + 44; e < madt + madt_len; e += rd(e + 1, 1)) {
+    BOOST_REQUIRE(rd(e + 1, 1) >= 2u);
+    char text[64];
+    switch (rd(e, 1)) {
+      case 0: std::snprintf(text, sizeof text, "lapic uid=%u id=%u flags=%u", unsigned(rd(e + 2, 1)),
+                            unsigned(rd(e + 3, 1)), unsigned(rd(e + 4, 4))); break;
+      case 1: std::snprintf(text, sizeof text, "ioapic id=%u at=%#x gsi=%u", unsigned(rd(e + 2, 1)),
+                            unsigned(rd(e + 4, 4)), unsigned(rd(e + 8, 4))); break;
+      case 2: std::snprintf(text, sizeof text, "override irq=%u gsi=%u flags=%#x", unsigned(rd(e + 3, 1)),
+                            unsigned(rd(e + 4, 4)), unsigned(rd(e + 8, 2))); break;
+      case 4: std::snprintf(text, sizeof text, "nmi uid=%#x flags=%u lint=%u", unsigned(rd(e + 2, 1)),
+                            unsigned(rd(e + 3, 2)), unsigned(rd(e + 5, 1))); break;
+      default: std::snprintf(text, sizeof text, "type %u", unsigned(rd(e, 1)));
+    }
+    entries.push_back(text);
+  }
+  std::vector<std::string> expected{"lapic uid=0 id=0 flags=1", "ioapic id=0 at=0xfec00000 gsi=0",
+                                    "override irq=0 gsi=2 flags=0", "override irq=9 gsi=9 flags=0xd",
+                                    "nmi uid=0xff flags=0 lint=1"};
+  BOOST_TEST(entries == expected, boost::test_tools::per_element());
   // All inside the reserved area.
-  for (uint64_t t : {rsdp, xsdt, rsdt, fadt, dsdt, facs}) BOOST_TEST(l.overlaps_firmware_area(t, 1));
+  for (uint64_t t : {rsdp, xsdt, rsdt, fadt, dsdt, facs, madt}) BOOST_TEST(l.overlaps_firmware_area(t, 1));
+  BOOST_TEST(l.overlaps_firmware_area(madt + madt_len - 1, 1));
 }
 
 // Writing SLP_TYP 5 (the DSDT's \_S5) with SLP_EN powers off: the run ends
@@ -190,7 +229,10 @@ BOOST_AUTO_TEST_CASE(com1_is_console_0) {
 
 BOOST_AUTO_TEST_CASE(interrupt_path_to_the_cpu) {
   Board b;
-  BOOST_TEST(b.machine.cpu_environment().interrupt_controller == &b.board.pic());
+  // The vCPU's INTA goes to its local APIC, which hands the 8259's vector on
+  // (LINT0 in ExtINT mode, as the bootstrap processor comes out of reset).
+  core::InterruptController* inta = b.machine.cpu_environment().interrupt_controller;
+  BOOST_TEST(inta == &b.board.local_apic(0));
   // PIC at 0x20/0x28, then the UART raises IRQ4.
   for (auto [port, value] : {std::pair{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01}, {0xa0, 0x11},
                              {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01}}) {
@@ -200,7 +242,7 @@ BOOST_AUTO_TEST_CASE(interrupt_path_to_the_cpu) {
   b.out(0x3fc, 0x08);  // OUT2
   b.out(0x3f9, 0x02);  // THRE interrupt
   BOOST_TEST(b.board.pic().output());
-  BOOST_TEST(b.board.pic().acknowledge() == 0x24);
+  BOOST_TEST(inta->acknowledge() == 0x24);
 }
 
 // FERR# (the CPU's x87 error output with CR0.NE clear) reaches the PIC as
