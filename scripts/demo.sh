@@ -18,7 +18,7 @@ set +e
 build/bin/rewind record -o "$out/linux.rwt" --stats "${guest[@]}" </dev/null | tee "$out/record.log"
 record_status=${PIPESTATUS[0]}
 echo "== rewind replay: the same run from the trace"
-build/bin/rewind replay "$out/linux.rwt" --stats >"$out/replay.log"
+build/bin/rewind replay "$out/linux.rwt" >"$out/replay.log"
 replay_status=$?
 set -e
 
