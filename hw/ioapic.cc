@@ -78,25 +78,25 @@ void IoApic::set_irq(unsigned pin, bool level) {
   if (e & kLevel) {
     service(pin);
   } else if (level && !was) {
-    // Edge: the rising edge sends.
-    ApicMessage m;
-    m.destination = uint32_t(e >> 56);
-    m.logical = (e >> 11) & 1;
-    m.mode = uint8_t((e >> 8) & 7);
-    m.vector = uint8_t(e);
-    bus_.deliver(m);
+    bus_.deliver(message(pin));  // edge: the rising edge sends
   }
 }
 
-void IoApic::service(unsigned pin) {
-  uint64_t& e = entries_[pin];
-  if ((e & kMasked) || !(e & kLevel) || (e & kRemoteIrr) || !((levels_ >> pin) & 1)) return;
+ApicMessage IoApic::message(unsigned pin) const {
+  uint64_t e = entries_[pin];
   ApicMessage m;
   m.destination = uint32_t(e >> 56);
   m.logical = (e >> 11) & 1;
   m.mode = uint8_t((e >> 8) & 7);
   m.vector = uint8_t(e);
-  m.level_triggered = true;
+  m.level_triggered = (e & kLevel) != 0;
+  return m;
+}
+
+void IoApic::service(unsigned pin) {
+  uint64_t& e = entries_[pin];
+  if ((e & kMasked) || !(e & kLevel) || (e & kRemoteIrr) || !((levels_ >> pin) & 1)) return;
+  ApicMessage m = message(pin);
   if (m.mode == apic_mode::kFixed || m.mode == apic_mode::kLowestPriority) e |= kRemoteIrr;
   bus_.deliver(m);
 }

@@ -57,6 +57,7 @@ class IoApic final : public core::RegionOps, public core::IrqSink, public core::
   uint32_t read_register(uint8_t index) const;
   void write_register(uint8_t index, uint32_t value);
   void service(unsigned pin);  // send if the pin asks for it now
+  ApicMessage message(unsigned pin) const;
 
   ApicBus& bus_;
   uint8_t id_ = kId;
