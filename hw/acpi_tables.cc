@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "hw/acpi_pm.h"
+#include "hw/hpet.h"
 #include "hw/ioapic.h"
 #include "hw/local_apic.h"
 #include "hw/reset_control.h"
@@ -101,6 +102,19 @@ std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus) {
   put_io_gas(b, f + 208, AcpiPm::kPmTmrBlk, 32, 3);
   seal(b, f);
 
+  // HPET table (IA-PC HPET spec 1.0a, 3.2.4).
+  constexpr uint32_t kHpetSize = kHeaderSize + 20;
+  const uint64_t h = kAcpiHpetOffset;
+  put_header(b, h, "HPET", kHpetSize, 1);
+  put(b, h + 36, Hpet::kCapabilities, 4);  // event timer block ID
+  b[h + 40] = 0;                           // base address: system memory,
+  b[h + 41] = 64;                          // 64 bits wide
+  put(b, h + 44, Hpet::kBase, 8);
+  b[h + 52] = 0;                           // HPET number
+  put(b, h + 53, 128, 2);                  // minimum clock tick in periodic mode
+  b[h + 55] = 0;                           // no page protection
+  seal(b, h);
+
   // MADT (ACPI 6.5, 5.2.12), revision 3 as QEMU's.
   const uint64_t a = kAcpiMadtOffset;
   put_header(b, a, "APIC", madt_size, 3);
@@ -142,13 +156,19 @@ std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus) {
   b[e + 5] = 1;  // LINT1
   seal(b, a);
 
-  put_header(b, kAcpiRsdtOffset, "RSDT", kHeaderSize + 8, 1);
-  put(b, kAcpiRsdtOffset + kHeaderSize, base + kAcpiFadtOffset, 4);
-  put(b, kAcpiRsdtOffset + kHeaderSize + 4, base + kAcpiMadtOffset, 4);
+  constexpr uint64_t kTables[] = {kAcpiFadtOffset, kAcpiMadtOffset, kAcpiHpetOffset};
+  constexpr uint32_t kCount = sizeof kTables / sizeof kTables[0];
+  static_assert(kAcpiRsdtOffset + kHeaderSize + 4 * kCount <= kAcpiXsdtOffset &&
+                kAcpiXsdtOffset + kHeaderSize + 8 * kCount <= kAcpiRsdpOffset &&
+                kAcpiRsdpOffset + kRsdpSize <= kAcpiHpetOffset && kAcpiHpetOffset + kHpetSize <= kAcpiMadtOffset,
+                "the ACPI tables overlap");
+  put_header(b, kAcpiRsdtOffset, "RSDT", kHeaderSize + 4 * kCount, 1);
+  put_header(b, kAcpiXsdtOffset, "XSDT", kHeaderSize + 8 * kCount, 1);
+  for (uint32_t i = 0; i < kCount; ++i) {
+    put(b, kAcpiRsdtOffset + kHeaderSize + 4 * i, base + kTables[i], 4);
+    put(b, kAcpiXsdtOffset + kHeaderSize + 8 * i, base + kTables[i], 8);
+  }
   seal(b, kAcpiRsdtOffset);
-  put_header(b, kAcpiXsdtOffset, "XSDT", kHeaderSize + 16, 1);
-  put(b, kAcpiXsdtOffset + kHeaderSize, base + kAcpiFadtOffset, 8);
-  put(b, kAcpiXsdtOffset + kHeaderSize + 8, base + kAcpiMadtOffset, 8);
   seal(b, kAcpiXsdtOffset);
 
   const uint64_t r = kAcpiRsdpOffset;

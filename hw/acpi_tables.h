@@ -8,7 +8,8 @@
 // ACPI processor UID = vCPU index), the I/O APIC (ID IoApic::kId at
 // IoApic::kBase, GSI base 0), the interrupt-source overrides ISA IRQ 0 -> GSI 2
 // and IRQ 9 (SCI) level-triggered, active high, as QEMU's, and LINT1 as NMI
-// on every CPU; PCAT_COMPAT says the 8259 pair is there too.
+// on every CPU; PCAT_COMPAT says the 8259 pair is there too. The HPET table
+// describes hw::Hpet (event timer block ID, 0xfed00000, minimum tick 128).
 //
 // The tables are a fixed function of the area's address; an OS finds the
 // RSDP through boot_params.acpi_rsdp_addr (the Linux loader sets it), since
@@ -24,7 +25,7 @@ namespace rwd::hw {
 
 inline constexpr uint64_t kAcpiFacsOffset = 0x000, kAcpiDsdtOffset = 0x040, kAcpiFadtOffset = 0x080,
                           kAcpiRsdtOffset = 0x180, kAcpiXsdtOffset = 0x1c0, kAcpiRsdpOffset = 0x200,
-                          kAcpiMadtOffset = 0x240;
+                          kAcpiHpetOffset = 0x240, kAcpiMadtOffset = 0x280;
 inline constexpr unsigned kAcpiMaxCpus = 255;  // xAPIC IDs 0..254 (the I/O APIC takes one more)
 
 // The tables, to be written at `base` (64-byte aligned), for `cpus` vCPUs.

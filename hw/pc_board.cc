@@ -85,8 +85,10 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
 
   core::VirtualClock& clock = machine.clock();
   core::TimerQueue& timers = machine.timers();
-  pit_ = std::make_unique<I8254Pit>(clock, timers, isa_irq(I8254Pit::kIrq));
-  rtc_ = std::make_unique<Mc146818Rtc>(clock, timers, isa_irq(Mc146818Rtc::kIrq), inputs);
+  hpet_ = std::make_unique<Hpet>(clock, timers, [this](unsigned gsi, bool level) { drive_gsi(gsi, level); });
+  static_assert(I8254Pit::kIrq == Hpet::kPitInput && Mc146818Rtc::kIrq == Hpet::kRtcInput);
+  pit_ = std::make_unique<I8254Pit>(clock, timers, core::IrqLine(hpet_.get(), Hpet::kPitInput));
+  rtc_ = std::make_unique<Mc146818Rtc>(clock, timers, core::IrqLine(hpet_.get(), Hpet::kRtcInput), inputs);
   com1_ = std::make_unique<Uart16550>("com1", clock, timers, isa_irq(Uart16550::kCom1Irq), nullptr);
   i8042_ = std::make_unique<I8042Controller>(machine.run_control(), isa_irq(I8042Controller::kKeyboardIrq),
                                              isa_irq(I8042Controller::kMouseIrq));
@@ -140,6 +142,7 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
     map_io("acpi-pm", AcpiPm::kBase, AcpiPm::kSize, acpi_pm_.get());
     map_io("reset-control", ResetControl::kPort, 1, reset_control_.get());
     map_mmio("ioapic", IoApic::kBase, IoApic::kSize, &ioapic_);
+    map_mmio("hpet", Hpet::kBase, Hpet::kSize, hpet_.get());
     map_mmio("lapic", LocalApic::kDefaultBase, 0x1000, &local_apic_window_);
     for (size_t i = 0; i < exits.size(); ++i) {
       map_io("isa-debug-exit@" + hex(exits[i].iobase), exits[i].iobase, exits[i].iosize, debug_exits_[i].get(),
@@ -179,6 +182,7 @@ void PcBoard::register_states() {
   machine_.register_state(AcpiPm::kStateName, acpi_pm_.get());
   machine_.register_state(ResetControl::kStateName, reset_control_.get());
   machine_.register_state(IoApic::kStateName, &ioapic_);
+  machine_.register_state(Hpet::kStateName, hpet_.get());
   for (const auto& apic : local_apics_) machine_.register_state(apic->state_name(), apic.get());
   for (size_t i = 0; i < debug_exits_.size(); ++i) {
     machine_.register_state("debug-exit@" + hex(debug_exit_bases_[i]), debug_exits_[i].get());
@@ -197,6 +201,7 @@ void PcBoard::release() {
   machine_.unregister_state(acpi_pm_.get());
   machine_.unregister_state(reset_control_.get());
   machine_.unregister_state(&ioapic_);
+  machine_.unregister_state(hpet_.get());
   for (const auto& apic : local_apics_) machine_.unregister_state(apic.get());
   for (const auto& exit : debug_exits_) machine_.unregister_state(exit.get());
   for (const std::string& name : io_regions_) machine_.io().remove(name);
@@ -232,6 +237,11 @@ void PcBoard::map_mmio(const std::string& name, uint64_t base, uint64_t size, co
   memory_regions_.push_back(name);
 }
 
+void PcBoard::drive_gsi(unsigned gsi, bool level) {
+  if (gsi < 16 && gsi != 2) isa_irqs_.set_irq(gsi, level);
+  else ioapic_.set_irq(gsi, level);
+}
+
 void PcBoard::reset() {
   pic_.reset();
   pit_->reset();
@@ -242,6 +252,7 @@ void PcBoard::reset() {
   acpi_pm_->reset();
   reset_control_->reset();
   ioapic_.reset();
+  hpet_->reset();
   for (const auto& apic : local_apics_) apic->reset();
 }
 

@@ -16,6 +16,8 @@
 //
 //   memory       device
 //   0xfec00000   I/O APIC, 24 pins: ISA IRQ n on pin n, IRQ 0 on pin 2
+//   0xfed00000   HPET, 3 timers; the PIT's IRQ 0 and the RTC's IRQ 8 pass
+//                through it (legacy replacement routing takes them over)
 //   0xfee00000   local APIC of the vCPU that accesses it; the 8259's INT
 //                goes to LINT0 (ExtINT), the APIC drives the vCPU's INTR/NMI
 //
@@ -34,7 +36,7 @@
 //
 // Checkpoint state names (Machine::save_states), in this order: "pic", "pit",
 // "rtc", "com1", "i8042", "fpu-error", "acpi-pm", "reset-control", "ioapic",
-// "lapic@<cpu>" for each vCPU (e.g. "lapic@0"), then "debug-exit@<iobase>"
+// "hpet", "lapic@<cpu>" for each vCPU (e.g. "lapic@0"), then "debug-exit@<iobase>"
 // for each isa-debug-exit (e.g. "debug-exit@0xf4").
 // They key the state in traces: never rename one.
 #pragma once
@@ -48,6 +50,7 @@
 #include "hw/acpi_pm.h"
 #include "hw/config_error.h"
 #include "hw/fpu_error_latch.h"
+#include "hw/hpet.h"
 #include "hw/i8042_controller.h"
 #include "hw/i8254_pit.h"
 #include "hw/i8259_pair.h"
@@ -87,6 +90,7 @@ class PcBoard {
   FpuErrorLatch& fpu_error() { return fpu_error_; }
   AcpiPm& acpi_pm() { return *acpi_pm_; }
   IoApic& ioapic() { return ioapic_; }
+  Hpet& hpet() { return *hpet_; }
   LocalApic& local_apic(unsigned cpu) { return *local_apics_.at(cpu); }
   ApicBus& apic_bus() { return apic_bus_; }
   const std::vector<std::unique_ptr<IsaDebugExit>>& debug_exits() const { return debug_exits_; }
@@ -133,10 +137,14 @@ class PcBoard {
   static core::AccessRules byte_access();
   void map_mmio(const std::string& name, uint64_t base, uint64_t size, core::RegionOps* ops);
   core::IrqLine isa_irq(unsigned irq) { return core::IrqLine(&isa_irqs_, irq); }
+  // Global system interrupt n as the MADT numbers them: 0-15 the ISA IRQs
+  // (GSI 2 is the I/O APIC's pin 2 alone: the 8259's IRQ 2 is the cascade).
+  void drive_gsi(unsigned gsi, bool level);
 
   core::Machine& machine_;
   PcMemoryLayout layout_;
   I8259Pair pic_;
+  std::unique_ptr<Hpet> hpet_;
   ApicBus apic_bus_;
   IoApic ioapic_{apic_bus_};
   IsaIrqs isa_irqs_{pic_, ioapic_};

@@ -13,6 +13,10 @@
  *     rewind and QEMU), one-shot with counts of 50..260 us, then periodic at
  *     100 us. (The TSC-deadline mode, which QEMU's TCG does not offer, is
  *     covered by the unit tests and by Linux, whose clock events use it.)
+ *  4. HPET timer 0 in legacy replacement mode (IRQ 0), 32-bit: one-shot
+ *     comparators 40..285 us ahead of the main counter. (Periodic HPET
+ *     timers are covered by the unit tests: QEMU 7.2 under -icount delivers
+ *     the first period's interrupt twice, 10 ns apart.)
  * Under QEMU this needs -icount shift=0 -rtc clock=vm (check_under_qemu.sh
  * passes them): then QEMU's time is instructions too, as rewind's is.
  * Exit value 0 on success, else the number of the failed step. */
@@ -27,6 +31,7 @@
 #define CMOS_DATA  0x71
 #define SLACK     8u                /* PM ticks (~2.2 us) for interrupt delivery */
 #define LAPIC     0xFEE00000u
+#define HPET      0xFED00000u
 #define LAPIC_VECTOR 0x2E              /* rt_idt_init sets up vectors 0-47 */
 #define SPURIOUS_VECTOR 0x2F
 
@@ -248,6 +253,42 @@ static int lapic_timer(void)
     return all_ok;
 }
 
+static volatile uint32_t *hpet(uint32_t offset)
+{
+    return (volatile uint32_t *)(HPET + offset);
+}
+
+static int hpet_timers(void)
+{
+    int all_ok = 1;
+    uint32_t ticks_per_us = 1000000000u / *hpet(0x04);  /* COUNTER_CLK_PERIOD in fs */
+    /* Timer 0: 32-bit, edge, one-shot. Its comparator resets to all ones,
+     * which the 32-bit counter has just passed, and a comparator behind the
+     * counter fires at once: put it half the range ahead first. */
+    *hpet(0x100) = 0x100;
+    *hpet(0x108) = *hpet(0xF0) + 0x7FFFFFFFu;
+    *hpet(0x10) = 3;                    /* counter on, legacy replacement: timer 0 -> IRQ 0 */
+    *hpet(0x100) = 0x100 | 0x4;         /* interrupt on */
+    for (uint32_t trial = 0; trial < 8; trial++) {
+        uint32_t us = 40 + 35 * trial;
+        spin(2500 + trial * 5003);
+        fired = 0;
+        *hpet(0x108) = *hpet(0xF0) + us * ticks_per_us;
+        uint32_t armed = pm_now();
+        if (!wait_fired(1)) {
+            report("hpet one-shot: no interrupt,", trial, 0, 0, 0);
+            return 0;
+        }
+        uint32_t want = (us * PM_HZ + 500000) / 1000000;
+        uint32_t got = pm_since(armed, fired_at[0]);
+        int ok = within(got, want, want + 1);
+        report("hpet one-shot", trial, ok, got, want);
+        all_ok &= ok;
+    }
+    *hpet(0x10) = 0;                    /* the PIT gets IRQ 0 back */
+    return all_ok;
+}
+
 int kmain(uint32_t magic, const struct mb_info *mbi)
 {
     (void)mbi;
@@ -271,6 +312,11 @@ int kmain(uint32_t magic, const struct mb_info *mbi)
     rt_pic_set_mask(0xFF, 0xFF);
     if (!rt_check("local APIC timers armed in a busy loop fire at their deadline", lapic_timer()))
         return 3;
+    rt_set_handler(0x20, on_pit);       /* IRQ 0, now from the HPET */
+    rt_pic_set_mask(0xFE, 0xFF);
+    if (!rt_check("HPET timers armed in a busy loop fire at their deadline", hpet_timers()))
+        return 4;
+    rt_pic_set_mask(0xFF, 0xFF);
     rt_puts("timer_deadlines: done\n");
     return 0;
 }

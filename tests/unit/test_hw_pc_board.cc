@@ -139,8 +139,8 @@ BOOST_AUTO_TEST_CASE(acpi_tables_in_the_firmware_area) {
   // The MADT, second in both RSDT and XSDT: one enabled CPU (APIC ID 0), the
   // I/O APIC at 0xfec00000 with GSI base 0, IRQ 0 -> GSI 2, the SCI level
   // and active high, LINT1 as NMI, and the entries exactly fill the table.
-  BOOST_TEST(rd(xsdt + 4, 4) == 36u + 16u);
-  BOOST_TEST(rd(rsdt + 4, 4) == 36u + 8u);
+  BOOST_TEST(rd(xsdt + 4, 4) == 36u + 24u);
+  BOOST_TEST(rd(rsdt + 4, 4) == 36u + 12u);
   uint64_t madt = rd(xsdt + 44, 8);
   BOOST_TEST(rd(rsdt + 40, 4) == madt);
   BOOST_TEST(sig(madt) == "APIC");
@@ -169,8 +169,17 @@ BOOST_AUTO_TEST_CASE(acpi_tables_in_the_firmware_area) {
                                     "override irq=0 gsi=2 flags=0", "override irq=9 gsi=9 flags=0xd",
                                     "nmi uid=0xff flags=0 lint=1"};
   BOOST_TEST(entries == expected, boost::test_tools::per_element());
+
+  // The HPET table, third: the block ID and address of the board's HPET.
+  uint64_t hpet = rd(xsdt + 52, 8);
+  BOOST_TEST(rd(rsdt + 44, 4) == hpet);
+  BOOST_TEST(sig(hpet) == "HPET");
+  BOOST_TEST(rd(hpet + 4, 4) == 56u);
+  BOOST_TEST(sum(hpet, 56) == 0);
+  BOOST_TEST(rd(hpet + 36, 4) == rd(0xfed00000, 4));  // = the HPET's GCAP_ID low half
+  BOOST_TEST(rd(hpet + 44, 8) == 0xfed00000u);
   // All inside the reserved area.
-  for (uint64_t t : {rsdp, xsdt, rsdt, fadt, dsdt, facs, madt}) BOOST_TEST(l.overlaps_firmware_area(t, 1));
+  for (uint64_t t : {rsdp, xsdt, rsdt, fadt, dsdt, facs, madt, hpet}) BOOST_TEST(l.overlaps_firmware_area(t, 1));
   BOOST_TEST(l.overlaps_firmware_area(madt + madt_len - 1, 1));
 }
 
