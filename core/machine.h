@@ -1,6 +1,15 @@
 // A machine: guest RAM, the memory and port-I/O address spaces, the virtual
-// clock and timer queue, the vCPU, and the main loop that drives them. The
-// board (hw/) populates it with devices; an accelerator supplies the vCPU.
+// clock and timer queue, the vCPUs, and the main loop that drives them. The
+// board (hw/) populates it with devices; an accelerator supplies the vCPUs.
+//
+// N vCPUs run on one host thread, in turns: vCPU 0, 1, ..., N-1, 0, ...,
+// each turn at most `quantum` instructions and ending early when the vCPU
+// halts. A halted vCPU is skipped until an interrupt can wake it; when every
+// vCPU is halted, virtual time skips to the next timer deadline. The
+// machine's instruction count (icount()) is the sum of every vCPU's: it is
+// virtual time, and it stamps every event, so "at machine instruction X"
+// names one vCPU and one of its instructions. The turn in progress (which
+// vCPU, and where its turn ends) is part of the machine's checkpoint state.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +39,8 @@ struct RunOutcome {
 
 class Machine {
  public:
-  explicit Machine(uint64_t ram_size);
+  static constexpr uint64_t kDefaultQuantum = 10000;
+  explicit Machine(uint64_t ram_size, unsigned cpus = 1);
   ~Machine();
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
@@ -58,24 +68,47 @@ class Machine {
   // Throws SnapshotError when a name is missing, unknown, or its state malformed.
   void load_states(const std::vector<NamedState>& states);
 
+  unsigned cpu_count() const { return unsigned(cpus_.size()); }
+  // vCPUs are attached in index order, cpu_count() of them.
   void attach_vcpu(std::unique_ptr<Vcpu> vcpu);
-  Vcpu& vcpu() { return *vcpu_; }
-  bool has_vcpu() const { return vcpu_ != nullptr; }
-  // Where the vCPU plugs in; valid once the board has installed its
+  Vcpu& vcpu(unsigned index = 0) { return *cpus_.at(index).vcpu; }
+  bool has_vcpu(unsigned index = 0) const { return index < cpus_.size() && cpus_[index].vcpu != nullptr; }
+  // Instructions retired by all vCPUs: virtual time, and the stamp of events.
+  uint64_t icount() const { return clock_.icount(); }
+  // The vCPU whose turn it is (the one running while a device is reached).
+  unsigned running_vcpu() const { return current_; }
+  // vCPU `index`'s TSC now: its TSC follows virtual time while other vCPUs
+  // run or all are idle (it is brought up to date when its turn starts).
+  uint64_t tsc(unsigned index) const;
+  void set_quantum(uint64_t instructions) { quantum_ = instructions ? instructions : 1; }
+  uint64_t quantum() const { return quantum_; }
+  // Told when another vCPU's turn starts (the board points the APIC window at its APIC).
+  void set_vcpu_switch_listener(std::function<void(unsigned index)> listener) { on_switch_ = std::move(listener); }
+  // Where vCPU `index` plugs in; valid once the board has installed its
   // interrupt controller with set_interrupt_controller().
-  CpuEnvironment cpu_environment();
-  void set_interrupt_controller(InterruptController* controller) { interrupt_controller_ = controller; }
+  CpuEnvironment cpu_environment(unsigned index = 0);
+  void set_interrupt_controller(InterruptController* controller, unsigned index = 0) {
+    cpus_.at(index).interrupt_controller = controller;
+  }
   // The vCPU's local APIC (CR8, x2APIC MSRs); none: CR8 is a plain register.
-  void set_local_apic(LocalApicPort* apic) { local_apic_ = apic; }
+  void set_local_apic(LocalApicPort* apic, unsigned index = 0) { cpus_.at(index).local_apic = apic; }
+  // INIT: the vCPU returns to its power-on state and waits for a start-up
+  // IPI (the APIC base's enable bit and address stay). Start-up: a vCPU
+  // waiting for one starts in real mode at vector * 4096.
+  void init_vcpu(unsigned index);
+  void startup_vcpu(unsigned index, uint8_t vector);
+  // After vCPU states were replaced (a checkpoint restored, a kernel
+  // loaded): the machine's count follows them again.
+  void resync_icount();
   // Where RDRAND's values come from (set before the vCPU is attached).
   void set_entropy(EntropySource* entropy) { entropy_ = entropy; }
   // Where the CPU's FERR# output goes (the board's IRQ 13 latch).
   void set_fpu_error_line(IrqLine line) { fpu_error_ = line; }
 
-  // The vCPU's interrupt pins as the board sees them: the board wires the
+  // A vCPU's interrupt pins as the board sees them: the board wires the
   // interrupt controller's output here; levels are remembered (so the main loop
   // knows whether a halted vCPU will wake) and forwarded to the vCPU.
-  IrqSink& cpu_pins() { return cpu_pins_; }
+  IrqSink& cpu_pins(unsigned index = 0) { return cpus_.at(index).pins; }
 
   // Called between instructions to let outside input in (console bytes, user
   // requests), waiting up to max_wait_ns of host time for some to arrive when
@@ -96,7 +129,7 @@ class Machine {
   uint8_t* ram_;
   AddressSpace memory_;
   AddressSpace io_;
-  uint64_t unbound_icount_ = 0;
+  uint64_t machine_icount_ = 0;  // between slices the clock follows this
   uint64_t run_until_ns_ = 0;  // while the vCPU runs: the virtual time its budget ends at
   DirtyLog dirty_log_;
   std::vector<std::pair<std::string, Snapshottable*>> state_owners_;
@@ -104,18 +137,34 @@ class Machine {
   VirtualClock clock_;
   TimerQueue timers_;
   RunControl run_control_;
-  InterruptController* interrupt_controller_ = nullptr;
-  LocalApicPort* local_apic_ = nullptr;
   class CpuPins : public IrqSink {
    public:
     void set_irq(unsigned pin, bool level) override;
     Vcpu* vcpu = nullptr;
     bool intr = false;
-  } cpu_pins_;
-  bool cpu_has_pending_wakeup() const;
-  // Every vCPU halted: virtual time jumps to deadline_ns, and the TSC with it.
-  void skip_idle_to(uint64_t deadline_ns);
-  std::unique_ptr<Vcpu> vcpu_;
+  };
+  struct Cpu {
+    std::unique_ptr<Vcpu> vcpu;
+    CpuPins pins;
+    InterruptController* interrupt_controller = nullptr;
+    LocalApicPort* local_apic = nullptr;
+    uint64_t last_seen_ns = 0;  // virtual time when its last slice ended
+  };
+  bool runnable(unsigned index) const;
+  bool can_ever_wake() const;
+  // Picks the vCPU to run: the current one while its turn lasts, else the
+  // next runnable one in index order (a new turn); false when none can run.
+  bool schedule();
+  // Around one Vcpu::run: the clock follows the vCPU's count, its TSC
+  // catches up with the time it did not run.
+  void begin_slice(unsigned index);
+  void end_slice(unsigned index);
+  std::vector<Cpu> cpus_;
+  unsigned current_ = 0;
+  uint64_t turn_end_ = 0;      // machine icount at which the current turn ends
+  uint64_t slice_start_ = 0;   // the running vCPU's icount when its slice began
+  uint64_t quantum_ = kDefaultQuantum;
+  std::function<void(unsigned)> on_switch_;
   InputPoller poll_inputs_;
   EntropySource* entropy_ = nullptr;
   IrqLine fpu_error_;

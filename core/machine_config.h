@@ -43,6 +43,8 @@ struct MachineConfig {
   std::string accel = "tcg";
   bool no_reboot = false;
   std::vector<DeviceConfig> devices;
+  unsigned cpus = 1;                 // -smp
+  uint64_t quantum = 10000;          // --quantum: a vCPU's turn, in instructions (core::Machine)
 };
 
 }  // namespace rwd::core

@@ -40,6 +40,7 @@ struct CpuEnvironment {
   DirtyLog* dirty_log = nullptr;            // RAM pages the vCPU writes are marked here
   EntropySource* entropy = nullptr;         // RDRAND/RDSEED (none: they report no value)
   IrqLine fpu_error;                        // FERR#: an x87 error with CR0.NE clear (the board's IRQ 13)
+  uint32_t apic_id = 0;                     // the initial APIC ID CPUID reports (the vCPU's index)
 };
 
 enum class VcpuExit : uint8_t {

@@ -1,7 +1,7 @@
 // Virtual time. Under tcg-llvm time is instructions: the clock is a pure
-// function of the retired-instruction count plus the time skipped while every
-// vCPU was halted (itself decided by guest state: the next timer deadline).
-// No host clock is ever read here.
+// function of the instructions retired by all vCPUs together plus the time
+// skipped while every vCPU was halted (itself decided by guest state: the
+// next timer deadline). No host clock is ever read here.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +14,16 @@ class VirtualClock {
   static constexpr uint64_t kNsPerInsn = 1;
 
   explicit VirtualClock(const uint64_t* icount) : icount_(icount) {}
-  // Time follows this counter (the vCPU's retired-instruction count).
-  void bind_icount(const uint64_t* icount) { icount_ = icount; }
+  // Time follows this counter plus `offset` (the running vCPU's retired-
+  // instruction count, offset to the machine's count: modular arithmetic).
+  void bind_icount(const uint64_t* icount, uint64_t offset = 0) {
+    icount_ = icount;
+    offset_ = offset;
+  }
+  // The machine's instruction count.
+  uint64_t icount() const { return *icount_ + offset_; }
 
-  uint64_t now_ns() const { return *icount_ * kNsPerInsn + idle_ns_; }
+  uint64_t now_ns() const { return icount() * kNsPerInsn + idle_ns_; }
   // Instructions still to run before virtual time reaches deadline_ns (0 if past).
   uint64_t insns_until(uint64_t deadline_ns) const {
     uint64_t now = now_ns();
@@ -33,6 +39,7 @@ class VirtualClock {
 
  private:
   const uint64_t* icount_;
+  uint64_t offset_ = 0;
   uint64_t idle_ns_ = 0;
 };
 

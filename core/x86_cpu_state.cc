@@ -94,6 +94,7 @@ void save_cpu_state(const X86CpuState& s, StateWriter& out) {
   for (uint64_t v : s.mtrr_var) out.u64(v);
   out.u64(s.mid_rep_icount);
   out.boolean(s.nmi_pending);
+  out.boolean(s.wait_for_sipi);
 }
 
 X86CpuState load_cpu_state(StateReader& in) {
@@ -139,7 +140,10 @@ X86CpuState load_cpu_state(StateReader& in) {
     for (uint64_t& v : s.mtrr_var) v = in.u64();
     s.mid_rep_icount = in.u64();
   }
-  if (version >= 4) s.nmi_pending = in.boolean();
+  if (version >= 4) {
+    s.nmi_pending = in.boolean();
+    s.wait_for_sipi = in.boolean();
+  }
   return s;
 }
 

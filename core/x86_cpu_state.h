@@ -140,6 +140,7 @@ struct X86CpuState {
   uint8_t interrupt_shadow;   // kShadowSti / kShadowMovSs: interrupts held off for one instruction
   bool nmi_blocked;           // between NMI delivery and IRET
   bool nmi_pending;           // an NMI edge latched, not yet delivered (blocked, or mid-instruction)
+  bool wait_for_sipi;         // after INIT (and an AP after power-on): only a start-up IPI wakes it
   // The icount right after an iteration of a REP string instruction that
   // left more to do: an event delivered while icount still equals it comes
   // between two iterations and pushes RF = 1 (SDM Vol. 3 §17.3.1.1). Any

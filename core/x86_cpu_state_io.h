@@ -10,7 +10,8 @@
 namespace rwd::core {
 
 // Layout version of the checkpoint form; checkpoints record it beside the
-// bytes. 2: x87 FCS and FDS; 3: MTRRs, mid_rep_icount; 4: the NMI latch.
+// bytes. 2: x87 FCS and FDS; 3: MTRRs, mid_rep_icount; 4: the NMI latch and
+// the wait-for-SIPI state.
 // Older layouts load.
 inline constexpr uint32_t kCpuStateVersion = 4;
 

@@ -55,13 +55,14 @@ void ApicBus::deliver(const ApicMessage& message) {
 
 LocalApic::LocalApic(unsigned index, core::VirtualClock& clock, core::TimerQueue& timers,
                      core::RunControl& run_control, ApicBus& bus,
-                     std::function<const core::X86CpuState&()> cpu_state, core::InterruptController* pic,
-                     core::IrqSink& cpu_pins)
+                     std::function<const core::X86CpuState&()> cpu_state, std::function<uint64_t()> tsc,
+                     core::InterruptController* pic, core::IrqSink& cpu_pins)
     : index_(index),
       clock_(clock),
       run_control_(run_control),
       bus_(bus),
       cpu_state_(std::move(cpu_state)),
+      tsc_(std::move(tsc)),
       pic_(pic),
       cpu_pins_(cpu_pins),
       timer_(timers, "lapic-timer@" + std::to_string(index), [this] { on_timer(); }),
@@ -474,7 +475,7 @@ uint32_t LocalApic::timer_current_count() const {
   return ticks >= initial_count_ ? 0 : uint32_t(initial_count_ - ticks);
 }
 
-uint64_t LocalApic::tsc_now() const { return cpu_state_().tsc(); }
+uint64_t LocalApic::tsc_now() const { return tsc_(); }
 
 void LocalApic::arm_timer() {
   const uint64_t now = clock_.now_ns();

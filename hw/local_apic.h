@@ -97,10 +97,10 @@ class LocalApic final : public core::InterruptController,
   // IrqSink pins.
   static constexpr unsigned kLint0 = 0, kLint1 = 1;
 
-  // `cpu_state` gives the vCPU's architectural state (IA32_APIC_BASE, the
-  // TSC); `pic` answers INTA for ExtINT; `cpu_pins` is the vCPU's INTR/NMI.
+  // `cpu_state` gives the vCPU's architectural state (IA32_APIC_BASE), `tsc`
+  // its TSC now; `pic` answers INTA for ExtINT; `cpu_pins` is the vCPU's INTR/NMI.
   LocalApic(unsigned index, core::VirtualClock& clock, core::TimerQueue& timers, core::RunControl& run_control,
-            ApicBus& bus, std::function<const core::X86CpuState&()> cpu_state,
+            ApicBus& bus, std::function<const core::X86CpuState&()> cpu_state, std::function<uint64_t()> tsc,
             core::InterruptController* pic, core::IrqSink& cpu_pins);
 
   // "lapic@<index>": the checkpoint state name.
@@ -169,6 +169,7 @@ class LocalApic final : public core::InterruptController,
   core::RunControl& run_control_;
   ApicBus& bus_;
   std::function<const core::X86CpuState&()> cpu_state_;
+  std::function<uint64_t()> tsc_;
   core::InterruptController* pic_;
   core::IrqSink& cpu_pins_;
   core::Timer timer_;

@@ -94,19 +94,27 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
                                              isa_irq(I8042Controller::kMouseIrq));
   acpi_pm_ = std::make_unique<AcpiPm>(clock, timers, machine.run_control(), isa_irq(AcpiPm::kSciIrq));
   reset_control_ = std::make_unique<ResetControl>(machine.run_control());
-  // The vCPU is attached after the board is built: until then its APIC sees
-  // the power-on state.
-  auto cpu_state = [&machine]() -> const core::X86CpuState& {
-    static const core::X86CpuState kPowerOn = core::reset_cpu_state();
-    return machine.has_vcpu() ? machine.vcpu().state() : kPowerOn;
-  };
-  local_apics_.push_back(std::make_unique<LocalApic>(0, clock, timers, machine.run_control(), apic_bus_, cpu_state,
-                                                     &pic_, machine.cpu_pins()));
-  apic_bus_.attach(local_apics_.back().get());
-  apic_bus_.set_startup_handler([&run_control = machine.run_control()](unsigned, bool init, uint8_t) {
-    run_control.warn_once("startup-ipi", std::string("local APIC: an ") + (init ? "INIT" : "start-up") +
-                                             " IPI was sent; there is one vCPU, and INIT/SIPI are not modelled");
+  // The vCPUs are attached after the board is built: until then their APICs
+  // see the power-on state.
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    auto cpu_state = [&machine, i]() -> const core::X86CpuState& {
+      static const core::X86CpuState kPowerOn = core::reset_cpu_state();
+      return machine.has_vcpu(i) ? machine.vcpu(i).state() : kPowerOn;
+    };
+    auto tsc = [&machine, i] { return machine.has_vcpu(i) ? machine.tsc(i) : 0; };
+    local_apics_.push_back(std::make_unique<LocalApic>(i, clock, timers, machine.run_control(), apic_bus_, cpu_state,
+                                                       tsc, &pic_, machine.cpu_pins(i)));
+    apic_bus_.attach(local_apics_.back().get());
+  }
+  apic_bus_.set_startup_handler([&machine, this](unsigned cpu, bool init, uint8_t vector) {
+    if (init) {
+      machine.init_vcpu(cpu);
+      local_apics_[cpu]->init_ipi();
+    } else {
+      machine.startup_vcpu(cpu, vector);
+    }
   });
+  machine.set_vcpu_switch_listener([this](unsigned cpu) { apic_bus_.set_current(cpu); });
   for (const IsaDebugExit::Placement& exit : exits) {
     debug_exits_.push_back(std::make_unique<IsaDebugExit>(machine.run_control()));
     debug_exit_bases_.push_back(exit.iobase);
@@ -159,14 +167,19 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   release_on_throw.board = nullptr;
 
   pic_.connect_output(core::IrqLine(local_apics_[0].get(), LocalApic::kLint0));
-  machine.set_interrupt_controller(local_apics_[0].get());
-  machine.set_local_apic(local_apics_[0].get());
+  for (unsigned i = 0; i < local_apics_.size(); ++i) {
+    machine.set_interrupt_controller(local_apics_[i].get(), i);
+    machine.set_local_apic(local_apics_[i].get(), i);
+  }
   machine.set_fpu_error_line(core::IrqLine(&fpu_error_, 0));
 }
 
 PcBoard::~PcBoard() {
-  machine_.set_interrupt_controller(nullptr);
-  machine_.set_local_apic(nullptr);
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) {
+    machine_.set_interrupt_controller(nullptr, i);
+    machine_.set_local_apic(nullptr, i);
+  }
+  machine_.set_vcpu_switch_listener(nullptr);
   machine_.set_fpu_error_line(core::IrqLine());
   pic_.connect_output(core::IrqLine());
   release();

@@ -84,6 +84,7 @@ traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& r
   machine.load_states(states);
   machine.vcpu().state() = cpu;
   machine.vcpu().state_changed();
+  machine.resync_icount();
   traces::Digest got = compute_digest(machine.vcpu().state(), machine);
   clear_dirty_log(machine);
   if (got != cp.digest)

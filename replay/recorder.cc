@@ -19,14 +19,14 @@ void Recorder::attach(core::Machine& machine, const std::string& path, traces::H
   // The initial checkpoint holds the loaded images (every page written so far),
   // so seeking never needs the image files.
   write_checkpoint(machine, *writer_);
-  next_checkpoint_ = checkpoint_interval_ ? machine.vcpu().state().icount + checkpoint_interval_ : ~0ull;
+  next_checkpoint_ = checkpoint_interval_ ? machine.icount() + checkpoint_interval_ : ~0ull;
   machine.set_stop_points([this] { return next_checkpoint_; });
 }
 
 void Recorder::log(traces::EventData data) {
   if (!writer_) return;
   traces::Event e;
-  e.icount = machine_->vcpu().state().icount;
+  e.icount = machine_->icount();
   e.idle_ns = machine_->clock().idle_ns();
   e.data = std::move(data);
   writer_->append(e);

@@ -72,12 +72,12 @@ const traces::Event* Replayer::peek() {
 }
 
 bool Replayer::behind(const traces::Event& e) const {
-  uint64_t icount = machine_->vcpu().state().icount;
+  uint64_t icount = machine_->icount();
   return e.icount < icount || (e.icount == icount && e.idle_ns < machine_->clock().idle_ns());
 }
 
 bool Replayer::at_event_point(const traces::Event& e) const {
-  return e.icount == machine_->vcpu().state().icount && e.idle_ns == machine_->clock().idle_ns();
+  return e.icount == machine_->icount() && e.idle_ns == machine_->clock().idle_ns();
 }
 
 uint64_t Replayer::next_stop() {
@@ -87,7 +87,7 @@ uint64_t Replayer::next_stop() {
       // The run went past a point without stopping there (it could not,
       // or the recording lies): nothing later can match.
       diverge("the run passed " + describe(*e) + " without reaching it");
-      return machine_->vcpu().state().icount;
+      return machine_->icount();
     }
     // An answer due here is handed out during the next instruction, and an
     // end the guest causes may come in it (a triple fault does not retire):
@@ -109,7 +109,7 @@ uint64_t Replayer::next_stop() {
 
 void Replayer::diverge(const std::string& what) {
   if (!divergence_.empty()) return;
-  uint64_t icount = machine_ ? machine_->vcpu().state().icount : 0;
+  uint64_t icount = machine_ ? machine_->icount() : 0;
   divergence_ = "diverged at icount " + std::to_string(icount) + ": " + what;
   if (machine_) machine_->run_control().request_shutdown(divergence_);
 }

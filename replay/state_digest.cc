@@ -25,7 +25,7 @@ const char* const kFieldNames[] = {
     "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8",  "r9",  "r10",
     "r11", "r12", "r13", "r14", "r15", "rip", "rflags", "segment registers",
     "descriptor tables (gdtr/idtr/ldtr/tr)", "control registers (cr0/cr2/cr3/cr4/cr8/efer)",
-    "debug registers", "MSRs", "x87/SSE state", "halt/interrupt-shadow/NMI state", "TSC offset"};
+    "debug registers", "MSRs", "x87/SSE state", "halt/interrupt-shadow/NMI/SIPI state", "TSC offset"};
 constexpr size_t kFieldCount = sizeof kFieldNames / sizeof kFieldNames[0];
 
 }  // namespace
@@ -80,7 +80,7 @@ traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& m
     w.u16(s.x87.fcw); w.u16(s.x87.fsw); w.u16(s.x87.ftw); w.u16(s.x87.fop); w.u16(s.x87.fcs); w.u16(s.x87.fds); w.u64(s.x87.fip); w.u64(s.x87.fdp);
     w.bytes(s.x87.st, sizeof s.x87.st); w.u32(s.mxcsr); w.bytes(s.xmm, sizeof s.xmm);
   });
-  add_serialised([&](core::StateWriter& w) { w.boolean(s.halted); w.u8(s.interrupt_shadow); w.boolean(s.nmi_blocked); w.boolean(s.nmi_pending); });
+  add_serialised([&](core::StateWriter& w) { w.boolean(s.halted); w.u8(s.interrupt_shadow); w.boolean(s.nmi_blocked); w.boolean(s.nmi_pending); w.boolean(s.wait_for_sipi); });
   add(&s.tsc_offset, sizeof s.tsc_offset);
 
   traces::Digest d;

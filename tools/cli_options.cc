@@ -20,7 +20,9 @@ const char kRunFlagsHelp[] =
     "  -machine pc[,accel=tcg]\n"
     "                      the board (rewind has one: a PC); -M is the same\n"
     "  -cpu max            the CPU model (rewind has one: max, everything it implements)\n"
-    "  -smp 1              vCPUs (one for now)\n"
+    "  -smp N              N vCPUs (at most 64; also cpus=, sockets=, cores=, threads=);\n"
+    "                      they run in turns of --quantum instructions on one host thread\n"
+    "  --quantum N         a vCPU's turn under -smp, in instructions (default 10000)\n"
     "  -nodefaults         no default serial backend: COM1 stays, unconnected, unless -serial\n"
     "  -nographic          no display (rewind never has one); the console stays on stdio\n"
     "  -display none       likewise\n"
@@ -64,6 +66,10 @@ uint64_t parse_count(const std::string& flag, const std::string& text, uint64_t 
 }
 
 namespace {
+
+// vCPUs -smp may ask for: turns on one host thread make more pointless, and
+// the MADT has room for 255.
+constexpr uint64_t kMaxCpus = 64;
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;
@@ -136,15 +142,32 @@ void parse_cpu(const std::string& value) {
     throw UsageError("-cpu max: feature options such as '" + parts[1] + "' are not supported yet");
 }
 
-void parse_smp(const std::string& value) {
+// QEMU's -smp: N or cpus=N, else the product of sockets, dies, cores and
+// threads; maxcpus (hotplug) must equal the count. Every vCPU is its own
+// package to the guest (CPUID reports no topology).
+unsigned parse_smp(const std::string& value) {
+  uint64_t cpus = 0, maxcpus = 0, product = 1;
+  bool topology = false;
   for (const std::string& part : split(value, ',')) {
     size_t eq = part.find('=');
     std::string key = eq == std::string::npos ? "cpus" : part.substr(0, eq);
     std::string val = eq == std::string::npos ? part : part.substr(eq + 1);
     if (key != "cpus" && key != "maxcpus" && key != "sockets" && key != "dies" && key != "cores" && key != "threads")
       throw UsageError("-smp: unknown option '" + part + "'");
-    if (val != "1") throw UsageError("-smp " + value + ": rewind runs one vCPU for now");
+    uint64_t n = parse_count("-smp " + key, val, 1);
+    if (key == "cpus") cpus = n;
+    else if (key == "maxcpus") maxcpus = n;
+    else {
+      product = product * std::min<uint64_t>(n, 1u << 20);
+      topology = true;
+    }
   }
+  if (!cpus) cpus = topology ? product : 1;
+  if (maxcpus && maxcpus != cpus)
+    throw UsageError("-smp " + value + ": maxcpus must equal the vCPU count (rewind has no CPU hotplug)");
+  if (cpus > kMaxCpus)
+    throw UsageError("-smp " + value + ": at most " + std::to_string(kMaxCpus) + " vCPUs");
+  return unsigned(cpus);
 }
 
 }  // namespace
@@ -179,7 +202,8 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     else if (flag == "-stats") options.stats = true;
     else if (flag == "-machine" || flag == "-M") parse_machine(value(), m);
     else if (flag == "-cpu") parse_cpu(value());
-    else if (flag == "-smp") parse_smp(value());
+    else if (flag == "-smp") m.cpus = parse_smp(value());
+    else if (flag == "-quantum") m.quantum = parse_count("--quantum", value(), 1);
     else if (flag == "-nodefaults") nodefaults = true;
     else if (flag == "-nographic") {
       // QEMU's meaning: no window, the serial console on stdio -- rewind's default.

@@ -13,13 +13,24 @@ namespace rwd::tools {
 BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs,
                            std::function<void(uint64_t icount)> on_poll) {
   BuiltMachine built;
-  built.machine = std::make_unique<core::Machine>(config.ram_size);
+  built.machine = std::make_unique<core::Machine>(config.ram_size, config.cpus);
   core::Machine& machine = *built.machine;
+  machine.set_quantum(config.quantum);
   machine.run_control().set_warn_sink(
       [](const std::string& message) { std::fprintf(stderr, "rewind: warning: %s\n", message.c_str()); });
   built.board = std::make_unique<hw::PcBoard>(machine, config, inputs);
   machine.set_entropy(&inputs);
-  machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(), core::reset_cpu_state()));
+  auto peers = machine.cpu_count() > 1 ? std::make_shared<tcg::CodePeers>() : nullptr;
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    core::X86CpuState state = core::reset_cpu_state();
+    if (i > 0) {
+      // Application processors wait for INIT and start-up IPIs.
+      state.apic_base &= ~core::apic_base::kBsp;
+      state.halted = true;
+      state.wait_for_sipi = true;
+    }
+    machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(i), state, peers));
+  }
   built.signals = std::make_unique<replay::host_signals::Watch>(machine.run_control());
   machine.set_input_poller([&machine, &inputs, on_poll](uint64_t icount, uint64_t max_wait_ns) {
     if (on_poll) on_poll(icount);
@@ -36,6 +47,7 @@ void load_guest(BuiltMachine& built, const core::MachineConfig& config, const re
   hw::load_pc_kernel(machine, config, open, cpu);
   machine.vcpu().state() = cpu;
   machine.vcpu().state_changed();
+  machine.resync_icount();
 }
 
 std::vector<replay::NamedFile> machine_input_files(const core::MachineConfig& config) {

@@ -80,6 +80,9 @@ int record_command(const std::vector<std::string>& all_args) {
     }
     if (output.empty()) throw UsageError("-o FILE.rwt is required");
     RunOptions options = parse_run_options(args);
+    if (options.machine.cpus > 1)
+      throw UsageError("-smp " + std::to_string(options.machine.cpus) +
+                       ": recording more than one vCPU is not supported yet (rewind run can run them)");
     std::vector<replay::NamedFile> outputs = machine_output_files(options.machine);
     outputs.insert(outputs.begin(), replay::NamedFile{"-o", output});
     replay::refuse_outputs_over_inputs(outputs, machine_input_files(options.machine));
@@ -104,7 +107,7 @@ int record_command(const std::vector<std::string>& all_args) {
       outcome = built.machine->run();
     } catch (...) {
       // Free the machine first: the failure may have been running out of memory.
-      uint64_t icount = built.machine->vcpu().state().icount, idle_ns = built.machine->clock().idle_ns();
+      uint64_t icount = built.machine->icount(), idle_ns = built.machine->clock().idle_ns();
       built.signals.reset();
       built.board.reset();  // before the machine it unmaps from
       built.machine.reset();

@@ -126,7 +126,7 @@ int replay_command(const std::vector<std::string>& args) {
     replayer.attach(*built.machine, start);
     if (to) {
       replayer.stop_at(*to);
-      if (built.machine->vcpu().state().icount == *to) {
+      if (built.machine->icount() == *to) {
         print_position(*built.machine);
         return kExitOk;
       }

@@ -182,7 +182,7 @@ bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& 
     if ((e.perms & perm::kRead) && !data_bp_) e.read_tag = page;
     // A writable mapping is installed only by a write, and marks its page in
     // the dirty log: every later write through it is then already logged.
-    if (access == Access::kWrite && (e.perms & perm::kWrite) && !blocks_.is_code_page(e.ppage) && !data_bp_) {
+    if (access == Access::kWrite && (e.perms & perm::kWrite) && !is_code_page(e.ppage) && !data_bp_) {
       e.write_tag = page;
       if (env_.dirty_log) env_.dirty_log->mark(e.host, kPageSize);
     }
@@ -208,6 +208,7 @@ bool InterpCpu::store_ram(uint64_t phys, uint8_t* host, uint64_t v, unsigned n) 
   // next to code costs the slow path, nothing more.
   const bool dropped = blocks_.invalidate_range(phys, n);
   if (dropped) exit_block = true;  // the running block may be among them
+  if (peers_) peers_->invalidate(phys, n, this);
   std::memcpy(host, &v, n);
   if (env_.dirty_log) env_.dirty_log->mark(host, n);
   return dropped;
@@ -275,9 +276,9 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, Privilege who, uint64_t v) 
   if (!translate(lin, Access::kWrite, who, phys, host)) return false;
   if (host) {
     const uint64_t ppage = phys & kPageMask;
-    const bool code_page = blocks_.is_code_page(ppage);
+    const bool code_page = is_code_page(ppage);
     store_ram(phys, host, v, n);
-    if (code_page && !blocks_.is_code_page(ppage)) {
+    if (code_page && !is_code_page(ppage)) {
       // Its last block is gone: the page's writes may take the fast path again.
       TlbEntry& e = tlb_.entry(who, lin);
       if ((e.perms & perm::kWrite) && !data_bp_) e.write_tag = lin & kPageMask;
@@ -347,6 +348,24 @@ void InterpCpu::unimplemented_feature(const char* what) {
     std::string key = std::string("not implemented: ") + what;
     env_.run_control->warn_once(key, key + " near " + where);
   }
+}
+
+bool CodePeers::is_code_page(uint64_t ppage) const {
+  for (const InterpCpu* cpu : cpus_)
+    if (cpu->blocks().is_code_page(ppage)) return true;
+  return false;
+}
+
+void CodePeers::protect(uint64_t ppage, const InterpCpu* from) {
+  for (InterpCpu* cpu : cpus_)
+    if (cpu != from) cpu->tlb().protect_code_page(ppage);
+}
+
+void CodePeers::invalidate(uint64_t paddr, uint64_t len, const InterpCpu* from) {
+  // The others are between turns: their blocks can go (a dropped block also
+  // bumps their epoch, so none resumes inside one).
+  for (InterpCpu* cpu : cpus_)
+    if (cpu != from) cpu->blocks().invalidate_range(paddr, len);
 }
 
 }  // namespace rwd::tcg

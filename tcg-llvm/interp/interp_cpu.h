@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/vcpu.h"
 #include "tcg-llvm/interp/block_cache.h"
@@ -17,9 +19,48 @@
 
 namespace rwd::tcg {
 
+class InterpCpu;
+
+// The vCPUs of one machine. Each keeps its own block cache (its jump cache
+// follows its own address space), but a page holding code for one is a code
+// page for all: a write to it from any vCPU takes the slow path and drops the
+// blocks of every vCPU that decoded them (Linux patches kernel text while
+// other CPUs run). Only one vCPU runs at a time (core::Machine's turns).
+class CodePeers {
+ public:
+  void join(InterpCpu* cpu) { cpus_.push_back(cpu); }
+  void leave(InterpCpu* cpu) { std::erase(cpus_, cpu); }
+  bool is_code_page(uint64_t ppage) const;
+  // `from` made `ppage` a code page: the others' TLBs stop granting fast writes to it.
+  void protect(uint64_t ppage, const InterpCpu* from);
+  // `from` wrote [paddr, paddr+len): the others drop blocks decoded from it.
+  void invalidate(uint64_t paddr, uint64_t len, const InterpCpu* from);
+
+ private:
+  std::vector<InterpCpu*> cpus_;
+};
+
 class InterpCpu : public CpuStateBase, public PendingEvent {
  public:
-  InterpCpu(const core::CpuEnvironment& env, BlockCache& blocks) : env_(env), blocks_(blocks) {}
+  InterpCpu(const core::CpuEnvironment& env, BlockCache& blocks, std::shared_ptr<CodePeers> peers = nullptr)
+      : env_(env), blocks_(blocks), peers_(std::move(peers)) {
+    if (peers_) peers_->join(this);
+  }
+  ~InterpCpu() {
+    if (peers_) peers_->leave(this);
+  }
+  InterpCpu(const InterpCpu&) = delete;
+  InterpCpu& operator=(const InterpCpu&) = delete;
+  BlockCache& blocks() { return blocks_; }
+  const BlockCache& blocks() const { return blocks_; }
+  // A page holding code for this vCPU or another.
+  bool is_code_page(uint64_t ppage) const {
+    return blocks_.is_code_page(ppage) || (peers_ && peers_->is_code_page(ppage));
+  }
+  void code_page_added(uint64_t ppage) {
+    tlb_.protect_code_page(ppage);
+    if (peers_) peers_->protect(ppage, this);
+  }
 
   // ---- glue contract -------------------------------------------------------
   DecodeMode mode() const { return mode_; }
@@ -89,6 +130,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   void apic_base_changed(uint64_t old) {
     if (env_.local_apic) env_.local_apic->apic_base_changed(old);
   }
+  uint32_t apic_id() const { return env_.apic_id; }
   uint64_t read_cr8() { return env_.local_apic ? env_.local_apic->cr8() : s.cr8; }
   void write_cr8(uint64_t v) {
     if (env_.local_apic) env_.local_apic->set_cr8(v);
@@ -190,6 +232,7 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
 
   core::CpuEnvironment env_;
   BlockCache& blocks_;
+  std::shared_ptr<CodePeers> peers_;
   SoftmmuTlb tlb_;
   DecodeMode mode_ = DecodeMode::k16;
   unsigned stack_size_ = 2;

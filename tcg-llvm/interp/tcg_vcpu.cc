@@ -30,8 +30,9 @@ std::string describe_exception(uint8_t v, bool has_err, uint32_t err) {
 
 }  // namespace
 
-TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initial)
-    : env_(env), cpu_(env, blocks_) {
+TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initial,
+                 std::shared_ptr<CodePeers> peers)
+    : env_(env), cpu_(env, blocks_, std::move(peers)) {
   cpu_.s = initial;
   state_changed();
 }
@@ -137,6 +138,7 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     if (s.icount >= icount_limit) return core::VcpuExit::kLimitReached;
     if (attention()) return core::VcpuExit::kAttention;
 
+    if (s.wait_for_sipi) return core::VcpuExit::kHalted;  // only a start-up IPI (the machine's) wakes it
     // Events are taken between instructions, never inside the STI/MOV SS shadow.
     if (!s.interrupt_shadow) {
       if (s.nmi_pending && !s.nmi_blocked) {
@@ -473,7 +475,7 @@ Block* TcgVcpu::decode_block(uint64_t phys, const uint8_t* host, uint64_t lin) {
   block->insns.shrink_to_fit();  // the budget counts capacity
   Block* raw = block.get();
   uint64_t flushes = blocks_.flushes();
-  blocks_.insert(std::move(block), [&](uint64_t ppage) { cpu_.tlb().protect_code_page(ppage); });
+  blocks_.insert(std::move(block), [&](uint64_t ppage) { cpu_.code_page_added(ppage); });
   // A full cache was emptied into the graveyard: return to the run loop
   // soon, which frees it.
   if (blocks_.flushes() != flushes) cpu_.exit_block = true;

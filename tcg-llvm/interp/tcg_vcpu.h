@@ -29,7 +29,9 @@ namespace rwd::tcg {
 
 class TcgVcpu final : public core::Vcpu {
  public:
-  TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initial);
+  // `peers`: the other vCPUs of the machine, for code written by one and run by another.
+  TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initial,
+          std::shared_ptr<CodePeers> peers = nullptr);
 
   core::X86CpuState& state() override { return cpu_.s; }
   core::VcpuExit run(uint64_t icount_limit) override;

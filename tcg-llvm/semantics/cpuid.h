@@ -4,7 +4,8 @@
 // operand size); family 6 model 0x3a-like signature.
 //
 //   leaf 0          max basic leaf 0xd, vendor
-//   leaf 1          EAX signature 0x000306a9; EBX: CLFLUSH size 8, 1 logical CPU;
+//   leaf 1          EAX signature 0x000306a9; EBX: CLFLUSH size 8, 1 logical CPU
+//                   per package, the initial APIC ID (bits 31:24: the vCPU's index);
 //                   ECX: SSE3(0) SSSE3(9) CX16(13) PCID(17) SSE4.1(19) SSE4.2(20)
 //                   x2APIC(21) MOVBE(22) POPCNT(23) TSC-deadline(24) XSAVE(26)
 //                   OSXSAVE(27, = CR4.OSXSAVE) RDRAND(30);
@@ -39,11 +40,12 @@ inline constexpr uint32_t pack4(char a, char b, char c, char d) {
 }
 
 // CPUID.1:ECX.OSXSAVE reflects CR4.OSXSAVE, CPUID.1:EDX.APIC IA32_APIC_BASE.EN.
-inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0, uint64_t apic_base = 0) {
+inline CpuidResult cpuid_model(uint32_t leaf, uint32_t subleaf, uint64_t cr4 = 0, uint64_t apic_base = 0,
+                               uint32_t apic_id = 0) {
   switch (leaf) {
     case 0: return {0xd, pack4('G', 'e', 'n', 'u'), pack4('n', 't', 'e', 'l'), pack4('i', 'n', 'e', 'I')};
     case 1:
-      return {0x000306a9, 0x00010800,
+      return {0x000306a9, 0x00010800 | (apic_id << 24),
               (1u << 0) | (1u << 9) | (1u << 13) | (1u << 17) | (1u << 19) | (1u << 20) | (1u << 21) | (1u << 22) |
                   (1u << 23) | (1u << 24) | (1u << 26) | ((cr4 >> 18 & 1) ? 1u << 27 : 0u) | (1u << 30),
               (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |

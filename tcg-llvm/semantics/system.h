@@ -538,7 +538,8 @@ template <bool P> struct Rdtsc {
 };
 struct Cpuid {
   template <class M> static Status run(M& m, const DecodedInsn&) {
-    CpuidResult r = cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]), m.s.cr4, m.s.apic_base);
+    CpuidResult r =
+        cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]), m.s.cr4, m.s.apic_base, m.apic_id());
     m.s.gpr[core::kRax] = r.eax;
     m.s.gpr[core::kRbx] = r.ebx;
     m.s.gpr[core::kRcx] = r.ecx;

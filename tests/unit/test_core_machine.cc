@@ -477,6 +477,8 @@ BOOST_AUTO_TEST_CASE(intr_raised_before_the_vcpu_is_attached_reaches_it) {
 BOOST_AUTO_TEST_CASE(clock_follows_the_attached_vcpu_icount) {
   Rig rig;
   rig.cpu->state().icount = 777;
+  rig.machine.resync_icount();  // a state replaced from outside (a loader, a checkpoint)
+  BOOST_TEST(rig.machine.icount() == 777u);
   BOOST_TEST(rig.machine.clock().now_ns() == 777 * kNs);
 }
 
@@ -504,4 +506,54 @@ BOOST_AUTO_TEST_CASE(a_repeated_warning_is_shown_once_then_counted) {
   rc.report_repeats();
   BOOST_REQUIRE_EQUAL(shown.size(), 3u);  // Y happened once: nothing to add
   BOOST_TEST(shown[2] == "no semantics for X: repeated 5 times in all");
+}
+
+// -smp: vCPUs take turns of one quantum in index order, vCPU 0 first; the
+// machine's count is the sum of theirs; a vCPU's TSC follows machine time
+// while it waits for its turn.
+BOOST_AUTO_TEST_CASE(vcpus_take_turns_of_a_quantum, *boost::unit_test::timeout(20)) {
+  Machine machine{1 << 20, 2};
+  machine.set_quantum(1000);
+  FakeVcpu* cpu[2];
+  for (FakeVcpu*& c : cpu) {
+    auto v = std::make_unique<FakeVcpu>(machine);
+    c = v.get();
+    machine.attach_vcpu(std::move(v));
+  }
+  cpu[1]->exit_at = 2500;
+  core::RunOutcome out = machine.run();
+  BOOST_TEST(out.icount == 3000u + 2500u);
+  BOOST_TEST(cpu[0]->starts == (std::vector<uint64_t>{0, 1000, 2000}), boost::test_tools::per_element());
+  BOOST_TEST(cpu[1]->starts == (std::vector<uint64_t>{0, 1000, 2000}), boost::test_tools::per_element());
+  BOOST_TEST(cpu[0]->limits == (std::vector<uint64_t>{1000, 2000, 3000}), boost::test_tools::per_element());
+  BOOST_TEST(machine.tsc(0) == 5500u);
+  BOOST_TEST(machine.tsc(1) == 5500u);
+  BOOST_TEST(cpu[0]->state().tsc() == 5000u);  // brought up to date when its next turn starts
+}
+
+// A halted vCPU gives up its turns until an interrupt can wake it; a vCPU
+// waiting for a start-up IPI never runs until one comes.
+BOOST_AUTO_TEST_CASE(halted_and_waiting_vcpus_are_skipped, *boost::unit_test::timeout(20)) {
+  Machine machine{1 << 20, 3};
+  machine.set_quantum(1000);
+  FakeVcpu* cpu[3];
+  for (FakeVcpu*& c : cpu) {
+    auto v = std::make_unique<FakeVcpu>(machine);
+    c = v.get();
+    machine.attach_vcpu(std::move(v));
+  }
+  cpu[2]->state().wait_for_sipi = true;
+  cpu[2]->state().halted = true;
+  cpu[0]->halt_at = 500;
+  cpu[1]->exit_at = 3000;
+  core::RunOutcome out = machine.run();
+  BOOST_TEST(out.icount == 500u + 3000u);
+  BOOST_TEST(cpu[0]->starts.size() == 1u);
+  BOOST_TEST(cpu[1]->starts == (std::vector<uint64_t>{0, 1000, 2000}), boost::test_tools::per_element());
+  BOOST_TEST(cpu[2]->starts.empty());
+  // A start-up IPI: real mode at vector * 4096.
+  machine.startup_vcpu(2, 0x9a);
+  BOOST_TEST(!cpu[2]->state().wait_for_sipi);
+  BOOST_TEST(cpu[2]->state().seg[int(core::SegReg::kCs)].base == 0x9a000u);
+  BOOST_TEST(cpu[2]->state().rip == 0u);
 }

@@ -44,7 +44,7 @@ struct Rig {
       if (i) c->state.apic_base &= ~core::apic_base::kBsp;
       apic.push_back(std::make_unique<LocalApic>(
           i, time.clock, time.timers, run_control, bus, [c]() -> const core::X86CpuState& { return c->state; },
-          &pic, c->pins));
+          [c] { return c->state.tsc(); }, &pic, c->pins));
       bus.attach(apic.back().get());
     }
     bus.set_startup_handler([this](unsigned index, bool init, uint8_t vector) {

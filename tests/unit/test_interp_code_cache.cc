@@ -176,3 +176,38 @@ BOOST_AUTO_TEST_CASE(code_changed_through_an_alias_or_a_device_is_decoded_afresh
   BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
   BOOST_TEST(m.reg(core::kRdx) == 9u);
 }
+
+// Two vCPUs of one machine (core::Machine runs them in turns): code one of
+// them has run and the other then rewrites runs as rewritten, as when Linux
+// patches kernel text while other CPUs run. The writer had written data into
+// the page before it held code, so its TLB had a fast write mapping there
+// that the other vCPU's decode must take away.
+BOOST_AUTO_TEST_CASE(a_write_by_another_vcpu_drops_the_blocks_it_touches) {
+  TestMachine m;
+  auto peers = std::make_shared<CodePeers>();
+  m.load_asm(kCode + 0x100, R"(.code32
+    mov $1, %eax
+    hlt
+  )");
+  m.load_asm(kCode + 0x200, R"(.code32
+    movb $0x55, 0x1001f0     # data in the code's page: a fast write mapping
+    hlt
+    movb $2, 0x100101        # the immediate of "mov $1, %eax"
+    hlt
+  )");
+  TcgVcpu writer(m.env, flat32_state(kCode + 0x200), peers);
+  BOOST_TEST(int(writer.run(1000)) == int(VcpuExit::kHalted));
+  TcgVcpu reader(m.env, flat32_state(kCode + 0x100), peers);
+  BOOST_TEST(int(reader.run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(reader.state().gpr[core::kRax] == 1u);
+
+  writer.state().halted = false;
+  BOOST_TEST(int(writer.run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.ram[kCode + 0x101] == 2u);
+  BOOST_TEST(reader.blocks().invalidations() == 1u);
+  reader.state().halted = false;
+  reader.state().rip = kCode + 0x100;
+  reader.state_changed();
+  BOOST_TEST(int(reader.run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(reader.state().gpr[core::kRax] == 2u);
+}
