@@ -72,6 +72,7 @@ class Machine {
   // vCPUs are attached in index order, cpu_count() of them.
   void attach_vcpu(std::unique_ptr<Vcpu> vcpu);
   Vcpu& vcpu(unsigned index = 0) { return *cpus_.at(index).vcpu; }
+  const X86CpuState& cpu_state(unsigned index = 0) const { return cpus_.at(index).vcpu->state(); }
   bool has_vcpu(unsigned index = 0) const { return index < cpus_.size() && cpus_[index].vcpu != nullptr; }
   // Instructions retired by all vCPUs: virtual time, and the stamp of events.
   uint64_t icount() const { return clock_.icount(); }

@@ -11,21 +11,22 @@ namespace {
 
 void clear_dirty_log(core::Machine& machine) {
   machine.dirty_log().clear();
-  machine.vcpu().dirty_log_cleared();
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) machine.vcpu(i).dirty_log_cleared();
 }
 
 // Everything but the pages.
 traces::Checkpoint checkpoint_head(core::Machine& machine) {
-  core::X86CpuState& cpu = machine.vcpu().state();
   traces::Checkpoint cp;
-  cp.icount = cpu.icount;
+  cp.icount = machine.icount();
   cp.idle_ns = machine.clock().idle_ns();
-  core::StateWriter cpu_out;
-  core::save_cpu_state(cpu, cpu_out);
   cp.cpu_state_version = core::kCpuStateVersion;
-  cp.cpu_state = cpu_out.take();
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    core::StateWriter cpu_out;
+    core::save_cpu_state(machine.cpu_state(i), cpu_out);
+    (i == 0 ? cp.cpu_state : cp.more_cpu_states.emplace_back()) = cpu_out.take();
+  }
   for (auto& [name, bytes] : machine.save_states()) cp.devices.push_back({name, std::move(bytes)});
-  cp.digest = compute_digest(cpu, machine);
+  cp.digest = compute_digest(machine);
   return cp;
 }
 
@@ -49,7 +50,7 @@ void write_checkpoint(core::Machine& machine, traces::TraceWriter& writer) {
 }
 
 traces::Digest checkpoint_digest_and_clear(core::Machine& machine) {
-  traces::Digest d = compute_digest(machine.vcpu().state(), machine);
+  traces::Digest d = compute_digest(machine);
   clear_dirty_log(machine);
   return d;
 }
@@ -76,16 +77,26 @@ traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& r
     throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + ": CPU state version " +
                              std::to_string(cp.cpu_state_version) + " (this rewind reads versions 1 to " +
                              std::to_string(core::kCpuStateVersion) + ")");
-  core::StateReader in(cp.cpu_state.data(), cp.cpu_state.size(), "cpu");
-  core::X86CpuState cpu = core::load_cpu_state(in);
-  in.expect_end();
+  if (1 + cp.more_cpu_states.size() != machine.cpu_count())
+    throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + " holds " +
+                             std::to_string(1 + cp.more_cpu_states.size()) + " vCPU states for a machine of " +
+                             std::to_string(machine.cpu_count()));
+  std::vector<core::X86CpuState> cpus;
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    const traces::Bytes& bytes = i == 0 ? cp.cpu_state : cp.more_cpu_states[i - 1];
+    core::StateReader in(bytes.data(), bytes.size(), i == 0 ? "cpu" : "cpu " + std::to_string(i));
+    cpus.push_back(core::load_cpu_state(in));
+    in.expect_end();
+  }
   std::vector<core::Machine::NamedState> states;
   for (const auto& d : cp.devices) states.emplace_back(d.name, d.state);
   machine.load_states(states);
-  machine.vcpu().state() = cpu;
-  machine.vcpu().state_changed();
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    machine.vcpu(i).state() = cpus[i];
+    machine.vcpu(i).state_changed();
+  }
   machine.resync_icount();
-  traces::Digest got = compute_digest(machine.vcpu().state(), machine);
+  traces::Digest got = compute_digest(machine);
   clear_dirty_log(machine);
   if (got != cp.digest)
     throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) +

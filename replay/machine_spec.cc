@@ -13,6 +13,8 @@ traces::MachineSpec to_spec(const core::MachineConfig& c) {
   s.serial.input_path = c.serial.input_path;
   s.accel = c.accel;
   s.no_reboot = c.no_reboot;
+  s.cpus = c.cpus;
+  s.quantum = c.quantum;
   for (const auto& d : c.devices) {
     traces::DeviceSpec spec{d.driver, {}};
     for (const auto& [k, v] : d.properties) spec.properties.emplace_back(k, v);
@@ -39,6 +41,10 @@ core::MachineConfig from_spec(const traces::MachineSpec& s) {
   c.serial.input_path = s.serial.input_path;
   c.accel = s.accel;
   c.no_reboot = s.no_reboot;
+  if (s.cpus == 0 || s.cpus > 64)
+    throw traces::TraceError("trace header: " + std::to_string(s.cpus) + " vCPUs (rewind runs 1 to 64)");
+  c.cpus = s.cpus;
+  if (s.quantum) c.quantum = s.quantum;
   for (const auto& d : s.devices) {
     core::DeviceConfig dev{d.driver, {}};
     for (const auto& [k, v] : d.properties) dev.properties[k] = v;

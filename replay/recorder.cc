@@ -14,7 +14,7 @@ void Recorder::attach(core::Machine& machine, const std::string& path, traces::H
   machine_ = &machine;
   header.checkpoint_interval = checkpoint_interval_;
   header.digest_algorithm = kDigestAlgorithm;
-  header.initial_digest = compute_digest(machine.vcpu().state(), machine);
+  header.initial_digest = compute_digest(machine);
   writer_ = traces::TraceWriter::create(path, header);
   // The initial checkpoint holds the loaded images (every page written so far),
   // so seeking never needs the image files.
@@ -35,7 +35,7 @@ void Recorder::log(traces::EventData data) {
 
 void Recorder::log_digest() {
   logged_since_digest_ = false;
-  log(traces::StateDigest{compute_digest(machine_->vcpu().state(), *machine_)});
+  log(traces::StateDigest{compute_digest(*machine_)});
   logged_since_digest_ = false;
 }
 
@@ -101,7 +101,7 @@ void Recorder::finish(const core::RunOutcome& outcome) {
     case core::StopReason::kNone: end.reason = traces::StopReason::kError; break;
   }
   end.exit_status = outcome.exit_status;
-  end.final_digest = compute_digest(machine_->vcpu().state(), *machine_);
+  end.final_digest = compute_digest(*machine_);
   log(end);
   writer_->finish();
 }

@@ -44,8 +44,9 @@ uint64_t hash64(const void* data, size_t size, uint64_t seed) {
   return mix(h ^ mix(tail ^ size));
 }
 
-traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& machine) {
-  uint16_t fields[kFieldCount];
+namespace {
+
+void register_fields(const core::X86CpuState& s, uint16_t (&fields)[kFieldCount]) {
   size_t n = 0;
   auto add = [&](const void* p, size_t size) {
     fields[n] = uint16_t(hash64(p, size, n));  // seeded by the field's index
@@ -82,7 +83,9 @@ traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& m
   });
   add_serialised([&](core::StateWriter& w) { w.boolean(s.halted); w.u8(s.interrupt_shadow); w.boolean(s.nmi_blocked); w.boolean(s.nmi_pending); w.boolean(s.wait_for_sipi); });
   add(&s.tsc_offset, sizeof s.tsc_offset);
+}
 
+traces::Digest digest_of(const uint16_t (&fields)[kFieldCount], const core::Machine& machine) {
   traces::Digest d;
   d.registers.resize(sizeof fields);
   std::memcpy(d.registers.data(), fields, sizeof fields);
@@ -95,6 +98,29 @@ traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& m
   d.pages.resize(8);
   std::memcpy(d.pages.data(), &pages, 8);
   return d;
+}
+
+}  // namespace
+
+traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& machine) {
+  uint16_t fields[kFieldCount];
+  register_fields(s, fields);
+  return digest_of(fields, machine);
+}
+
+traces::Digest compute_digest(const core::Machine& machine) {
+  uint16_t fields[kFieldCount];
+  register_fields(machine.cpu_state(0), fields);
+  // More vCPUs fold into each field group: a mismatch still names the group.
+  for (unsigned i = 1; i < machine.cpu_count(); ++i) {
+    uint16_t more[kFieldCount];
+    register_fields(machine.cpu_state(i), more);
+    for (size_t f = 0; f < kFieldCount; ++f) {
+      uint16_t pair[2] = {fields[f], more[f]};
+      fields[f] = uint16_t(hash64(pair, sizeof pair, f));
+    }
+  }
+  return digest_of(fields, machine);
 }
 
 std::string first_difference(const traces::Digest& expected, const traces::Digest& got) {

@@ -18,7 +18,11 @@ namespace rwd::replay {
 
 inline constexpr const char* kDigestAlgorithm = "rwd-fields16-pages64-v1";
 
+// The digest of one vCPU's state and the machine's RAM.
 traces::Digest compute_digest(const core::X86CpuState& cpu, const core::Machine& machine);
+// Every vCPU's state (each field group covers the group of all vCPUs; for one
+// vCPU the same as above) and the machine's RAM.
+traces::Digest compute_digest(const core::Machine& machine);
 
 // "" when equal; else what differs first, e.g. "register rax" or "pages written".
 std::string first_difference(const traces::Digest& expected, const traces::Digest& got);

@@ -39,7 +39,7 @@ const char kReplayHelp[] =
 // seek must agree on, and the registers.
 void print_position(core::Machine& machine) {
   const core::X86CpuState& cpu = machine.vcpu().state();
-  traces::Digest d = replay::compute_digest(cpu, machine);
+  traces::Digest d = replay::compute_digest(machine);
   std::string hex;
   char buf[3];
   for (const auto* part : {&d.registers, &d.pages}) {
@@ -177,7 +177,7 @@ int replay_command(const std::vector<std::string>& args) {
       return kExitDiverged;
     }
     const auto& recorded = std::get<traces::RunEnd>(end->data);
-    traces::Digest final_digest = replay::compute_digest(built.machine->vcpu().state(), *built.machine);
+    traces::Digest final_digest = replay::compute_digest(*built.machine);
     if (!recorded.final_digest.registers.empty() && final_digest != recorded.final_digest) {
       std::fprintf(stderr, "rewind: diverged at icount %llu: the final state differs (%s)\n",
                    (unsigned long long)outcome.icount,

@@ -109,6 +109,11 @@ struct MachineConfig {
   # -no-reboot: a guest reset ends the run instead of restarting it.
   devices @7 :List(DeviceConfig);
   # Extra devices in command-line order.
+  cpus @8 :UInt32;
+  # vCPUs (-smp). 0 in traces written before there was SMP: one.
+  quantum @9 :UInt64;
+  # Instructions in a vCPU's turn (--quantum; core::Machine). 0 in traces
+  # written before there was SMP: the default, 10000.
 
   struct Serial {
     kind @0 :Kind;
@@ -235,7 +240,7 @@ struct Checkpoint {
   # that does not know it cannot restore this checkpoint. Traces written
   # before layout 3 say 1 for every layout; the bytes then carry their own.
   cpuState @3 :Data;
-  # The vCPU's architectural state, opaque to this library.
+  # vCPU 0's architectural state, opaque to this library.
   devices @4 :List(DeviceState);
   # Every device's state, by unique name.
   pages @5 :List(PageRef);
@@ -253,6 +258,9 @@ struct Checkpoint {
   # first, then this one. 0 when every page is in `pages` above. When it is
   # not 0, page numbers increase strictly across those frames and then this
   # one (which makes each appear once without a reader holding them all).
+  moreCpuStates @9 :List(Data);
+  # (SMP) vCPUs 1 to N-1's architectural states, in the layout of cpuState;
+  # empty for one vCPU.
 
   struct DeviceState {
     name @0 :Text;

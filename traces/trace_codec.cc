@@ -200,6 +200,8 @@ Bytes encode_header(const Header& h) {
     serial.setInputPath(as_text(h.machine.serial.input_path));
     m.setAccel(as_text(h.machine.accel));
     m.setNoReboot(h.machine.no_reboot);
+    m.setCpus(h.machine.cpus);
+    m.setQuantum(h.machine.quantum);
     auto devices = m.initDevices(unsigned(h.machine.devices.size()));
     for (size_t i = 0; i < h.machine.devices.size(); ++i) {
       const DeviceSpec& d = h.machine.devices[i];
@@ -251,6 +253,8 @@ Header decode_header(const AlignedBuffer& message) {
     h.machine.serial.input_path = to_string(serial.getInputPath());
     h.machine.accel = to_string(m.getAccel());
     h.machine.no_reboot = m.getNoReboot();
+    h.machine.cpus = m.getCpus() ? m.getCpus() : 1;
+    h.machine.quantum = m.getQuantum();
     for (auto d : m.getDevices()) {
       DeviceSpec spec;
       spec.driver = to_string(d.getDriver());
@@ -409,6 +413,8 @@ Bytes encode_checkpoint(const Checkpoint& cp, uint32_t page_frames) {
     root.setIdleNs(cp.idle_ns);
     root.setCpuStateVersion(cp.cpu_state_version);
     root.setCpuState(as_data(cp.cpu_state));
+    auto more = root.initMoreCpuStates(unsigned(cp.more_cpu_states.size()));
+    for (size_t i = 0; i < cp.more_cpu_states.size(); ++i) more.set(unsigned(i), as_data(cp.more_cpu_states[i]));
     auto devices = root.initDevices(unsigned(cp.devices.size()));
     for (size_t i = 0; i < cp.devices.size(); ++i) {
       devices[unsigned(i)].setName(as_text(cp.devices[i].name));
@@ -430,6 +436,8 @@ Checkpoint decode_checkpoint(const AlignedBuffer& message, uint32_t* page_frames
     cp.idle_ns = r.getIdleNs();
     cp.cpu_state_version = r.getCpuStateVersion();
     cp.cpu_state = to_bytes(r.getCpuState());
+    if (r.getMoreCpuStates().size() > kMaxCpusPerCheckpoint) throw TraceError(where + ": too many vCPU states");
+    for (auto more : r.getMoreCpuStates()) cp.more_cpu_states.push_back(to_bytes(more));
     auto devices = r.getDevices();
     if (devices.size() > kMaxDevicesPerCheckpoint) throw TraceError(where + ": too many devices");
     for (auto d : devices) cp.devices.push_back({to_string(d.getName()), to_bytes(d.getState())});

@@ -50,6 +50,7 @@ inline constexpr uint32_t kMaxFooterFrameBytes = 256u << 20;      // uncompresse
 inline constexpr size_t kMaxDigestBytes = 64;
 inline constexpr size_t kMaxEventsPerFrame = 1u << 18;
 inline constexpr size_t kMaxDevicesPerCheckpoint = 1u << 12;
+inline constexpr size_t kMaxCpusPerCheckpoint = 255;
 // The writer puts at most this many pages in one frame (16 MiB raw), so a
 // checkpoint of all guest RAM streams through bounded memory; the rest goes
 // into checkpoint-pages frames before it.

@@ -224,6 +224,9 @@ std::string to_text(const TraceSummary& s) {
   if (!h.machine.serial.input_path.empty()) o << " (input " << printable(h.machine.serial.input_path) << ")";
   o << "\n";
   o << "accel:        " << printable(h.machine.accel) << (h.machine.no_reboot ? ", no-reboot" : "") << "\n";
+  if (h.machine.cpus > 1)
+    o << "vCPUs:        " << h.machine.cpus << " (turns of " << (h.machine.quantum ? h.machine.quantum : 10000)
+      << " instructions)\n";
   for (const DeviceSpec& d : h.machine.devices) {
     o << "device:       " << printable(d.driver);
     for (const auto& [k, v] : d.properties) o << "," << printable(k) << "=" << printable(v);
@@ -255,6 +258,7 @@ std::string to_json(const Header& h) {
     << "\",\"path\":" << json_string(h.machine.serial.path)
     << ",\"input_path\":" << json_string(h.machine.serial.input_path) << "}"
     << ",\"accel\":" << json_string(h.machine.accel) << ",\"no_reboot\":" << (h.machine.no_reboot ? "true" : "false")
+    << ",\"cpus\":" << h.machine.cpus << ",\"quantum\":" << h.machine.quantum
     << ",\"devices\":[";
   for (size_t i = 0; i < h.machine.devices.size(); ++i) {
     const DeviceSpec& d = h.machine.devices[i];

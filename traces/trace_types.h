@@ -60,6 +60,8 @@ struct MachineSpec {
   std::string accel;
   bool no_reboot = false;
   std::vector<DeviceSpec> devices;
+  uint32_t cpus = 1;       // the reader turns the schema's 0 (older traces) into 1
+  uint64_t quantum = 0;    // 0: the default
   bool operator==(const MachineSpec&) const = default;
 };
 
@@ -180,7 +182,8 @@ struct Checkpoint {
   uint64_t icount = 0;
   uint64_t idle_ns = 0;
   uint32_t cpu_state_version = 0;
-  Bytes cpu_state;
+  Bytes cpu_state;                    // vCPU 0
+  std::vector<Bytes> more_cpu_states; // vCPUs 1..N-1
   std::vector<DeviceStateBlob> devices;
   // Pages written since the previous checkpoint, each page number once.
   std::vector<PageRef> pages;

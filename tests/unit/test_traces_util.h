@@ -52,6 +52,8 @@ inline Header sample_header() {
   h.machine.serial = {SerialSpec::Kind::kFile, "/tmp/out.txt", "/tmp/in.txt"};
   h.machine.accel = "tcg";
   h.machine.no_reboot = true;
+  h.machine.cpus = 3;
+  h.machine.quantum = 4321;
   h.machine.devices = {{"isa-debug-exit", {{"iobase", "0xf4"}, {"iosize", "0x04"}}}, {"virtio-rng", {}}};
   h.command_line = {"rewind", "record", "-o", "x.rwt", "-kernel", "/boot/vmlinuz", "-m", "256M"};
   ImageInfo kernel{"/boot/vmlinuz", 3, sha256("abc", 3)};
@@ -85,6 +87,7 @@ inline Checkpoint sample_checkpoint(uint64_t icount, int pages) {
   cp.cpu_state_version = 2;
   cp.cpu_state.assign(512, 0);
   for (size_t i = 0; i < cp.cpu_state.size(); ++i) cp.cpu_state[i] = uint8_t(i * 7 + icount);
+  cp.more_cpu_states = {Bytes(512, uint8_t(icount + 1)), Bytes(512, uint8_t(icount + 2))};  // -smp 3
   cp.devices = {{"serial0", {1, 2, 3}}, {"pit", Bytes(40, 0x5a)}, {"empty", {}}};
   std::vector<uint8_t> page(kPageSize);
   for (int p = 0; p < pages; ++p) {
