@@ -31,11 +31,12 @@ void Recorder::log(traces::EventData data) {
   e.data = std::move(data);
   writer_->append(e);
   logged_since_digest_ = true;
+  unflushed_ = true;
 }
 
 void Recorder::log_digest() {
   logged_since_digest_ = false;
-  log(traces::StateDigest{compute_digest(*machine_)});
+  log(traces::StateDigest{compute_digest(*machine_, DigestScope::kWithoutPages)});
   logged_since_digest_ = false;
 }
 
@@ -68,16 +69,27 @@ void Recorder::Tap::receive(uint8_t byte) {
 }
 
 bool Recorder::poll(uint64_t icount, uint64_t max_wait_ns) {
+  // Host time decides only when bytes reach the disk, never what they are.
+  // Before the host waits for the idle guest's next event, what was logged
+  // goes to disk: the wait may be long and end in a crash or a kill.
+  if (writer_ && unflushed_ && max_wait_ns != 0) flush();
   bool alive = host_.poll(icount, max_wait_ns);
   // A digest after each batch of input lets replay name the point where it
   // first went wrong, not just the next checkpoint.
   if (logged_since_digest_) log_digest();
   if (machine_ && icount >= next_checkpoint_) {
     write_checkpoint(*machine_, *writer_);
-    writer_->flush();
+    flush();
     next_checkpoint_ = icount + checkpoint_interval_;
   }
+  if (writer_ && unflushed_ && host_seconds_ && host_seconds_() - last_flush_ >= kFlushPeriodSeconds) flush();
   return alive;
+}
+
+void Recorder::flush() {
+  writer_->flush();
+  unflushed_ = false;
+  if (host_seconds_) last_flush_ = host_seconds_();
 }
 
 UserRequest Recorder::take_user_request() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,10 @@ class Recorder final : public Inputs {
   // `host` supplies the inputs; the trace is created by attach().
   Recorder(Inputs& host, uint64_t checkpoint_interval);
   ~Recorder() override;
+  // Host seconds (from replay/host, which alone reads the host clock): with
+  // it, logged events are also flushed at least every kFlushPeriodSeconds.
+  static constexpr double kFlushPeriodSeconds = 0.25;
+  void set_host_clock(std::function<double()> host_seconds) { host_seconds_ = std::move(host_seconds); }
 
   // Once the machine is built and its vCPU attached (icount 0): creates the
   // trace with `header` (its initial digest is filled in here), writes the
@@ -58,12 +63,20 @@ class Recorder final : public Inputs {
 
   void log(traces::EventData data);
   void log_digest();
+  void flush();
 
   Inputs& host_;
   uint64_t checkpoint_interval_;
   uint64_t next_checkpoint_ = 0;
   core::Machine* machine_ = nullptr;
   std::unique_ptr<traces::TraceWriter> writer_;
+  // Events logged since the last flush, and when (host seconds) it was:
+  // typed input reaches the file within kFlushPeriodSeconds of host time, and
+  // before the host waits for an idle guest, so a crash or a kill loses none
+  // of it.
+  bool unflushed_ = false;
+  std::function<double()> host_seconds_;
+  double last_flush_ = 0;
   std::array<Tap, 4> taps_;
   bool logged_since_digest_ = false;
   std::optional<int64_t> wall_clock_;

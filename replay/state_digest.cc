@@ -85,10 +85,17 @@ void register_fields(const core::X86CpuState& s, uint16_t (&fields)[kFieldCount]
   add(&s.tsc_offset, sizeof s.tsc_offset);
 }
 
-traces::Digest digest_of(const uint16_t (&fields)[kFieldCount], const core::Machine& machine) {
+traces::Digest digest_of(const uint16_t (&fields)[kFieldCount], const core::Machine& machine, DigestScope scope) {
   traces::Digest d;
   d.registers.resize(sizeof fields);
   std::memcpy(d.registers.data(), fields, sizeof fields);
+
+  uint64_t devices = mix(0x64657669);
+  for (const auto& [name, bytes] : machine.save_states())
+    devices = mix(devices ^ hash64(name.data(), name.size(), 1)) ^ hash64(bytes.data(), bytes.size(), 2);
+  d.devices.resize(8);
+  std::memcpy(d.devices.data(), &devices, 8);
+  if (scope == DigestScope::kWithoutPages) return d;
 
   uint64_t pages = mix(0x70616765);
   const uint8_t* ram = machine.ram();
@@ -105,10 +112,10 @@ traces::Digest digest_of(const uint16_t (&fields)[kFieldCount], const core::Mach
 traces::Digest compute_digest(const core::X86CpuState& s, const core::Machine& machine) {
   uint16_t fields[kFieldCount];
   register_fields(s, fields);
-  return digest_of(fields, machine);
+  return digest_of(fields, machine, DigestScope::kFull);
 }
 
-traces::Digest compute_digest(const core::Machine& machine) {
+traces::Digest compute_digest(const core::Machine& machine, DigestScope scope) {
   uint16_t fields[kFieldCount];
   register_fields(machine.cpu_state(0), fields);
   // More vCPUs fold into each field group: a mismatch still names the group.
@@ -120,7 +127,14 @@ traces::Digest compute_digest(const core::Machine& machine) {
       fields[f] = uint16_t(hash64(pair, sizeof pair, f));
     }
   }
-  return digest_of(fields, machine);
+  return digest_of(fields, machine, scope);
+}
+
+traces::Digest compute_digest_like(const traces::Digest& expected, const core::Machine& machine) {
+  traces::Digest got =
+      compute_digest(machine, expected.pages.empty() ? DigestScope::kWithoutPages : DigestScope::kFull);
+  if (expected.devices.empty()) got.devices.clear();  // a trace from before device digests
+  return got;
 }
 
 std::string first_difference(const traces::Digest& expected, const traces::Digest& got) {
@@ -131,6 +145,7 @@ std::string first_difference(const traces::Digest& expected, const traces::Diges
         return std::string("register ") + kFieldNames[i];
     return "registers";
   }
+  if (expected.devices != got.devices) return "device state";
   if (expected.pages != got.pages) return "pages written since the last checkpoint";
   return "";
 }

@@ -5,7 +5,9 @@
 //   RFLAGS, control registers, segments, ...), so a mismatch names the first
 //   field that differs, not just "something".
 // pages: a 64-bit hash of the RAM pages written since the last checkpoint
-//   (page index and contents, in page order).
+//   (page index and contents, in page order); left out of the digests logged
+//   after input (kWithoutPages), which come often.
+// devices: a 64-bit hash of every device's checkpoint state.
 #pragma once
 
 #include <string>
@@ -21,8 +23,11 @@ inline constexpr const char* kDigestAlgorithm = "rwd-fields16-pages64-v1";
 // The digest of one vCPU's state and the machine's RAM.
 traces::Digest compute_digest(const core::X86CpuState& cpu, const core::Machine& machine);
 // Every vCPU's state (each field group covers the group of all vCPUs; for one
-// vCPU the same as above) and the machine's RAM.
-traces::Digest compute_digest(const core::Machine& machine);
+// vCPU the same as above), the devices' state and the machine's RAM.
+enum class DigestScope { kFull, kWithoutPages };
+traces::Digest compute_digest(const core::Machine& machine, DigestScope scope = DigestScope::kFull);
+// What a replay compares with `expected`: the parts the recorder computed.
+traces::Digest compute_digest_like(const traces::Digest& expected, const core::Machine& machine);
 
 // "" when equal; else what differs first, e.g. "register rax" or "pages written".
 std::string first_difference(const traces::Digest& expected, const traces::Digest& got);

@@ -6,6 +6,7 @@
 #include "core/x86_cpu_state_io.h"
 #include "replay/host/host_files.h"
 #include "replay/host/host_inputs.h"
+#include "replay/host/host_stopwatch.h"
 #include "replay/machine_spec.h"
 #include "replay/recorder.h"
 #include "tools/cli_options.h"
@@ -91,7 +92,9 @@ int record_command(const std::vector<std::string>& all_args) {
     header.rewind_version = "0.1";
 
     replay::HostInputs host(options.machine.serial);
+    replay::HostStopwatch host_time;  // outlives the recorder, which reads it
     replay::Recorder recorder(host, interval);
+    recorder.set_host_clock([&host_time] { return host_time.seconds(); });
     BuiltMachine built = build_machine(options.machine, recorder);
     load_guest(built, options.machine, [&](const std::string& role, const std::string& path, uint64_t max_size) {
       std::unique_ptr<replay::ImageFile> file = replay::open_host_image(role, path, max_size);

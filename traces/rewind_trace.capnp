@@ -63,7 +63,12 @@ struct Digest {
   # Hash over the RAM pages written since the previous checkpoint (each
   # page's RAM-block index and contents, in index order), as
   # Header.digestAlgorithm defines it: 8 bytes for "rwd-fields16-pages64-v1".
-  # Must be at most 64 bytes. Empty when not computed.
+  # Must be at most 64 bytes. Empty when not computed: the recorder leaves it
+  # out of the digests it logs after input (stateDigest events), which would
+  # otherwise re-hash every page written since the last checkpoint.
+  devices @2 :Data;
+  # Hash of every device's checkpoint state (names and bytes, in the
+  # machine's order): 8 bytes. Empty in traces from before it existed.
 }
 
 # A guest image the run loaded from the host (kernel, initrd). Replay refuses a

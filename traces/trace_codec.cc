@@ -80,16 +80,18 @@ Bytes encoding(const char* what, F&& f) {
 }
 
 void set_digest(s::Digest::Builder b, const Digest& d) {
-  if (d.registers.size() > kMaxDigestBytes || d.pages.size() > kMaxDigestBytes)
+  if (d.registers.size() > kMaxDigestBytes || d.pages.size() > kMaxDigestBytes || d.devices.size() > kMaxDigestBytes)
     throw TraceError("digest longer than " + std::to_string(kMaxDigestBytes) + " bytes");
   b.setRegisters(as_data(d.registers));
   b.setPages(as_data(d.pages));
+  b.setDevices(as_data(d.devices));
 }
 
 Digest get_digest(s::Digest::Reader r, const char* what) {
-  if (r.getRegisters().size() > kMaxDigestBytes || r.getPages().size() > kMaxDigestBytes)
+  if (r.getRegisters().size() > kMaxDigestBytes || r.getPages().size() > kMaxDigestBytes ||
+      r.getDevices().size() > kMaxDigestBytes)
     throw TraceError(std::string(what) + ": digest longer than " + std::to_string(kMaxDigestBytes) + " bytes");
-  return Digest{to_bytes(r.getRegisters()), to_bytes(r.getPages())};
+  return Digest{to_bytes(r.getRegisters()), to_bytes(r.getPages()), to_bytes(r.getDevices())};
 }
 
 template <typename E>

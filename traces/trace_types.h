@@ -30,6 +30,7 @@ using Bytes = std::vector<uint8_t>;
 struct Digest {
   Bytes registers;
   Bytes pages;
+  Bytes devices;
   bool operator==(const Digest&) const = default;
 };
 

@@ -218,3 +218,29 @@ BOOST_AUTO_TEST_CASE(the_terminal_is_restored_after_a_signal_and_after_an_error)
   BOOST_TEST(replay.err.find("internal error") != std::string::npos, replay.err);
   BOOST_TEST(replay.err.find("diverged") == std::string::npos, replay.err);
 }
+
+// Typed input reaches the trace file while the guest idles, not only at the
+// next checkpoint: a recorder killed (SIGKILL: no chance to finish the
+// trace) while its guest waits keeps the bytes the guest had taken.
+BOOST_AUTO_TEST_CASE(input_typed_while_the_guest_idles_survives_a_kill) {
+  TempDir dir("signals_kill");
+  Guest g{"wait_for_input", hostile::wait_for_input()};
+  std::string kernel = write_kernel(dir, g);
+  std::string trace = dir.file("killed.rwt");
+  ProcessOptions o;
+  o.argv = {rewind_binary(), "record", "-o", trace, "-kernel", kernel, "-serial", "stdio"};
+  o.stdin_data = "x";
+  o.keep_stdin_open = true;  // more input could come: the guest waits on
+  o.signal = SIGKILL;
+  o.signal_after_seconds = 1.5;
+  o.timeout_seconds = 30;
+  ProcessResult r = run_process(o);
+  BOOST_TEST_REQUIRE(r.signal_sent, "the recorder ended before the kill: status " << r.exit_status << ", " << r.err);
+
+  rwd::testing::TraceContents t = rwd::testing::load_trace(trace);
+  BOOST_TEST(t.truncated);  // killed: no footer
+  bool typed = false;
+  for (const tr::Event& e : t.events)
+    if (const auto* in = std::get_if<tr::ConsoleInput>(&e.data)) typed |= in->byte == 'x';
+  BOOST_TEST(typed, "the byte typed before the kill is not in the trace (" << t.events.size() << " events)");
+}
