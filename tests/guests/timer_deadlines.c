@@ -211,28 +211,44 @@ static int rtc_periodic(void)
     return all_ok;
 }
 
-static int lapic_timer(void)
+/* Eight one-shot trials of first_us, first_us + step_us, ... microseconds:
+ * `arm` starts the timer, which must fire the programmed time after it did
+ * (+1 PM tick of rounding, + SLACK). */
+static int one_shot_trials(const char *what, uint32_t first_us, uint32_t step_us, uint32_t spin_base,
+                           uint32_t spin_step, void (*arm)(uint32_t us))
 {
     int all_ok = 1;
-    *lapic(0xF0) = 0x100 | SPURIOUS_VECTOR;   /* SVR: enabled */
-    *lapic(0x3E0) = 0xB;                /* divide by 1 */
     for (uint32_t trial = 0; trial < 8; trial++) {
-        uint32_t us = 50 + 30 * trial;
-        spin(2000 + trial * 6007);
+        uint32_t us = first_us + step_us * trial;
+        spin(spin_base + trial * spin_step);
         fired = 0;
-        *lapic(0x320) = LAPIC_VECTOR;   /* one-shot, unmasked */
-        *lapic(0x380) = us * 1000;      /* counting starts */
+        arm(us);
         uint32_t armed = pm_now();
         if (!wait_fired(1)) {
-            report("lapic one-shot: no interrupt,", trial, 0, 0, 0);
+            rt_puts(what);
+            rt_puts(": no interrupt\n");
             return 0;
         }
         uint32_t want = (us * PM_HZ + 500000) / 1000000;    /* < 2^32 */
         uint32_t got = pm_since(armed, fired_at[0]);
         int ok = within(got, want, want + 1);
-        report("lapic one-shot", trial, ok, got, want);
+        report(what, trial, ok, got, want);
         all_ok &= ok;
     }
+    return all_ok;
+}
+
+static void lapic_arm(uint32_t us)
+{
+    *lapic(0x320) = LAPIC_VECTOR;       /* one-shot, unmasked */
+    *lapic(0x380) = us * 1000;          /* counting starts */
+}
+
+static int lapic_timer(void)
+{
+    *lapic(0xF0) = 0x100 | SPURIOUS_VECTOR;   /* SVR: enabled */
+    *lapic(0x3E0) = 0xB;                /* divide by 1 */
+    int all_ok = one_shot_trials("lapic one-shot", 50, 30, 2000, 6007, lapic_arm);
     const uint32_t period = (100 * PM_HZ + 500000) / 1000000;
     for (uint32_t trial = 0; trial < 3; trial++) {
         spin(3000 + trial * 9001);
@@ -258,10 +274,16 @@ static volatile uint32_t *hpet(uint32_t offset)
     return (volatile uint32_t *)(HPET + offset);
 }
 
+static uint32_t hpet_ticks_per_us;
+
+static void hpet_arm(uint32_t us)
+{
+    *hpet(0x108) = *hpet(0xF0) + us * hpet_ticks_per_us;
+}
+
 static int hpet_timers(void)
 {
-    int all_ok = 1;
-    uint32_t ticks_per_us = 1000000000u / *hpet(0x04);  /* COUNTER_CLK_PERIOD in fs */
+    hpet_ticks_per_us = 1000000000u / *hpet(0x04);  /* COUNTER_CLK_PERIOD in fs */
     /* Timer 0: 32-bit, edge, one-shot. Its comparator resets to all ones,
      * which the 32-bit counter has just passed, and a comparator behind the
      * counter fires at once: put it half the range ahead first. */
@@ -269,24 +291,9 @@ static int hpet_timers(void)
     *hpet(0x108) = *hpet(0xF0) + 0x7FFFFFFFu;
     *hpet(0x10) = 3;                    /* counter on, legacy replacement: timer 0 -> IRQ 0 */
     *hpet(0x100) = 0x100 | 0x4;         /* interrupt on */
-    for (uint32_t trial = 0; trial < 8; trial++) {
-        uint32_t us = 40 + 35 * trial;
-        spin(2500 + trial * 5003);
-        fired = 0;
-        *hpet(0x108) = *hpet(0xF0) + us * ticks_per_us;
-        uint32_t armed = pm_now();
-        if (!wait_fired(1)) {
-            report("hpet one-shot: no interrupt,", trial, 0, 0, 0);
-            return 0;
-        }
-        uint32_t want = (us * PM_HZ + 500000) / 1000000;
-        uint32_t got = pm_since(armed, fired_at[0]);
-        int ok = within(got, want, want + 1);
-        report("hpet one-shot", trial, ok, got, want);
-        all_ok &= ok;
-    }
+    int ok = one_shot_trials("hpet one-shot", 40, 35, 2500, 5003, hpet_arm);
     *hpet(0x10) = 0;                    /* the PIT gets IRQ 0 back */
-    return all_ok;
+    return ok;
 }
 
 int kmain(uint32_t magic, const struct mb_info *mbi)
