@@ -41,6 +41,16 @@ Machine::Machine(uint64_t ram_size, unsigned cpus)
       clock_(&machine_icount_),
       cpus_(cpus ? cpus : 1),
       current_(unsigned(cpus_.size()) - 1) {  // so that the first turn is vCPU 0's
+  // What is written into RAM from outside the vCPUs, and remaps, reach every
+  // vCPU's block cache and TLB.
+  memory_.set_ram_write_listener([this](uint64_t addr, uint64_t len) {
+    for (Cpu& cpu : cpus_)
+      if (cpu.vcpu) cpu.vcpu->memory_written(addr, len);
+  });
+  memory_.set_map_listener([this] {
+    for (Cpu& cpu : cpus_)
+      if (cpu.vcpu) cpu.vcpu->memory_map_changed();
+  });
   timers_.set_arm_listener([this](uint64_t deadline_ns) {
     if (deadline_ns < run_until_ns_) run_control_.request_attention(attention::kReplan);
   });

@@ -94,6 +94,7 @@ void AddressSpace::rebuild_flat_view() {
     }
   }
   flat_ = std::move(flat);
+  if (on_map_change_) on_map_change_();
 }
 
 const FlatRange* AddressSpace::lookup(uint64_t addr) const {
@@ -150,6 +151,7 @@ void AddressSpace::write(uint64_t addr, uint64_t value, unsigned size) {
       uint8_t* host = f->region->ram + f->region_offset + (addr - f->start);
       store_le(host, value, size);
       if (f->region->dirty_log) f->region->dirty_log->mark(host, size);
+      if (on_ram_write_) on_ram_write_(addr, size);
       return;
     }
     dispatch_write(*f, addr, value, size);
@@ -257,6 +259,7 @@ void AddressSpace::write_bytes(uint64_t addr, const void* src, uint64_t len) {
       uint8_t* host = f->region->ram + f->region_offset + (addr - f->start);
       std::memcpy(host, in, chunk);
       if (f->region->dirty_log) f->region->dirty_log->mark(host, chunk);
+      if (on_ram_write_) on_ram_write_(addr, chunk);
       in += chunk;
       addr += chunk;
       len -= chunk;

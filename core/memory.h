@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,6 +108,13 @@ class AddressSpace {
   void read_bytes(uint64_t addr, void* dst, uint64_t len);
   void write_bytes(uint64_t addr, const void* src, uint64_t len);
 
+  // Listeners (the machine, for its vCPUs' block caches and TLBs): a RAM
+  // write through this space -- a loader, a device's DMA; vCPUs write RAM
+  // through their own host pointers -- and a change of the map.
+  using RamWriteListener = std::function<void(uint64_t addr, uint64_t len)>;
+  void set_ram_write_listener(RamWriteListener listener) { on_ram_write_ = std::move(listener); }
+  void set_map_listener(std::function<void()> listener) { on_map_change_ = std::move(listener); }
+
   const std::string& name() const { return name_; }
   uint64_t size() const { return size_; }
   const AccessStats& stats() const { return stats_; }
@@ -125,6 +133,8 @@ class AddressSpace {
   std::vector<FlatRange> flat_;
   AccessStats stats_;
   unsigned batch_depth_ = 0;
+  RamWriteListener on_ram_write_;
+  std::function<void()> on_map_change_;
 };
 
 }  // namespace rwd::core

@@ -70,6 +70,9 @@ class Vcpu : public IrqSink {
   virtual void state_changed() = 0;
   // Guest-physical memory was written from outside (loader, DMA).
   virtual void memory_written(uint64_t paddr, uint64_t len) = 0;
+  // The physical memory map changed (a region added, removed or moved): every
+  // translation and anything decoded from guest-physical memory is stale.
+  virtual void memory_map_changed() = 0;
   // The dirty log was cleared (a checkpoint was taken): the next write to any
   // page must mark it again, so cached writable mappings must be dropped.
   virtual void dirty_log_cleared() = 0;

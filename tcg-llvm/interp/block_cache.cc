@@ -56,6 +56,10 @@ bool BlockCache::insert(std::unique_ptr<Block> block) {
     ++flushes_;
     flushed = true;
   }
+  // Room in the graveyard for every live block: dropping them all (a remap,
+  // or a board torn down after the host ran out of memory) must not allocate.
+  const size_t room = graveyard_.size() + blocks_.size() + 1;
+  if (graveyard_.capacity() < room) graveyard_.reserve(2 * room);
   bytes_ += block->cache_bytes;
   for (uint64_t ppage : {block->paddr & ~(kPage - 1), block->paddr2}) {
     if (ppage == Block::kNoPage) continue;

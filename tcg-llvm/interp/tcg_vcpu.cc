@@ -48,6 +48,14 @@ void TcgVcpu::memory_written(uint64_t paddr, uint64_t len) {
   if (blocks_.invalidate_range(paddr, len)) cpu_.exit_block = true;
 }
 
+void TcgVcpu::memory_map_changed() {
+  // Blocks are keyed by physical address, translations point at host memory:
+  // after a remap neither may be trusted.
+  blocks_.invalidate_all();
+  state_changed();
+  cpu_.exit_block = true;
+}
+
 void TcgVcpu::set_irq(unsigned pin, bool level) {
   if (pin == core::kCpuPinIntr) {
     intr_ = level;

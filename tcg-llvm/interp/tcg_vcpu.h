@@ -37,6 +37,7 @@ class TcgVcpu final : public core::Vcpu {
   core::VcpuExit run(uint64_t icount_limit) override;
   void state_changed() override;
   void memory_written(uint64_t paddr, uint64_t len) override;
+  void memory_map_changed() override;
   void dirty_log_cleared() override { cpu_.tlb().drop_write_mappings(); }
   void set_irq(unsigned pin, bool level) override;
 

@@ -39,7 +39,8 @@ class FakeVcpu : public core::Vcpu {
 
   core::X86CpuState& state() override { return st_; }
   void state_changed() override {}
-  void memory_written(uint64_t, uint64_t) override {}
+  void memory_written(uint64_t paddr, uint64_t len) override { written.emplace_back(paddr, len); }
+  void memory_map_changed() override { ++map_changes; }
   void dirty_log_cleared() override {}
   void set_irq(unsigned pin, bool level) override {
     irq_log.emplace_back(pin, level);
@@ -107,6 +108,8 @@ class FakeVcpu : public core::Vcpu {
   // Observations.
   std::vector<uint64_t> limits, starts, wake_icounts;
   std::vector<std::pair<unsigned, bool>> irq_log;
+  std::vector<std::pair<uint64_t, uint64_t>> written;
+  unsigned map_changes = 0;
   size_t limits_past_deadline = 0;
   size_t backwards_limits = 0;
   bool intr = false;
@@ -556,4 +559,33 @@ BOOST_AUTO_TEST_CASE(halted_and_waiting_vcpus_are_skipped, *boost::unit_test::ti
   BOOST_TEST(!cpu[2]->state().wait_for_sipi);
   BOOST_TEST(cpu[2]->state().seg[int(core::SegReg::kCs)].base == 0x9a000u);
   BOOST_TEST(cpu[2]->state().rip == 0u);
+}
+
+// The memory API's listeners: RAM written through the address space (a
+// loader, a device's DMA) and a change of the map reach every vCPU, so their
+// block caches and TLBs never keep what was there before; device writes do not.
+BOOST_AUTO_TEST_CASE(writes_from_outside_and_remaps_reach_every_vcpu) {
+  Machine machine{1 << 20, 2};
+  FakeVcpu* cpu[2];
+  for (FakeVcpu*& c : cpu) {
+    auto v = std::make_unique<FakeVcpu>(machine);
+    c = v.get();
+    machine.attach_vcpu(std::move(v));
+  }
+  machine.memory().add_ram("ram", 0, 1 << 20, machine.ram());
+  struct Sink : core::RegionOps {
+    uint64_t read(uint64_t, unsigned) override { return 0; }
+    void write(uint64_t, uint64_t, unsigned) override {}
+  } device;
+  machine.memory().add_io("device", 0x100000, 0x1000, &device);
+  const uint8_t code[3] = {0x90, 0x90, 0xf4};
+  machine.memory().write_bytes(0x1000, code, sizeof code);
+  machine.memory().write(0x2000, 7, 4);
+  machine.memory().write(0x100010, 7, 4);  // the device: no RAM written
+  for (FakeVcpu* c : cpu) {
+    BOOST_TEST(c->map_changes == 2u);
+    BOOST_TEST((c->written == std::vector<std::pair<uint64_t, uint64_t>>{{0x1000, 3}, {0x2000, 4}}));
+  }
+  machine.memory().remove("device");
+  for (FakeVcpu* c : cpu) BOOST_TEST(c->map_changes == 3u);
 }
