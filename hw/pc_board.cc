@@ -22,7 +22,7 @@ constexpr FixedPorts kFixedPorts[] = {
     {"port B", 0x61, 0x61},           {"the i8042", 0x64, 0x64},       {"the RTC", 0x70, 0x71},
     {"the POST port", 0x80, 0x80},    {"port A", 0x92, 0x92},          {"the i8259 slave", 0xa0, 0xa1},
     {"COM1", 0x3f8, 0x3ff},           {"the ELCR", 0x4d0, 0x4d1},      {"the ACPI PM block", 0x600, 0x60b},
-    {"the reset control register", 0xcf9, 0xcf9},
+    {"the reset control register", 0xcf9, 0xcf9}, {"fw_cfg", 0x510, 0x511}, {"fw_cfg DMA", 0x514, 0x51b},
 };
 
 std::string hex(uint64_t value) {
@@ -94,6 +94,8 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
                                              isa_irq(I8042Controller::kMouseIrq));
   acpi_pm_ = std::make_unique<AcpiPm>(clock, timers, machine.run_control(), isa_irq(AcpiPm::kSciIrq));
   reset_control_ = std::make_unique<ResetControl>(machine.run_control());
+  fw_cfg_ = std::make_unique<FwCfg>(machine.memory());
+  fill_fw_cfg(machine.cpu_count());
   // The vCPUs are attached after the board is built: until then their APICs
   // see the power-on state.
   for (unsigned i = 0; i < machine.cpu_count(); ++i) {
@@ -149,6 +151,17 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
     map_io("com1", Uart16550::kCom1Base, 8, com1_.get());
     map_io("acpi-pm", AcpiPm::kBase, AcpiPm::kSize, acpi_pm_.get());
     map_io("reset-control", ResetControl::kPort, 1, reset_control_.get());
+    core::AccessRules fw_cfg_ports;  // a 16-bit selector and a byte-wide data port
+    fw_cfg_ports.valid_max = 2;
+    fw_cfg_ports.impl_max = 2;
+    map_io("fw-cfg", FwCfg::kPorts, 2, &fw_cfg_->port_ops(), fw_cfg_ports);
+    core::AccessRules fw_cfg_dma;  // two big-endian 32-bit halves
+    fw_cfg_dma.valid_min = 4;
+    fw_cfg_dma.valid_max = 4;
+    fw_cfg_dma.unaligned_ok = false;
+    fw_cfg_dma.impl_min = 4;
+    fw_cfg_dma.impl_max = 4;
+    map_io("fw-cfg-dma", FwCfg::kDmaPort, 8, &fw_cfg_->dma_ops(), fw_cfg_dma);
     map_mmio("ioapic", IoApic::kBase, IoApic::kSize, &ioapic_);
     map_mmio("hpet", Hpet::kBase, Hpet::kSize, hpet_.get());
     map_mmio("lapic", LocalApic::kDefaultBase, 0x1000, &local_apic_window_);
@@ -196,6 +209,7 @@ void PcBoard::register_states() {
   machine_.register_state(ResetControl::kStateName, reset_control_.get());
   machine_.register_state(IoApic::kStateName, &ioapic_);
   machine_.register_state(Hpet::kStateName, hpet_.get());
+  machine_.register_state(FwCfg::kStateName, fw_cfg_.get());
   for (const auto& apic : local_apics_) machine_.register_state(apic->state_name(), apic.get());
   for (size_t i = 0; i < debug_exits_.size(); ++i) {
     machine_.register_state("debug-exit@" + hex(debug_exit_bases_[i]), debug_exits_[i].get());
@@ -215,6 +229,7 @@ void PcBoard::release() {
   machine_.unregister_state(reset_control_.get());
   machine_.unregister_state(&ioapic_);
   machine_.unregister_state(hpet_.get());
+  machine_.unregister_state(fw_cfg_.get());
   for (const auto& apic : local_apics_) machine_.unregister_state(apic.get());
   for (const auto& exit : debug_exits_) machine_.unregister_state(exit.get());
   for (const std::string& name : io_regions_) machine_.io().remove(name);
@@ -250,6 +265,28 @@ void PcBoard::map_mmio(const std::string& name, uint64_t base, uint64_t size, co
   memory_regions_.push_back(name);
 }
 
+void PcBoard::fill_fw_cfg(unsigned cpus) {
+  auto le = [](uint64_t v, unsigned n) {
+    std::vector<uint8_t> bytes(n);
+    for (unsigned i = 0; i < n; ++i) bytes[i] = uint8_t(v >> (8 * i));
+    return bytes;
+  };
+  fw_cfg_->add_item(FwCfg::kRamSize, le(layout_.ram_size, 8));
+  fw_cfg_->add_item(FwCfg::kNbCpus, le(cpus, 2));
+  fw_cfg_->add_item(FwCfg::kMaxCpus, le(cpus, 2));
+  // QEMU's etc/e820: the RAM (u64 address, u64 length, u32 type 1), below
+  // the PCI hole and above 4 GiB; firmware carves its own reservations.
+  std::vector<uint8_t> e820;
+  auto entry = [&](uint64_t base, uint64_t length) {
+    for (auto part : {le(base, 8), le(length, 8), le(PcMemoryLayout::kUsable, 4)})
+      e820.insert(e820.end(), part.begin(), part.end());
+  };
+  entry(0, layout_.below_4g);
+  if (layout_.above_4g) entry(PcMemoryLayout::k4GiB, layout_.above_4g);
+  fw_cfg_->add_file("etc/e820", std::move(e820));
+  fw_cfg_->add_file("etc/sercon-port", le(Uart16550::kCom1Base, 2));  // SeaBIOS's console: COM1
+}
+
 void PcBoard::drive_gsi(unsigned gsi, bool level) {
   if (gsi < 16 && gsi != 2) isa_irqs_.set_irq(gsi, level);
   else ioapic_.set_irq(gsi, level);
@@ -266,6 +303,7 @@ void PcBoard::reset() {
   reset_control_->reset();
   ioapic_.reset();
   hpet_->reset();
+  fw_cfg_->reset();
   for (const auto& apic : local_apics_) apic->reset();
 }
 

@@ -12,6 +12,7 @@
 //   0x3f8-0x3ff  16550A UART, COM1           4    console 0 of replay::Inputs
 //   0x600-0x60b  ACPI PM1a event/control, PM timer   9 (SCI)
 //   0xcf9        reset control (the FADT's reset register)
+//   0x510-0x511  QEMU's fw_cfg (selector, data); 0x514-0x51b its DMA address
 //   0xf4-0xf7    isa-debug-exit (or where -device isa-debug-exit puts it)
 //
 //   memory       device
@@ -36,7 +37,7 @@
 //
 // Checkpoint state names (Machine::save_states), in this order: "pic", "pit",
 // "rtc", "com1", "i8042", "fpu-error", "acpi-pm", "reset-control", "ioapic",
-// "hpet", "lapic@<cpu>" for each vCPU (e.g. "lapic@0"), then "debug-exit@<iobase>"
+// "hpet", "fw-cfg", "lapic@<cpu>" for each vCPU (e.g. "lapic@0"), then "debug-exit@<iobase>"
 // for each isa-debug-exit (e.g. "debug-exit@0xf4").
 // They key the state in traces: never rename one.
 #pragma once
@@ -50,6 +51,7 @@
 #include "hw/acpi_pm.h"
 #include "hw/config_error.h"
 #include "hw/fpu_error_latch.h"
+#include "hw/fw_cfg.h"
 #include "hw/hpet.h"
 #include "hw/i8042_controller.h"
 #include "hw/i8254_pit.h"
@@ -91,6 +93,7 @@ class PcBoard {
   AcpiPm& acpi_pm() { return *acpi_pm_; }
   IoApic& ioapic() { return ioapic_; }
   Hpet& hpet() { return *hpet_; }
+  FwCfg& fw_cfg() { return *fw_cfg_; }
   LocalApic& local_apic(unsigned cpu) { return *local_apics_.at(cpu); }
   ApicBus& apic_bus() { return apic_bus_; }
   const std::vector<std::unique_ptr<IsaDebugExit>>& debug_exits() const { return debug_exits_; }
@@ -140,6 +143,7 @@ class PcBoard {
   // Global system interrupt n as the MADT numbers them: 0-15 the ISA IRQs
   // (GSI 2 is the I/O APIC's pin 2 alone: the 8259's IRQ 2 is the cascade).
   void drive_gsi(unsigned gsi, bool level);
+  void fill_fw_cfg(unsigned cpus);
 
   core::Machine& machine_;
   PcMemoryLayout layout_;
@@ -157,6 +161,7 @@ class PcBoard {
   FpuErrorLatch fpu_error_{isa_irq(FpuErrorLatch::kIrq)};
   std::unique_ptr<AcpiPm> acpi_pm_;
   std::unique_ptr<ResetControl> reset_control_;
+  std::unique_ptr<FwCfg> fw_cfg_;
   std::vector<std::unique_ptr<IsaDebugExit>> debug_exits_;
   std::vector<uint16_t> debug_exit_bases_;  // for their state names
   NullPort post_port_;

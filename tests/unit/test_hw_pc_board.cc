@@ -327,3 +327,60 @@ BOOST_AUTO_TEST_CASE(board_unmaps_itself) {
   BOOST_TEST(machine.memory().flat_view().empty());
   BOOST_TEST(machine.cpu_environment().interrupt_controller == nullptr);
 }
+
+// QEMU's fw_cfg as SeaBIOS reads it: the signature and ID through the
+// selector and data ports, the file directory, etc/e820 and etc/sercon-port
+// through DMA into guest RAM (big-endian descriptor, control word cleared
+// when done), the DMA signature, and a DMA write refused with the error bit.
+BOOST_AUTO_TEST_CASE(fw_cfg_as_firmware_reads_it) {
+  core::MachineConfig config;
+  config.ram_size = 64ull << 20;
+  Board b(config);
+  core::AddressSpace& io = b.machine.io();
+  core::AddressSpace& mem = b.machine.memory();
+  auto read_item = [&](uint16_t key, size_t n) {
+    io.write(0x510, key, 2);
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += char(io.read(0x511, 1));
+    return s;
+  };
+  BOOST_TEST(read_item(0x0000, 4) == "QEMU");
+  BOOST_TEST(read_item(0x0001, 4) == std::string("\x03\0\0\0", 4));  // traditional + DMA
+  BOOST_TEST(read_item(0x0005, 2) == std::string("\x01\0", 2));      // one vCPU
+  std::string ram = read_item(0x0003, 8);
+  uint64_t ram_size = 0;
+  for (int i = 7; i >= 0; --i) ram_size = ram_size << 8 | uint8_t(ram[i]);
+  BOOST_TEST(ram_size == 64ull << 20);
+
+  // The directory: be32 count, then be32 size, be16 key, u16, name[56].
+  std::string dir = read_item(0x0019, 4 + 2 * 64);
+  auto be = [&](size_t at, int n) {
+    uint32_t v = 0;
+    for (int i = 0; i < n; ++i) v = v << 8 | uint8_t(dir[at + i]);
+    return v;
+  };
+  BOOST_TEST(be(0, 4) == 2u);
+  BOOST_TEST(std::string(dir.c_str() + 4 + 8) == "etc/e820");
+  BOOST_TEST(be(4, 4) == 20u);  // one RAM entry: 64 MiB lies below the hole
+  BOOST_TEST(std::string(dir.c_str() + 4 + 64 + 8) == "etc/sercon-port");
+  const uint16_t e820_key = uint16_t(be(4 + 4, 2));
+
+  // DMA: select etc/e820 and read it to 0x3000; the descriptor at 0x2000.
+  auto put_be = [&](uint64_t at, uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) mem.write(at + i, (v >> (8 * (n - 1 - i))) & 0xff, 1);
+  };
+  put_be(0x2000, (uint32_t(e820_key) << 16) | 0x08 | 0x02, 4);
+  put_be(0x2004, 20, 4);
+  put_be(0x2008, 0x3000, 8);
+  BOOST_TEST(io.read(0x514, 4) == 0x554d4551u);  // "QEMU": the DMA signature's first half
+  io.write(0x514, 0, 4);                        // high half of the descriptor address
+  io.write(0x518, __builtin_bswap32(0x2000), 4);  // low half, big-endian: starts the transfer
+  BOOST_TEST(mem.read(0x2000, 4) == 0u);          // done, no error
+  BOOST_TEST(mem.read(0x3000, 8) == 0u);          // base
+  BOOST_TEST(mem.read(0x3008, 8) == 64ull << 20); // length
+  BOOST_TEST(mem.read(0x3010, 4) == 1u);          // usable
+
+  put_be(0x2000, 0x10, 4);  // a write: items are read-only
+  io.write(0x518, __builtin_bswap32(0x2000), 4);
+  BOOST_TEST(mem.read(0x2000, 4) == 0x01000000u);  // the error bit, big-endian
+}
