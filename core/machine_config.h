@@ -34,6 +34,10 @@ inline std::string ram_size_problem(uint64_t bytes) {
   return "";
 }
 
+// vCPUs a machine may have: turns on one host thread make more pointless,
+// and the MADT has room for 255.
+inline constexpr unsigned kMaxCpus = 64;
+
 struct MachineConfig {
   std::string kernel;
   std::string append;
@@ -43,7 +47,7 @@ struct MachineConfig {
   std::string accel = "tcg";
   bool no_reboot = false;
   std::vector<DeviceConfig> devices;
-  unsigned cpus = 1;                 // -smp
+  unsigned cpus = 1;                 // -smp, 1 to kMaxCpus
   uint64_t quantum = 10000;          // --quantum: a vCPU's turn, in instructions (core::Machine)
 };
 

@@ -169,12 +169,17 @@ void LocalApic::set_irq(unsigned pin, bool level) {
   if (rising && hw_enabled()) deliver_local(lvt_[kLvtLint1]);
 }
 
+void LocalApic::raise_nmi() {
+  // NMI is an edge at the CPU.
+  cpu_pins_.set_irq(core::kCpuPinNmi, true);
+  cpu_pins_.set_irq(core::kCpuPinNmi, false);
+}
+
 void LocalApic::deliver_local(uint32_t lvt) {
   if (lvt & kMasked) return;
   switch ((lvt >> 8) & 7) {
     case apic_mode::kNmi:
-      cpu_pins_.set_irq(core::kCpuPinNmi, true);
-      cpu_pins_.set_irq(core::kCpuPinNmi, false);
+      raise_nmi();
       return;
     case apic_mode::kFixed: accept_vector(uint8_t(lvt), (lvt & kLevelTrigger) != 0); return;
     default:
@@ -232,8 +237,7 @@ void LocalApic::receive(const ApicMessage& m) {
       if (hw_enabled()) accept_vector(m.vector, m.level_triggered);
       return;
     case apic_mode::kNmi:
-      cpu_pins_.set_irq(core::kCpuPinNmi, true);
-      cpu_pins_.set_irq(core::kCpuPinNmi, false);
+      raise_nmi();
       return;
     case apic_mode::kInit:
       if (m.level_triggered && !m.assert_level) return;  // INIT level de-assert

@@ -151,6 +151,7 @@ class LocalApic final : public core::InterruptController,
   void send_ipi(uint64_t icr, uint32_t destination);
   void accept_vector(uint8_t vector, bool level);
   void deliver_local(uint32_t lvt);
+  void raise_nmi();
   void set_error(uint32_t bit);
   void eoi();
   bool pic_path() const;  // the 8259's INT reaches the CPU

@@ -41,8 +41,9 @@ core::MachineConfig from_spec(const traces::MachineSpec& s) {
   c.serial.input_path = s.serial.input_path;
   c.accel = s.accel;
   c.no_reboot = s.no_reboot;
-  if (s.cpus == 0 || s.cpus > 64)
-    throw traces::TraceError("trace header: " + std::to_string(s.cpus) + " vCPUs (rewind runs 1 to 64)");
+  if (s.cpus == 0 || s.cpus > core::kMaxCpus)
+    throw traces::TraceError("trace header: " + std::to_string(s.cpus) + " vCPUs (rewind runs 1 to " +
+                             std::to_string(core::kMaxCpus) + ")");
   c.cpus = s.cpus;
   if (s.quantum) c.quantum = s.quantum;
   for (const auto& d : s.devices) {

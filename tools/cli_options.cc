@@ -67,10 +67,6 @@ uint64_t parse_count(const std::string& flag, const std::string& text, uint64_t 
 
 namespace {
 
-// vCPUs -smp may ask for: turns on one host thread make more pointless, and
-// the MADT has room for 255.
-constexpr uint64_t kMaxCpus = 64;
-
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;
   std::stringstream in(s);
@@ -165,8 +161,8 @@ unsigned parse_smp(const std::string& value) {
   if (!cpus) cpus = topology ? product : 1;
   if (maxcpus && maxcpus != cpus)
     throw UsageError("-smp " + value + ": maxcpus must equal the vCPU count (rewind has no CPU hotplug)");
-  if (cpus > kMaxCpus)
-    throw UsageError("-smp " + value + ": at most " + std::to_string(kMaxCpus) + " vCPUs");
+  if (cpus > core::kMaxCpus)
+    throw UsageError("-smp " + value + ": at most " + std::to_string(core::kMaxCpus) + " vCPUs");
   return unsigned(cpus);
 }
 

@@ -23,13 +23,9 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   auto peers = machine.cpu_count() > 1 ? std::make_shared<tcg::CodePeers>() : nullptr;
   for (unsigned i = 0; i < machine.cpu_count(); ++i) {
     core::X86CpuState state = core::reset_cpu_state();
-    if (i > 0) {
-      // Application processors wait for INIT and start-up IPIs.
-      state.apic_base &= ~core::apic_base::kBsp;
-      state.halted = true;
-      state.wait_for_sipi = true;
-    }
+    if (i > 0) state.apic_base &= ~core::apic_base::kBsp;
     machine.attach_vcpu(std::make_unique<tcg::TcgVcpu>(machine.cpu_environment(i), state, peers));
+    if (i > 0) machine.init_vcpu(i);  // application processors wait for start-up IPIs
   }
   built.signals = std::make_unique<replay::host_signals::Watch>(machine.run_control());
   machine.set_input_poller([&machine, &inputs, on_poll](uint64_t icount, uint64_t max_wait_ns) {

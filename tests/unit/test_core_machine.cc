@@ -135,6 +135,17 @@ struct Rig {
   }
 };
 
+// One FakeVcpu for each of the machine's vCPUs, attached in order.
+std::vector<FakeVcpu*> attach_fakes(Machine& machine) {
+  std::vector<FakeVcpu*> cpus;
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    auto v = std::make_unique<FakeVcpu>(machine);
+    cpus.push_back(v.get());
+    machine.attach_vcpu(std::move(v));
+  }
+  return cpus;
+}
+
 struct PollCall {
   uint64_t icount;
   uint64_t max_wait_ns;
@@ -517,12 +528,7 @@ BOOST_AUTO_TEST_CASE(a_repeated_warning_is_shown_once_then_counted) {
 BOOST_AUTO_TEST_CASE(vcpus_take_turns_of_a_quantum, *boost::unit_test::timeout(20)) {
   Machine machine{1 << 20, 2};
   machine.set_quantum(1000);
-  FakeVcpu* cpu[2];
-  for (FakeVcpu*& c : cpu) {
-    auto v = std::make_unique<FakeVcpu>(machine);
-    c = v.get();
-    machine.attach_vcpu(std::move(v));
-  }
+  std::vector<FakeVcpu*> cpu = attach_fakes(machine);
   cpu[1]->exit_at = 2500;
   core::RunOutcome out = machine.run();
   BOOST_TEST(out.icount == 3000u + 2500u);
@@ -539,12 +545,7 @@ BOOST_AUTO_TEST_CASE(vcpus_take_turns_of_a_quantum, *boost::unit_test::timeout(2
 BOOST_AUTO_TEST_CASE(halted_and_waiting_vcpus_are_skipped, *boost::unit_test::timeout(20)) {
   Machine machine{1 << 20, 3};
   machine.set_quantum(1000);
-  FakeVcpu* cpu[3];
-  for (FakeVcpu*& c : cpu) {
-    auto v = std::make_unique<FakeVcpu>(machine);
-    c = v.get();
-    machine.attach_vcpu(std::move(v));
-  }
+  std::vector<FakeVcpu*> cpu = attach_fakes(machine);
   cpu[2]->state().wait_for_sipi = true;
   cpu[2]->state().halted = true;
   cpu[0]->halt_at = 500;
@@ -566,12 +567,7 @@ BOOST_AUTO_TEST_CASE(halted_and_waiting_vcpus_are_skipped, *boost::unit_test::ti
 // block caches and TLBs never keep what was there before; device writes do not.
 BOOST_AUTO_TEST_CASE(writes_from_outside_and_remaps_reach_every_vcpu) {
   Machine machine{1 << 20, 2};
-  FakeVcpu* cpu[2];
-  for (FakeVcpu*& c : cpu) {
-    auto v = std::make_unique<FakeVcpu>(machine);
-    c = v.get();
-    machine.attach_vcpu(std::move(v));
-  }
+  std::vector<FakeVcpu*> cpu = attach_fakes(machine);
   machine.memory().add_ram("ram", 0, 1 << 20, machine.ram());
   struct Sink : core::RegionOps {
     uint64_t read(uint64_t, unsigned) override { return 0; }
