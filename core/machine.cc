@@ -32,12 +32,13 @@ uint8_t* allocate_ram(uint64_t size) {
 
 }  // namespace
 
-Machine::Machine(uint64_t ram_size, unsigned cpus)
+Machine::Machine(uint64_t ram_size, unsigned cpus, uint64_t rom_size)
     : ram_size_(ram_size),
-      ram_(allocate_ram(ram_size)),
+      rom_size_(rom_size),
+      ram_(allocate_ram(ram_size + rom_size)),
       memory_("memory", ~0ull),
       io_("io", 0x10000),
-      dirty_log_(ram_, ram_size),
+      dirty_log_(ram_, ram_size + rom_size),
       clock_(&machine_icount_),
       cpus_(cpus ? cpus : 1),
       current_(unsigned(cpus_.size()) - 1) {  // so that the first turn is vCPU 0's
@@ -61,7 +62,7 @@ Machine::~Machine() {
     cpu.pins.vcpu = nullptr;
     cpu.vcpu.reset();
   }
-  munmap(ram_, ram_size_ ? ram_size_ : 1);
+  munmap(ram_, ram_size_ + rom_size_ ? ram_size_ + rom_size_ : 1);
 }
 
 void Machine::attach_vcpu(std::unique_ptr<Vcpu> vcpu) {
@@ -318,6 +319,7 @@ RunOutcome Machine::run() {
     uint8_t attention = run_control_.take_attention();
     if (exit == VcpuExit::kStopRequested) break;
     if (exit == VcpuExit::kHalted) continue;  // the scheduler moves on
+    if (exit == VcpuExit::kYielded) turn_end_ = icount();  // PAUSE: the next vCPU's turn
 
     // Regular polls follow a schedule that record and replay share; a
     // replay-layer stop is served even after outside input has ended, and so

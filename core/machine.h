@@ -40,7 +40,10 @@ struct RunOutcome {
 class Machine {
  public:
   static constexpr uint64_t kDefaultQuantum = 10000;
-  explicit Machine(uint64_t ram_size, unsigned cpus = 1);
+  // `rom_size` bytes of firmware ROM follow RAM in the same host block, so
+  // checkpoints, digests and seeks carry them like RAM (the board fills them
+  // once and maps them read-only).
+  explicit Machine(uint64_t ram_size, unsigned cpus = 1, uint64_t rom_size = 0);
   ~Machine();
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
@@ -49,6 +52,8 @@ class Machine {
   uint8_t* ram() { return ram_; }
   const uint8_t* ram() const { return ram_; }
   uint64_t ram_size() const { return ram_size_; }
+  uint8_t* rom() { return ram_ + ram_size_; }
+  uint64_t rom_size() const { return rom_size_; }
   AddressSpace& memory() { return memory_; }
   AddressSpace& io() { return io_; }
   VirtualClock& clock() { return clock_; }
@@ -127,6 +132,7 @@ class Machine {
 
  private:
   uint64_t ram_size_;
+  uint64_t rom_size_;
   uint8_t* ram_;
   AddressSpace memory_;
   AddressSpace io_;

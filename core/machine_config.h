@@ -38,8 +38,23 @@ inline std::string ram_size_problem(uint64_t bytes) {
 // and the MADT has room for 255.
 inline constexpr unsigned kMaxCpus = 64;
 
+// Firmware images (-bios): whole 64 KiB pieces, at most 16 MiB (the top of
+// the 4 GiB space, below which the board has its devices), as QEMU loads them.
+inline constexpr uint64_t kMaxBiosSize = 16ull << 20;
+inline std::string bios_size_problem(uint64_t bytes) {
+  if (bytes == 0 || bytes % 0x10000)
+    return std::to_string(bytes) + " bytes is not a whole number of 64 KiB pieces";
+  if (bytes > kMaxBiosSize) return std::to_string(bytes) + " bytes is more than 16 MiB";
+  return "";
+}
+
 struct MachineConfig {
   std::string kernel;
+  // -bios: a firmware image run from the reset vector instead of a kernel
+  // loaded by rewind. bios_size is its size, learnt when it is opened (the
+  // board maps that much ROM; a trace header keeps it for replay).
+  std::string bios;
+  uint64_t bios_size = 0;
   std::string append;
   std::vector<std::string> initrd;
   uint64_t ram_size = 128ull << 20;

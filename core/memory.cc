@@ -35,6 +35,29 @@ void AddressSpace::add_io(std::string name, uint64_t base, uint64_t size, Region
   add_region(Region{std::move(name), base, size, priority, nullptr, nullptr, ops, rules});
 }
 
+void AddressSpace::add_rom(std::string name, uint64_t base, uint64_t size, const uint8_t* host, int priority) {
+  Region region{std::move(name), base, size, priority, const_cast<uint8_t*>(host), nullptr, nullptr, {}};
+  region.read_only = true;  // `ram` is never written through
+  add_region(std::move(region));
+}
+
+void AddressSpace::add_alias(std::string name, uint64_t base, uint64_t size, const std::string& target,
+                             uint64_t target_offset, int priority) {
+  auto it = std::find_if(regions_.begin(), regions_.end(), [&](const auto& r) { return r->name == target; });
+  if (it == regions_.end()) throw std::invalid_argument("alias '" + name + "': no region '" + target + "'");
+  const Region& t = **it;
+  if (target_offset > t.size || size > t.size - target_offset)
+    throw std::invalid_argument("alias '" + name + "' runs past the end of '" + target + "'");
+  Region region = t;
+  region.name = std::move(name);
+  region.base = base;
+  region.size = size;
+  region.priority = priority;
+  if (region.ram) region.ram += target_offset;
+  else region.ops_offset += target_offset;
+  add_region(std::move(region));
+}
+
 void AddressSpace::add_region(Region region) {
   regions_.push_back(std::make_unique<Region>(std::move(region)));
   if (!batch_depth_) rebuild_flat_view();
@@ -121,9 +144,17 @@ bool AddressSpace::reaches_device(uint64_t addr, unsigned size) const {
 }
 
 uint8_t* AddressSpace::ram_pointer(uint64_t addr, uint64_t len) const {
+  bool writable = false;
+  const uint8_t* p = readable_pointer(addr, len, writable);
+  return writable ? const_cast<uint8_t*>(p) : nullptr;
+}
+
+const uint8_t* AddressSpace::readable_pointer(uint64_t addr, uint64_t len, bool& writable) const {
+  writable = false;
   const FlatRange* f = lookup(addr);
   if (!f || !f->region->ram || len == 0) return nullptr;
   if (len - 1 > f->last - addr) return nullptr;
+  writable = !f->region->read_only;
   return f->region->ram + f->region_offset + (addr - f->start);
 }
 
@@ -147,6 +178,10 @@ uint64_t AddressSpace::read(uint64_t addr, unsigned size) {
 void AddressSpace::write(uint64_t addr, uint64_t value, unsigned size) {
   const FlatRange* f = lookup(addr);
   if (f && size - 1 <= f->last - addr) {
+    if (f->region->read_only) {
+      ++stats_.rom_writes;
+      return;
+    }
     if (f->region->ram) {
       uint8_t* host = f->region->ram + f->region_offset + (addr - f->start);
       store_le(host, value, size);
@@ -166,7 +201,7 @@ void AddressSpace::write(uint64_t addr, uint64_t value, unsigned size) {
 
 uint64_t AddressSpace::dispatch_read(const FlatRange& f, uint64_t addr, unsigned size) {
   const AccessRules& rules = f.region->rules;
-  uint64_t offset = f.region_offset + (addr - f.start);
+  uint64_t offset = f.region->ops_offset + f.region_offset + (addr - f.start);
   if (size < rules.valid_min || size > rules.valid_max ||
       (!rules.unaligned_ok && (offset & (size - 1)))) {
     ++stats_.refused_reads;
@@ -199,7 +234,7 @@ uint64_t AddressSpace::dispatch_read(const FlatRange& f, uint64_t addr, unsigned
 
 void AddressSpace::dispatch_write(const FlatRange& f, uint64_t addr, uint64_t value, unsigned size) {
   const AccessRules& rules = f.region->rules;
-  uint64_t offset = f.region_offset + (addr - f.start);
+  uint64_t offset = f.region->ops_offset + f.region_offset + (addr - f.start);
   if (size < rules.valid_min || size > rules.valid_max ||
       (!rules.unaligned_ok && (offset & (size - 1)))) {
     ++stats_.refused_writes;
@@ -253,7 +288,7 @@ void AddressSpace::write_bytes(uint64_t addr, const void* src, uint64_t len) {
   auto* in = static_cast<const uint8_t*>(src);
   while (len) {
     const FlatRange* f = lookup(addr);
-    if (f && f->region->ram) {
+    if (f && f->region->ram && !f->region->read_only) {
       uint64_t chunk = std::min<uint64_t>(len, f->last - addr + 1);
       if (chunk == 0) chunk = len;
       uint8_t* host = f->region->ram + f->region_offset + (addr - f->start);

@@ -43,10 +43,12 @@ struct Region {
   uint64_t base = 0;
   uint64_t size = 0;
   int priority = 0;          // higher wins where regions overlap
-  uint8_t* ram = nullptr;    // RAM: host memory backing [base, base+size)
+  uint8_t* ram = nullptr;    // RAM / ROM: host memory backing [base, base+size)
   DirtyLog* dirty_log = nullptr;  // RAM: where writes through this space are logged
   RegionOps* ops = nullptr;  // MMIO / PIO: the device
   AccessRules rules;
+  bool read_only = false;    // ROM: reads from `ram`, writes dropped (counted)
+  uint64_t ops_offset = 0;   // an alias of part of a device: added to the offsets it sees
 };
 
 // A piece of the flattened view: [start, end] maps to region at region_offset.
@@ -62,6 +64,7 @@ struct AccessStats {
   uint64_t unassigned_writes = 0;
   uint64_t refused_reads = 0;    // broke a region's AccessRules
   uint64_t refused_writes = 0;
+  uint64_t rom_writes = 0;       // dropped: the bytes are read-only
 };
 
 // An address space (system memory, or the 64 KiB port-I/O space). Regions are
@@ -75,6 +78,14 @@ class AddressSpace {
                DirtyLog* dirty_log = nullptr);
   void add_io(std::string name, uint64_t base, uint64_t size, RegionOps* ops,
               AccessRules rules = {}, int priority = 0);
+  // Read-only memory: code and data read from `host`, writes dropped.
+  void add_rom(std::string name, uint64_t base, uint64_t size, const uint8_t* host, int priority = 0);
+  // [base, base+size) shows the region named `target` from `target_offset`
+  // on: the same bytes (RAM, ROM) or the same device, under another address.
+  // Throws std::invalid_argument when there is no such region or the alias
+  // would run past its end.
+  void add_alias(std::string name, uint64_t base, uint64_t size, const std::string& target, uint64_t target_offset,
+                 int priority = 0);
   void remove(const std::string& name);
 
   // Many changes at once (a board mapping its devices): the flat view is
@@ -94,8 +105,11 @@ class AddressSpace {
 
   // The range covering addr, or nullptr when nothing is mapped there.
   const FlatRange* lookup(uint64_t addr) const;
-  // Host pointer for [addr, addr+len) when it lies entirely in one RAM region.
+  // Host pointer for [addr, addr+len) when it lies entirely in one RAM region
+  // (writable: ROM is not included).
   uint8_t* ram_pointer(uint64_t addr, uint64_t len) const;
+  // The same for reading: RAM or ROM; `writable` tells which.
+  const uint8_t* readable_pointer(uint64_t addr, uint64_t len, bool& writable) const;
   // True when an access to [addr, addr+size) would reach a device (an MMIO or
   // port region), not only RAM or nothing.
   bool reaches_device(uint64_t addr, unsigned size) const;

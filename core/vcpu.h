@@ -48,6 +48,7 @@ enum class VcpuExit : uint8_t {
   kHalted,         // HLT with no deliverable interrupt
   kStopRequested,  // RunControl::stop_requested() became true
   kAttention,      // RunControl::attention_requested(): back to the main loop, run goes on
+  kYielded,        // PAUSE retired: the vCPU spins waiting for another, its turn ends
 };
 
 // IrqSink pins of a vCPU.

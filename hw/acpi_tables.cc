@@ -183,4 +183,79 @@ std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus) {
   return b;
 }
 
+namespace {
+
+// BIOSLinkerLoader commands (QEMU's hw/acpi/bios-linker-loader.c documents them).
+constexpr uint32_t kAllocate = 1, kAddPointer = 2, kAddChecksum = 3;
+constexpr uint8_t kZoneHigh = 1, kZoneFseg = 2;
+constexpr unsigned kCommandSize = 128, kFileNameSize = 56;
+
+struct LoaderScript {
+  Bytes bytes;
+  uint64_t begin(uint32_t command) {
+    uint64_t at = bytes.size();
+    bytes.resize(at + kCommandSize, 0);
+    put(bytes, at, command, 4);
+    return at + 4;
+  }
+  void name(uint64_t at, const char* file) { put_text(bytes, at, file); }
+  void allocate(const char* file, uint32_t align, uint8_t zone) {
+    uint64_t p = begin(kAllocate);
+    name(p, file);
+    put(bytes, p + kFileNameSize, align, 4);
+    bytes[p + kFileNameSize + 4] = zone;
+  }
+  void add_pointer(const char* dest, const char* src, uint32_t offset, uint8_t size) {
+    uint64_t p = begin(kAddPointer);
+    name(p, dest);
+    name(p + kFileNameSize, src);
+    put(bytes, p + 2 * kFileNameSize, offset, 4);
+    bytes[p + 2 * kFileNameSize + 4] = size;
+  }
+  void add_checksum(const char* file, uint32_t offset, uint32_t start, uint32_t length) {
+    uint64_t p = begin(kAddChecksum);
+    name(p, file);
+    put(bytes, p + kFileNameSize, offset, 4);
+    put(bytes, p + kFileNameSize + 4, start, 4);
+    put(bytes, p + kFileNameSize + 8, length, 4);
+  }
+};
+
+uint32_t length_of(const Bytes& b, uint64_t table) {
+  return uint32_t(b[table + 4] | b[table + 5] << 8 | b[table + 6] << 16 | uint32_t(b[table + 7]) << 24);
+}
+
+}  // namespace
+
+AcpiLoaderFiles build_acpi_loader_files(unsigned cpus) {
+  AcpiLoaderFiles files;
+  files.tables = build_acpi_tables(0, cpus);
+  constexpr uint32_t kRsdpSize = 36;
+  files.rsdp.assign(files.tables.begin() + kAcpiRsdpOffset, files.tables.begin() + kAcpiRsdpOffset + kRsdpSize);
+  // Not an RSDP there any more: only the copy in the F segment is.
+  std::fill_n(files.tables.begin() + kAcpiRsdpOffset, kRsdpSize, 0);
+
+  LoaderScript script;
+  script.allocate(kAcpiRsdpFile, 16, kZoneFseg);
+  script.allocate(kAcpiTablesFile, 64, kZoneHigh);  // 64: the FACS's alignment
+  const uint32_t f = kAcpiFadtOffset;
+  script.add_pointer(kAcpiTablesFile, kAcpiTablesFile, f + 36, 4);   // FIRMWARE_CTRL
+  script.add_pointer(kAcpiTablesFile, kAcpiTablesFile, f + 40, 4);   // DSDT
+  script.add_pointer(kAcpiTablesFile, kAcpiTablesFile, f + 140, 8);  // X_DSDT
+  script.add_checksum(kAcpiTablesFile, f + 9, f, length_of(files.tables, f));
+  for (uint64_t sdt : {kAcpiRsdtOffset, kAcpiXsdtOffset}) {
+    const unsigned width = sdt == kAcpiRsdtOffset ? 4 : 8;
+    const uint32_t length = length_of(files.tables, sdt);
+    for (uint32_t at = kHeaderSize; at < length; at += width)
+      script.add_pointer(kAcpiTablesFile, kAcpiTablesFile, uint32_t(sdt + at), uint8_t(width));
+    script.add_checksum(kAcpiTablesFile, uint32_t(sdt + 9), uint32_t(sdt), length);
+  }
+  script.add_pointer(kAcpiRsdpFile, kAcpiTablesFile, 16, 4);  // RSDT
+  script.add_pointer(kAcpiRsdpFile, kAcpiTablesFile, 24, 8);  // XSDT
+  script.add_checksum(kAcpiRsdpFile, 8, 0, 20);
+  script.add_checksum(kAcpiRsdpFile, 32, 0, kRsdpSize);
+  files.loader = std::move(script.bytes);
+  return files;
+}
+
 }  // namespace rwd::hw

@@ -13,7 +13,8 @@
 //
 // The tables are a fixed function of the area's address; an OS finds the
 // RSDP through boot_params.acpi_rsdp_addr (the Linux loader sets it), since
-// the board has no BIOS ROM in which to hide it.
+// without -bios the board has no BIOS ROM in which to hide it. With -bios
+// the firmware places them (build_acpi_loader_files below).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,23 @@ inline constexpr unsigned kAcpiMaxCpus = 255;  // xAPIC IDs 0..254 (the I/O APIC
 
 // The tables, to be written at `base` (64-byte aligned), for `cpus` vCPUs.
 std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus);
+
+// The same tables for firmware that places them itself (SeaBIOS on QEMU):
+// fw_cfg files "etc/acpi/tables" (everything but the RSDP, built for address
+// 0, so every pointer holds an offset) and "etc/acpi/rsdp", and the
+// "etc/table-loader" script (QEMU's BIOSLinkerLoader commands, 128 bytes
+// each): allocate the RSDP in the F segment and the tables in high memory,
+// add each file's address to the pointers that lead into it, then fix the
+// checksums of the tables that hold pointers.
+struct AcpiLoaderFiles {
+  std::vector<uint8_t> tables;
+  std::vector<uint8_t> rsdp;
+  std::vector<uint8_t> loader;
+};
+inline constexpr const char* kAcpiTablesFile = "etc/acpi/tables";
+inline constexpr const char* kAcpiRsdpFile = "etc/acpi/rsdp";
+inline constexpr const char* kTableLoaderFile = "etc/table-loader";
+AcpiLoaderFiles build_acpi_loader_files(unsigned cpus);
 
 // Where a board with this layout has its RSDP (0 without a firmware area).
 inline uint64_t acpi_rsdp_address(const PcMemoryLayout& layout) {

@@ -13,10 +13,11 @@
 // control word back as 0 when done, or with the error bit.
 //
 // Items: signature (0x0000, "QEMU"), ID (0x0001: traditional and DMA
-// interfaces), RAM size (0x0003), CPU count (0x0005), max CPUs (0x000f), the
-// file directory (0x0019) and files: "etc/e820" (QEMU's RAM entries) and
-// "etc/sercon-port" (0x3f8: SeaBIOS's console on COM1, as with
-// -nographic). Not yet: the ACPI table-loader files.
+// interfaces), RAM size (0x0003), CPU count (0x0005), boot menu (0x000e, off),
+// max CPUs (0x000f), the file directory (0x0019) and files: "etc/e820"
+// (QEMU's RAM entries), "etc/sercon-port" (0x3f8: SeaBIOS's console on
+// COM1, as with -nographic), "etc/boot-fail-wait" (-1: no retry), and the
+// ACPI tables with their loader script (hw/acpi_tables).
 #pragma once
 
 #include <array>
@@ -36,7 +37,7 @@ class FwCfg final : public core::Snapshottable {
   static constexpr const char* kStateName = "fw-cfg";
   static constexpr uint16_t kPorts = 0x510, kDmaPort = 0x514;
   static constexpr uint16_t kSignature = 0x0000, kId = 0x0001, kRamSize = 0x0003, kNbCpus = 0x0005,
-                            kMaxCpus = 0x000f, kFileDir = 0x0019, kFirstFile = 0x0020;
+                            kBootMenu = 0x000e, kMaxCpus = 0x000f, kFileDir = 0x0019, kFirstFile = 0x0020;
   static constexpr uint32_t kDmaError = 0x01, kDmaRead = 0x02, kDmaSkip = 0x04, kDmaSelect = 0x08,
                             kDmaWrite = 0x10;
 

@@ -22,7 +22,7 @@ constexpr FixedPorts kFixedPorts[] = {
     {"port B", 0x61, 0x61},           {"the i8042", 0x64, 0x64},       {"the RTC", 0x70, 0x71},
     {"the POST port", 0x80, 0x80},    {"port A", 0x92, 0x92},          {"the i8259 slave", 0xa0, 0xa1},
     {"COM1", 0x3f8, 0x3ff},           {"the ELCR", 0x4d0, 0x4d1},      {"the ACPI PM block", 0x600, 0x60b},
-    {"the reset control register", 0xcf9, 0xcf9}, {"fw_cfg", 0x510, 0x511}, {"fw_cfg DMA", 0x514, 0x51b},
+    {"the PCI configuration ports", 0xcf8, 0xcff}, {"fw_cfg", 0x510, 0x511}, {"fw_cfg DMA", 0x514, 0x51b},
 };
 
 std::string hex(uint64_t value) {
@@ -96,6 +96,15 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   reset_control_ = std::make_unique<ResetControl>(machine.run_control());
   fw_cfg_ = std::make_unique<FwCfg>(machine.memory());
   fill_fw_cfg(machine.cpu_count());
+  has_firmware_ = machine.rom_size() != 0;
+  pci_ports_ = std::make_unique<PciConfigPorts>(reset_control_.get());
+  // Both map regions of their own once applied (the window below 1 MiB,
+  // the PM block); the I440fx unmaps its own when destroyed.
+  const uint64_t isa_rom_size = std::min<uint64_t>(machine.rom_size(), 0x20000);
+  i440fx_ = std::make_unique<I440fx>(machine.memory(), machine.ram(), &machine.dirty_log(),
+                                     has_firmware_ ? machine.rom() + machine.rom_size() - isa_rom_size : nullptr,
+                                     isa_rom_size);
+  piix4_pm_ = std::make_unique<Piix4Pm>([this](std::optional<uint16_t> base) { place_acpi_pm(base); });
   // The vCPUs are attached after the board is built: until then their APICs
   // see the power-on state.
   for (unsigned i = 0; i < machine.cpu_count(); ++i) {
@@ -136,6 +145,23 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   {
     core::AddressSpace::Batch memory_batch(machine.memory()), io_batch(machine.io());
     map_ram();
+    if (has_firmware_) {
+      // The firmware ROM ends at 4 GiB; its last 128 KiB (at most) is what
+      // the i440FX shows below 1 MiB.
+      machine.memory().add_rom("bios", PcMemoryLayout::k4GiB - machine.rom_size(), machine.rom_size(), machine.rom());
+      memory_regions_.push_back("bios");
+    }
+    i440fx_->apply();
+    io_regions_.push_back("acpi-pm");
+    piix4_pm_->apply();
+    if (!has_firmware_) piix4_pm_->program_as_firmware(AcpiPm::kBase, AcpiPm::kSciIrq);
+    pci_ports_->plug(0, 0, i440fx_.get());
+    pci_ports_->plug(1, 0, &piix3_);
+    pci_ports_->plug(1, 3, piix4_pm_.get());
+    core::AccessRules pci_ports;  // 0xcf8 takes dwords; 0xcf9 bytes; data 1, 2 or 4 bytes
+    pci_ports.valid_max = 4;
+    pci_ports.impl_max = 4;
+    map_io("pci-config", PciConfigPorts::kBase, PciConfigPorts::kSize, pci_ports_.get(), pci_ports);
 
     map_io("pic-master", I8259Pair::kMasterBase, 2, &pic_.master_ops());
     map_io("pic-slave", I8259Pair::kSlaveBase, 2, &pic_.slave_ops());
@@ -149,8 +175,6 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
     map_io("post", 0x80, 1, &post_port_);
     map_io("fpu-error", FpuErrorLatch::kPort, 1, &fpu_error_);
     map_io("com1", Uart16550::kCom1Base, 8, com1_.get());
-    map_io("acpi-pm", AcpiPm::kBase, AcpiPm::kSize, acpi_pm_.get());
-    map_io("reset-control", ResetControl::kPort, 1, reset_control_.get());
     core::AccessRules fw_cfg_ports;  // a 16-bit selector and a byte-wide data port
     fw_cfg_ports.valid_max = 2;
     fw_cfg_ports.impl_max = 2;
@@ -172,7 +196,8 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   }  // the batches end: the map is in effect
 
   rtc_->set_memory_size(layout_.below_4g, layout_.above_4g);
-  if (layout_.has_firmware_area()) {
+  fill_cmos(machine.cpu_count());
+  if (layout_.has_firmware_area() && !has_firmware_) {  // firmware places them itself (fw_cfg)
     std::vector<uint8_t> tables = build_acpi_tables(layout_.firmware_area_base(), unsigned(local_apics_.size()));
     machine.memory().write_bytes(layout_.firmware_area_base(), tables.data(), tables.size());
   }
@@ -210,6 +235,10 @@ void PcBoard::register_states() {
   machine_.register_state(IoApic::kStateName, &ioapic_);
   machine_.register_state(Hpet::kStateName, hpet_.get());
   machine_.register_state(FwCfg::kStateName, fw_cfg_.get());
+  machine_.register_state(PciConfigPorts::kStateName, pci_ports_.get());
+  machine_.register_state(I440fx::kStateName, i440fx_.get());
+  machine_.register_state(Piix3Isa::kStateName, &piix3_);
+  machine_.register_state(Piix4Pm::kStateName, piix4_pm_.get());
   for (const auto& apic : local_apics_) machine_.register_state(apic->state_name(), apic.get());
   for (size_t i = 0; i < debug_exits_.size(); ++i) {
     machine_.register_state("debug-exit@" + hex(debug_exit_bases_[i]), debug_exits_[i].get());
@@ -230,10 +259,15 @@ void PcBoard::release() {
   machine_.unregister_state(&ioapic_);
   machine_.unregister_state(hpet_.get());
   machine_.unregister_state(fw_cfg_.get());
+  machine_.unregister_state(pci_ports_.get());
+  machine_.unregister_state(i440fx_.get());
+  machine_.unregister_state(&piix3_);
+  machine_.unregister_state(piix4_pm_.get());
   for (const auto& apic : local_apics_) machine_.unregister_state(apic.get());
   for (const auto& exit : debug_exits_) machine_.unregister_state(exit.get());
   for (const std::string& name : io_regions_) machine_.io().remove(name);
   for (const std::string& name : memory_regions_) machine_.memory().remove(name);
+  if (i440fx_) i440fx_->unmap();
   io_regions_.clear();
   memory_regions_.clear();
 }
@@ -285,6 +319,28 @@ void PcBoard::fill_fw_cfg(unsigned cpus) {
   if (layout_.above_4g) entry(PcMemoryLayout::k4GiB, layout_.above_4g);
   fw_cfg_->add_file("etc/e820", std::move(e820));
   fw_cfg_->add_file("etc/sercon-port", le(Uart16550::kCom1Base, 2));  // SeaBIOS's console: COM1
+  // QEMU's defaults: no boot menu, and no retry after a failed boot
+  // (-boot menu=off, reboot-timeout=-1).
+  fw_cfg_->add_item(FwCfg::kBootMenu, le(0, 2));
+  fw_cfg_->add_file("etc/boot-fail-wait", le(0xffffffffu, 4));
+  AcpiLoaderFiles acpi = build_acpi_loader_files(cpus);
+  fw_cfg_->add_file(kAcpiTablesFile, std::move(acpi.tables));
+  fw_cfg_->add_file(kAcpiRsdpFile, std::move(acpi.rsdp));
+  fw_cfg_->add_file(kTableLoaderFile, std::move(acpi.loader));
+}
+
+void PcBoard::fill_cmos(unsigned cpus) {
+  // As QEMU's pc fills them for firmware: the CPU count less one, and the
+  // boot order disk, floppy, CD-ROM (-boot cad) with the floppy signature check on.
+  rtc_->set_cmos(0x5f, uint8_t(cpus - 1));
+  rtc_->set_cmos(0x3d, 0x12);
+  rtc_->set_cmos(0x38, 0x30);
+}
+
+void PcBoard::place_acpi_pm(std::optional<uint16_t> base) {
+  core::AddressSpace::Batch batch(machine_.io());
+  machine_.io().remove("acpi-pm");
+  if (base) machine_.io().add_io("acpi-pm", *base, AcpiPm::kSize, acpi_pm_.get(), byte_access());
 }
 
 void PcBoard::drive_gsi(unsigned gsi, bool level) {
@@ -304,6 +360,11 @@ void PcBoard::reset() {
   ioapic_.reset();
   hpet_->reset();
   fw_cfg_->reset();
+  pci_ports_->reset();
+  i440fx_->reset();
+  piix3_.reset();
+  piix4_pm_->reset();
+  if (!has_firmware_) piix4_pm_->program_as_firmware(AcpiPm::kBase, AcpiPm::kSciIrq);
   for (const auto& apic : local_apics_) apic->reset();
 }
 

@@ -11,11 +11,20 @@
 //   0x92         port A (fast A20, fast reset)
 //   0x3f8-0x3ff  16550A UART, COM1           4    console 0 of replay::Inputs
 //   0x600-0x60b  ACPI PM1a event/control, PM timer   9 (SCI)
-//   0xcf9        reset control (the FADT's reset register)
+//                (where the PIIX4 PM function's PMBA puts it, once enabled)
+//   0xcf8-0xcff  PCI configuration (hw/pci); a byte at 0xcf9 is the reset
+//                control register (the FADT's reset register)
 //   0x510-0x511  QEMU's fw_cfg (selector, data); 0x514-0x51b its DMA address
 //   0xf4-0xf7    isa-debug-exit (or where -device isa-debug-exit puts it)
 //
+//   PCI bus 0    00.0 i440FX host bridge (PAM, SMRAM)
+//                01.0 PIIX3 ISA bridge, 01.3 PIIX4 power management
+//
 //   memory       device
+//   0xa0000-0xfffff  the i440FX's window: SMRAM and PAM decide between RAM
+//                (the RAM block's same bytes), read-only RAM, and the
+//                firmware ROM's last 128 KiB below 1 MiB
+//   4 GiB - size the firmware ROM (-bios), read-only; the reset vector
 //   0xfec00000   I/O APIC, 24 pins: ISA IRQ n on pin n, IRQ 0 on pin 2
 //   0xfed00000   HPET, 3 timers; the PIT's IRQ 0 and the RTC's IRQ 8 pass
 //                through it (legacy replacement routing takes them over)
@@ -37,7 +46,8 @@
 //
 // Checkpoint state names (Machine::save_states), in this order: "pic", "pit",
 // "rtc", "com1", "i8042", "fpu-error", "acpi-pm", "reset-control", "ioapic",
-// "hpet", "fw-cfg", "lapic@<cpu>" for each vCPU (e.g. "lapic@0"), then "debug-exit@<iobase>"
+// "hpet", "fw-cfg", "pci-host", "i440fx", "piix3-isa", "piix4-pm",
+// "lapic@<cpu>" for each vCPU (e.g. "lapic@0"), then "debug-exit@<iobase>"
 // for each isa-debug-exit (e.g. "debug-exit@0xf4").
 // They key the state in traces: never rename one.
 #pragma once
@@ -60,6 +70,9 @@
 #include "hw/isa_debug_exit.h"
 #include "hw/local_apic.h"
 #include "hw/mc146818_rtc.h"
+#include "hw/pci.h"
+#include "hw/piix.h"
+#include "hw/i440fx.h"
 #include "hw/pc_memory_layout.h"
 #include "hw/reset_control.h"
 #include "hw/uart16550.h"
@@ -94,6 +107,8 @@ class PcBoard {
   IoApic& ioapic() { return ioapic_; }
   Hpet& hpet() { return *hpet_; }
   FwCfg& fw_cfg() { return *fw_cfg_; }
+  PciConfigPorts& pci() { return *pci_ports_; }
+  I440fx& i440fx() { return *i440fx_; }
   LocalApic& local_apic(unsigned cpu) { return *local_apics_.at(cpu); }
   ApicBus& apic_bus() { return apic_bus_; }
   const std::vector<std::unique_ptr<IsaDebugExit>>& debug_exits() const { return debug_exits_; }
@@ -144,6 +159,9 @@ class PcBoard {
   // (GSI 2 is the I/O APIC's pin 2 alone: the 8259's IRQ 2 is the cascade).
   void drive_gsi(unsigned gsi, bool level);
   void fill_fw_cfg(unsigned cpus);
+  void fill_cmos(unsigned cpus);
+  // The PIIX4 PM function moved the ACPI PM block (or disabled it).
+  void place_acpi_pm(std::optional<uint16_t> base);
 
   core::Machine& machine_;
   PcMemoryLayout layout_;
@@ -162,6 +180,11 @@ class PcBoard {
   std::unique_ptr<AcpiPm> acpi_pm_;
   std::unique_ptr<ResetControl> reset_control_;
   std::unique_ptr<FwCfg> fw_cfg_;
+  std::unique_ptr<PciConfigPorts> pci_ports_;
+  std::unique_ptr<I440fx> i440fx_;
+  Piix3Isa piix3_;
+  std::unique_ptr<Piix4Pm> piix4_pm_;
+  bool has_firmware_ = false;  // -bios: the firmware programs the PCI functions
   std::vector<std::unique_ptr<IsaDebugExit>> debug_exits_;
   std::vector<uint16_t> debug_exit_bases_;  // for their state names
   NullPort post_port_;

@@ -15,6 +15,8 @@ traces::MachineSpec to_spec(const core::MachineConfig& c) {
   s.no_reboot = c.no_reboot;
   s.cpus = c.cpus;
   s.quantum = c.quantum;
+  s.bios = c.bios;
+  s.bios_size = c.bios_size;
   for (const auto& d : c.devices) {
     traces::DeviceSpec spec{d.driver, {}};
     for (const auto& [k, v] : d.properties) spec.properties.emplace_back(k, v);
@@ -46,6 +48,12 @@ core::MachineConfig from_spec(const traces::MachineSpec& s) {
                              std::to_string(core::kMaxCpus) + ")");
   c.cpus = s.cpus;
   if (s.quantum) c.quantum = s.quantum;
+  if (!s.bios.empty()) {
+    if (std::string problem = core::bios_size_problem(s.bios_size); !problem.empty())
+      throw traces::TraceError("trace header: firmware image (biosSize) of " + problem);
+    c.bios = s.bios;
+    c.bios_size = s.bios_size;
+  }
   for (const auto& d : s.devices) {
     core::DeviceConfig dev{d.driver, {}};
     for (const auto& [k, v] : d.properties) dev.properties[k] = v;

@@ -11,6 +11,9 @@ namespace rwd::tools {
 const char kRunFlagsHelp[] =
     "  -kernel FILE        guest kernel: a Linux bzImage (boot protocol 2.12 or later)\n"
     "                      or a Multiboot v1 image (ELF32 or a.out kludge)\n"
+    "  -bios FILE          run a firmware image (e.g. SeaBIOS's bios.bin) from the reset\n"
+    "                      vector instead of loading a kernel; it is mapped below 4 GiB\n"
+    "                      and its last 128 KiB below 1 MiB, as QEMU does\n"
     "  -append STRING      kernel command line\n"
     "  -initrd FILE[,FILE] a Linux kernel's initrd, or Multiboot modules in order\n"
     "  -m SIZE             guest RAM (default 128M; a bare number is MiB; suffixes K M G)\n"
@@ -180,6 +183,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       return args[++i];
     };
     if (flag == "-kernel") m.kernel = value();
+    else if (flag == "-bios") m.bios = value();
     else if (flag == "-append") m.append = value();
     else if (flag == "-initrd") {
       for (const std::string& f : split(value(), ','))
@@ -208,7 +212,11 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       if (display != "none") throw UsageError("-display " + display + ": rewind has no display (only -display none)");
     } else throw UsageError("unknown option '" + args[i] + "' (see rewind run --help)");
   }
-  if (m.kernel.empty()) throw UsageError("-kernel FILE is required");
+  if (m.kernel.empty() && m.bios.empty()) throw UsageError("-kernel FILE (or -bios FILE) is required");
+  if (!m.kernel.empty() && !m.bios.empty())
+    throw UsageError("-bios with -kernel: rewind loads a kernel itself, without firmware; give one of them");
+  if (!m.bios.empty() && (!m.append.empty() || !m.initrd.empty()))
+    throw UsageError(std::string(m.append.empty() ? "-initrd" : "-append") + " needs -kernel");
   // QEMU's -nodefaults drops the default serial backend; an explicit -serial keeps its own.
   if (nodefaults && !serial_given) {
     m.serial = core::SerialConfig{};

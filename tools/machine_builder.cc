@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/x86_cpu_state_io.h"
+#include "hw/loaders/firmware.h"
 #include "hw/loaders/multiboot.h"
 #include "hw/loaders/pc_kernel.h"
 #include "tcg-llvm/interp/tcg_vcpu.h"
@@ -13,7 +14,7 @@ namespace rwd::tools {
 BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs,
                            std::function<void(uint64_t icount)> on_poll) {
   BuiltMachine built;
-  built.machine = std::make_unique<core::Machine>(config.ram_size, config.cpus);
+  built.machine = std::make_unique<core::Machine>(config.ram_size, config.cpus, config.bios_size);
   core::Machine& machine = *built.machine;
   machine.set_quantum(config.quantum);
   machine.run_control().set_warn_sink(
@@ -37,8 +38,16 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   return built;
 }
 
+void size_firmware(core::MachineConfig& config) {
+  if (!config.bios.empty()) config.bios_size = hw::firmware_size(config.bios, replay::open_host_image);
+}
+
 void load_guest(BuiltMachine& built, const core::MachineConfig& config, const replay::ImageOpener& open) {
   core::Machine& machine = *built.machine;
+  if (!config.bios.empty()) {
+    hw::load_firmware(machine, config.bios, open);  // the vCPUs start at the reset vector
+    return;
+  }
   core::X86CpuState cpu = machine.vcpu().state();
   hw::load_pc_kernel(machine, config, open, cpu);
   machine.vcpu().state() = cpu;
@@ -47,7 +56,9 @@ void load_guest(BuiltMachine& built, const core::MachineConfig& config, const re
 }
 
 std::vector<replay::NamedFile> machine_input_files(const core::MachineConfig& config) {
-  std::vector<replay::NamedFile> files = {{"the kernel", config.kernel}};
+  std::vector<replay::NamedFile> files;
+  if (!config.kernel.empty()) files.push_back({"the kernel", config.kernel});
+  if (!config.bios.empty()) files.push_back({"-bios", config.bios});
   for (const std::string& m : config.initrd) files.push_back({"-initrd", hw::multiboot_module_path(m)});
   if (!config.serial.input_path.empty()) files.push_back({"-serial input=", config.serial.input_path});
   return files;

@@ -31,6 +31,10 @@ struct BuiltMachine {
 BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& inputs,
                            std::function<void(uint64_t icount)> on_poll = {});
 
+// -bios: learns the firmware image's size (config.bios_size), which the
+// machine needs before it is built. Throws the loader's one-line errors.
+void size_firmware(core::MachineConfig& config);
+
 // Loads the guest of `config` (kernel, modules, command line) into a machine
 // that has not run yet and gives the vCPU its entry state. Throws the
 // loader's one-line runtime_errors. (A replay restores its recording's

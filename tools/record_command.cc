@@ -81,6 +81,7 @@ int record_command(const std::vector<std::string>& all_args) {
     }
     if (output.empty()) throw UsageError("-o FILE.rwt is required");
     RunOptions options = parse_run_options(args);
+    size_firmware(options.machine);
     std::vector<replay::NamedFile> outputs = machine_output_files(options.machine);
     outputs.insert(outputs.begin(), replay::NamedFile{"-o", output});
     replay::refuse_outputs_over_inputs(outputs, machine_input_files(options.machine));

@@ -38,7 +38,6 @@ const char kReplayHelp[] =
 // Prints where a --to replay stopped: the digest that a straight replay and a
 // seek must agree on, and the registers.
 void print_position(core::Machine& machine) {
-  const core::X86CpuState& cpu = machine.vcpu().state();
   traces::Digest d = replay::compute_digest(machine);
   std::string hex;
   char buf[3];
@@ -49,8 +48,11 @@ void print_position(core::Machine& machine) {
     }
     if (part != &d.devices) hex += "/";
   }
-  std::fprintf(stderr, "rewind: at icount %llu: digest %s\n%s", (unsigned long long)machine.icount(), hex.c_str(),
-               core::format_cpu_state(cpu).c_str());
+  std::fprintf(stderr, "rewind: at icount %llu: digest %s\n", (unsigned long long)machine.icount(), hex.c_str());
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    if (machine.cpu_count() > 1) std::fprintf(stderr, "vCPU %u:\n", i);
+    std::fputs(core::format_cpu_state(machine.cpu_state(i)).c_str(), stderr);
+  }
 }
 
 }  // namespace

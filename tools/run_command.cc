@@ -47,6 +47,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   try {
     RunOptions options = parse_run_options(args);
+    size_firmware(options.machine);
     replay::refuse_outputs_over_inputs(machine_output_files(options.machine), machine_input_files(options.machine));
     replay::HostInputs inputs(options.machine.serial);
     replay::HostStopwatch stopwatch;

@@ -119,6 +119,12 @@ struct MachineConfig {
   quantum @9 :UInt64;
   # Instructions in a vCPU's turn (--quantum; core::Machine). 0 in traces
   # written before there was SMP: the default, 10000.
+  bios @10 :Text;
+  # Host path of the firmware image (-bios); empty when the run loaded a
+  # kernel itself. Its bytes are in the initial checkpoint, as the top of
+  # the RAM block (RAM-block index ramSize / 4096 on).
+  biosSize @11 :UInt64;
+  # The firmware image's size in bytes (a multiple of 64 KiB); 0 without -bios.
 
   struct Serial {
     kind @0 :Kind;

@@ -204,6 +204,8 @@ Bytes encode_header(const Header& h) {
     m.setNoReboot(h.machine.no_reboot);
     m.setCpus(h.machine.cpus);
     m.setQuantum(h.machine.quantum);
+    m.setBios(as_text(h.machine.bios));
+    m.setBiosSize(h.machine.bios_size);
     auto devices = m.initDevices(unsigned(h.machine.devices.size()));
     for (size_t i = 0; i < h.machine.devices.size(); ++i) {
       const DeviceSpec& d = h.machine.devices[i];
@@ -257,6 +259,8 @@ Header decode_header(const AlignedBuffer& message) {
     h.machine.no_reboot = m.getNoReboot();
     h.machine.cpus = m.getCpus() ? m.getCpus() : 1;
     h.machine.quantum = m.getQuantum();
+    h.machine.bios = to_string(m.getBios());
+    h.machine.bios_size = m.getBiosSize();
     for (auto d : m.getDevices()) {
       DeviceSpec spec;
       spec.driver = to_string(d.getDriver());

@@ -215,7 +215,9 @@ std::string to_text(const TraceSummary& s) {
   o << "command line:";
   for (const std::string& a : h.command_line) o << " " << printable(a);
   o << "\n";
-  o << "kernel:       " << printable(h.machine.kernel) << "\n";
+  if (!h.machine.kernel.empty()) o << "kernel:       " << printable(h.machine.kernel) << "\n";
+  if (!h.machine.bios.empty())
+    o << "bios:         " << printable(h.machine.bios) << " (" << h.machine.bios_size << " bytes)\n";
   if (!h.machine.append.empty()) o << "append:       " << printable(h.machine.append) << "\n";
   for (const std::string& i : h.machine.initrd) o << "initrd:       " << printable(i) << "\n";
   o << "memory:       " << h.machine.ram_size << " bytes (" << (h.machine.ram_size >> 20) << " MiB)\n";
@@ -259,6 +261,7 @@ std::string to_json(const Header& h) {
     << ",\"input_path\":" << json_string(h.machine.serial.input_path) << "}"
     << ",\"accel\":" << json_string(h.machine.accel) << ",\"no_reboot\":" << (h.machine.no_reboot ? "true" : "false")
     << ",\"cpus\":" << h.machine.cpus << ",\"quantum\":" << h.machine.quantum
+    << ",\"bios\":" << json_string(h.machine.bios) << ",\"bios_size\":" << h.machine.bios_size
     << ",\"devices\":[";
   for (size_t i = 0; i < h.machine.devices.size(); ++i) {
     const DeviceSpec& d = h.machine.devices[i];

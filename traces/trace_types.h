@@ -63,6 +63,8 @@ struct MachineSpec {
   std::vector<DeviceSpec> devices;
   uint32_t cpus = 1;       // the reader turns the schema's 0 (older traces) into 1
   uint64_t quantum = 0;    // 0: the default
+  std::string bios;        // empty: no firmware image
+  uint64_t bios_size = 0;
   bool operator==(const MachineSpec&) const = default;
 };
 

@@ -171,8 +171,10 @@ bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& 
       if (w.large) tlb_.note_large_page();
     }
     if (e.vpage != page || e.ppage != ppage) {
-      e = TlbEntry{SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, page, ppage,
-                   env_.memory->ram_pointer(ppage, kPageSize), 0, global};
+      bool writable = false;
+      const uint8_t* host = env_.memory->readable_pointer(ppage, kPageSize, writable);
+      e = TlbEntry{SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, page,      ppage,
+                   const_cast<uint8_t*>(host), 0,   global, host && !writable};
     }
     e.perms |= perms;
     e.global = e.global && global;  // a walk that found it not global is the newer truth
@@ -182,14 +184,15 @@ bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& 
     if ((e.perms & perm::kRead) && !data_bp_) e.read_tag = page;
     // A writable mapping is installed only by a write, and marks its page in
     // the dirty log: every later write through it is then already logged.
-    if (access == Access::kWrite && (e.perms & perm::kWrite) && !is_code_page(e.ppage) && !data_bp_) {
+    if (access == Access::kWrite && (e.perms & perm::kWrite) && !e.read_only && !is_code_page(e.ppage) && !data_bp_) {
       e.write_tag = page;
       if (env_.dirty_log) env_.dirty_log->mark(e.host, kPageSize);
     }
     if (e.perms & perm::kFetch) e.fetch_tag = page;
   }
   phys = e.ppage | (lin & ~kPageMask);
-  host = e.host ? e.host + (lin & ~kPageMask) : nullptr;
+  // A write to ROM goes to the address space, which drops it.
+  host = e.host && !(access == Access::kWrite && e.read_only) ? e.host + (lin & ~kPageMask) : nullptr;
   return true;
 }
 

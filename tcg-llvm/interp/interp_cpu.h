@@ -131,6 +131,11 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
     if (env_.local_apic) env_.local_apic->apic_base_changed(old);
   }
   uint32_t apic_id() const { return env_.apic_id; }
+  // PAUSE: the run loop returns kYielded after this instruction.
+  void spin_wait_hint() {
+    yield_requested = true;
+    exit_block = true;
+  }
   uint64_t read_cr8() { return env_.local_apic ? env_.local_apic->cr8() : s.cr8; }
   void write_cr8(uint64_t v) {
     if (env_.local_apic) env_.local_apic->set_cr8(v);
@@ -169,6 +174,8 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   // Set when the current instruction reached a device or invalidated code:
   // the block loop ends the block after the instruction retires.
   bool exit_block = false;
+  // PAUSE retired: the vCPU's turn ends (VcpuExit::kYielded).
+  bool yield_requested = false;
 
  private:
   uint64_t truncate(uint64_t lin) const { return mode_ == DecodeMode::k64 || s.long_mode_active() ? lin : lin & 0xffffffffull; }

@@ -8,7 +8,7 @@ namespace rwd::tcg {
 
 namespace {
 constexpr TlbEntry kEmpty{SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, SoftmmuTlb::kNoTag, 0, nullptr, 0,
-                          false};
+                          false, false};
 }  // namespace
 
 void SoftmmuTlb::flush() {
@@ -63,7 +63,8 @@ constexpr uint64_t kAboveMaxPhys = 0x000fff0000000000ull;
 struct PteAccess {
   core::AddressSpace& mem;
   uint64_t read(uint64_t addr, unsigned size) {
-    if (uint8_t* p = mem.ram_pointer(addr, size)) {
+    bool writable;
+    if (const uint8_t* p = mem.readable_pointer(addr, size, writable)) {
       uint64_t v = 0;
       std::memcpy(&v, p, size);
       return v;

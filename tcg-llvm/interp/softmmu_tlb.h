@@ -50,6 +50,7 @@ struct TlbEntry {
   uint8_t* host;       // host address of the page; nullptr for MMIO / unassigned
   uint8_t perms;       // perm:: bits granted by the page tables (write: D already set)
   bool global;         // G set with CR4.PGE: kept across CR3 writes
+  bool read_only;      // host is ROM: writes take the slow path (and are dropped)
 };
 
 class SoftmmuTlb {

@@ -143,6 +143,11 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     cpu_.exit_block = false;
     if (shutdown_ || (env_.run_control && env_.run_control->stop_requested()))
       return core::VcpuExit::kStopRequested;
+    // Before the limit: a PAUSE that happens to retire at it still ends the turn.
+    if (cpu_.yield_requested) {
+      cpu_.yield_requested = false;
+      return core::VcpuExit::kYielded;
+    }
     if (s.icount >= icount_limit) return core::VcpuExit::kLimitReached;
     if (attention()) return core::VcpuExit::kAttention;
 

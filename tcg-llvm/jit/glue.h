@@ -43,6 +43,8 @@ uint32_t rwd_glue_apic_msr(rwd::tcg::JitContext* ctx, uint32_t write, uint32_t i
 void rwd_glue_apic_base_changed(rwd::tcg::JitContext* ctx, uint64_t old_value);
 uint64_t rwd_glue_read_cr8(rwd::tcg::JitContext* ctx);
 uint32_t rwd_glue_apic_id(rwd::tcg::JitContext* ctx);
+// PAUSE: the vCPU's turn ends after this instruction.
+void rwd_glue_spin_wait_hint(rwd::tcg::JitContext* ctx);
 void rwd_glue_write_cr8(rwd::tcg::JitContext* ctx, uint64_t value);
 // FERR#: a waiting x87 instruction found an unmasked exception with CR0.NE clear.
 void rwd_glue_fpu_error(rwd::tcg::JitContext* ctx);

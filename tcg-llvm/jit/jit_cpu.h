@@ -89,6 +89,7 @@ struct JitCpu : CpuStateBase, PendingEvent {
   void apic_base_changed(uint64_t old) { rwd_glue_apic_base_changed(ctx, old); }
   uint64_t read_cr8() { return rwd_glue_read_cr8(ctx); }
   uint32_t apic_id() { return rwd_glue_apic_id(ctx); }
+  void spin_wait_hint() { rwd_glue_spin_wait_hint(ctx); }
   void write_cr8(uint64_t v) { rwd_glue_write_cr8(ctx, v); }
   void debug_registers_changed() { rwd_glue_debug_registers_changed(ctx); }
   void flags_reloaded() { rwd_glue_flags_reloaded(ctx, s.rflags); }

@@ -448,6 +448,17 @@ struct Nop {
   template <class M> static Status run(M&, const DecodedInsn&) { return Status::kNext; }
 };
 
+// PAUSE: a NOP that says the vCPU spins waiting for another. With vCPUs
+// taking turns, spinning on through the turn could never see the other's
+// progress (a lock released and re-taken between two turn ends stays
+// taken forever), so the turn ends after it, as in QEMU's round-robin TCG.
+struct Pause {
+  template <class M> static Status run(M& m, const DecodedInsn&) {
+    m.spin_wait_hint();
+    return Status::kNext;
+  }
+};
+
 // CLFLUSH / CLFLUSHOPT / CLWB m8: no caches are modelled, but the operand is
 // checked like a byte load (segment, page, privilege), as the SDM says;
 // never alignment-checked.

@@ -167,7 +167,9 @@ Outcome run_interpreter(const Sequence& seq) {
   s.rflags = seq.in.rflags;
   load_fx(seq.in.fx, s);
   auto vcpu = std::make_unique<tcg::TcgVcpu>(env, s);
-  core::VcpuExit e = vcpu->run(50'000'000);
+  core::VcpuExit e;
+  do e = vcpu->run(50'000'000);
+  while (e == core::VcpuExit::kYielded);  // PAUSE ends a turn; this vCPU has no one to yield to
   const core::X86CpuState& f = vcpu->state();
   if (e != core::VcpuExit::kHalted || f.cpl() != 0) {
     out.problem = "the interpreter did not stop in an exception stub (" +

@@ -81,6 +81,11 @@ class FakeVcpu : public core::Vcpu {
       machine_.run_control().request_exit(exit_status);
       return VcpuExit::kStopRequested;
     }
+    if (pause_at && *pause_at >= st_.icount && *pause_at < limit) {
+      st_.icount = *pause_at + 1;  // PAUSE retired: the turn ends here
+      pause_at.reset();
+      return VcpuExit::kYielded;
+    }
     if (halt_at && *halt_at >= st_.icount && *halt_at <= limit) {
       st_.icount = *halt_at;
       halt_at.reset();
@@ -99,6 +104,7 @@ class FakeVcpu : public core::Vcpu {
 
   // Script.
   std::optional<uint64_t> halt_at;
+  std::optional<uint64_t> pause_at;
   std::optional<uint64_t> exit_at;
   int exit_status = 0;
   std::function<void(FakeVcpu&)> on_wake;
@@ -538,6 +544,20 @@ BOOST_AUTO_TEST_CASE(vcpus_take_turns_of_a_quantum, *boost::unit_test::timeout(2
   BOOST_TEST(machine.tsc(0) == 5500u);
   BOOST_TEST(machine.tsc(1) == 5500u);
   BOOST_TEST(cpu[0]->state().tsc() == 5000u);  // brought up to date when its next turn starts
+}
+
+// PAUSE ends a vCPU's turn: the next vCPU's turn starts right after it.
+BOOST_AUTO_TEST_CASE(pause_gives_the_turn_to_the_next_vcpu, *boost::unit_test::timeout(20)) {
+  Machine machine{1 << 20, 2};
+  machine.set_quantum(1000);
+  std::vector<FakeVcpu*> cpu = attach_fakes(machine);
+  cpu[0]->pause_at = 299;
+  cpu[1]->exit_at = 1500;
+  core::RunOutcome out = machine.run();
+  BOOST_TEST(out.icount == 1300u + 1500u);
+  BOOST_TEST(cpu[0]->starts == (std::vector<uint64_t>{0, 300}), boost::test_tools::per_element());
+  BOOST_TEST(cpu[0]->limits == (std::vector<uint64_t>{1000, 1300}), boost::test_tools::per_element());
+  BOOST_TEST(cpu[1]->starts == (std::vector<uint64_t>{0, 1000}), boost::test_tools::per_element());
 }
 
 // A halted vCPU gives up its turns until an interrupt can wake it; a vCPU

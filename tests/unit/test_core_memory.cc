@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "core/memory.h"
@@ -640,4 +641,50 @@ BOOST_AUTO_TEST_CASE(mmio_region_at_the_top_of_the_64_bit_space) {
   as.write(~0ull - 3, 0x11223344, 4);
   BOOST_TEST(dev.calls.back() == (LoggingDevice::Call{true, 0xFFC, 4, 0x11223344}));
   BOOST_TEST(as.stats().unassigned_reads == 0u);
+}
+
+// ROM: the bytes read like RAM (and are readable in place), every write is
+// dropped and counted, and no writable pointer is ever handed out.
+BOOST_AUTO_TEST_CASE(rom_reads_like_ram_and_drops_writes) {
+  AddressSpace space("memory", ~0ull);
+  std::array<uint8_t, 0x2000> rom{};
+  for (size_t i = 0; i < rom.size(); ++i) rom[i] = uint8_t(i * 7);
+  space.add_rom("rom", 0xfffe0000, rom.size(), rom.data());
+  BOOST_TEST(space.read(0xfffe0001, 2) == (uint64_t(rom[2]) << 8 | rom[1]));
+  space.write(0xfffe0001, 0xbeef, 2);
+  space.write_bytes(0xfffe0100, "xyz", 3);
+  BOOST_TEST(rom[1] == uint8_t(7));
+  BOOST_TEST(rom[0x100] == uint8_t(0x100 * 7));
+  BOOST_TEST(space.stats().rom_writes == 4u);  // one word write, three bytes
+  BOOST_TEST(space.stats().unassigned_writes == 0u);
+  BOOST_TEST(space.ram_pointer(0xfffe0000, 16) == nullptr);
+  bool writable = true;
+  BOOST_TEST(space.readable_pointer(0xfffe0010, 16, writable) == rom.data() + 0x10);
+  BOOST_TEST(!writable);
+  uint8_t copy[4];
+  space.read_bytes(0xfffe0004, copy, 4);
+  BOOST_TEST(std::memcmp(copy, rom.data() + 4, 4) == 0);
+}
+
+// An alias shows another region's bytes, or its device, at a second address
+// and from an offset into it; RAM written through one is seen through both.
+BOOST_AUTO_TEST_CASE(an_alias_shows_its_target_from_an_offset) {
+  AddressSpace space("memory", ~0ull);
+  std::vector<uint8_t> ram(0x10000);
+  space.add_ram("ram", 0, ram.size(), ram.data());
+  space.add_alias("ram-window", 0x80000, 0x1000, "ram", 0x3000);
+  space.write(0x80010, 0x1234, 2);
+  BOOST_TEST(space.read(0x3010, 2) == 0x1234u);
+  BOOST_TEST(space.ram_pointer(0x80000, 0x1000) == ram.data() + 0x3000);
+
+  LoggingDevice dev(64);
+  space.add_io("dev", 0x100000, 64, &dev);
+  space.add_alias("dev-upper-half", 0x200000, 32, "dev", 32);
+  BOOST_TEST(space.read(0x200004, 1) == dev.le(36, 1));
+  space.write(0x200008, 0x55, 1);
+  BOOST_TEST(dev.calls.back() == (LoggingDevice::Call{true, 40, 1, 0x55}));
+
+  BOOST_CHECK_THROW(space.add_alias("nothing", 0x300000, 16, "no-such-region", 0), std::invalid_argument);
+  BOOST_CHECK_THROW(space.add_alias("too-long", 0x300000, 33, "dev", 32), std::invalid_argument);
+  BOOST_TEST(space.lookup(0x300000) == nullptr);
 }

@@ -359,7 +359,7 @@ BOOST_AUTO_TEST_CASE(fw_cfg_as_firmware_reads_it) {
     for (int i = 0; i < n; ++i) v = v << 8 | uint8_t(dir[at + i]);
     return v;
   };
-  BOOST_TEST(be(0, 4) == 2u);
+  BOOST_TEST(be(0, 4) == 6u);  // e820, sercon-port, boot-fail-wait, the ACPI tables, RSDP and loader
   BOOST_TEST(std::string(dir.c_str() + 4 + 8) == "etc/e820");
   BOOST_TEST(be(4, 4) == 20u);  // one RAM entry: 64 MiB lies below the hole
   BOOST_TEST(std::string(dir.c_str() + 4 + 64 + 8) == "etc/sercon-port");

@@ -711,8 +711,8 @@ BOOST_AUTO_TEST_CASE(board_round_trip_through_the_machine) {
   std::vector<core::Machine::NamedState> states = original.machine.save_states();
   std::vector<std::string> expected{"machine",       "pic",    "pit",     "rtc",
                                     "com1",          "i8042",  "fpu-error", "acpi-pm",
-                                    "reset-control", "ioapic", "hpet",      "fw-cfg",   "lapic@0",
-                                    "debug-exit@0xf4"};
+                                    "reset-control", "ioapic", "hpet",      "fw-cfg",   "pci-host",
+                                    "i440fx",        "piix3-isa", "piix4-pm", "lapic@0", "debug-exit@0xf4"};
   BOOST_TEST(names_of(states) == expected, per_element());
 
   BoardRig restored(0);  // another wall clock: the RTC must not ask for it
@@ -786,13 +786,13 @@ BOOST_AUTO_TEST_CASE(board_unregisters_its_state) {
   core::Machine machine(config.ram_size);
   {
     hw::PcBoard board(machine, config, inputs);
-    BOOST_TEST(machine.save_states().size() == 14u);
+    BOOST_TEST(machine.save_states().size() == 18u);
     // A second board cannot take the same names; its failed construction
     // leaves the first one registered and mapped.
     hw::test::FakeInputs other_inputs;
     auto build_second = [&] { hw::PcBoard second(machine, config, other_inputs); };
     BOOST_CHECK_THROW(build_second(), core::SnapshotError);
-    BOOST_TEST(machine.save_states().size() == 14u);
+    BOOST_TEST(machine.save_states().size() == 18u);
     machine.io().write(0x70, 0x40, 1);
     machine.io().write(0x71, 0x99, 1);
     BOOST_TEST(machine.io().read(0x71, 1) == 0x99u);

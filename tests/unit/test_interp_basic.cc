@@ -410,3 +410,49 @@ BOOST_AUTO_TEST_CASE(real_mode_keeps_segment_limits) {
   BOOST_TEST(m.ram[0xffff] == 0);
   BOOST_TEST(m.reg(core::kRsp) == 0x7000u);
 }
+
+// PAUSE retires like a NOP and ends the run (VcpuExit::kYielded): with
+// vCPUs in turns, a spin-wait loop gives the others their chance.
+BOOST_AUTO_TEST_CASE(pause_retires_and_yields_the_turn) {
+  TestMachine m;
+  m.start(flat32_state(kCode));
+  m.load_asm(kCode, R"(.code32
+    mov $1, %eax
+    pause
+    mov $2, %eax
+    hlt
+  )");
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kYielded));
+  BOOST_TEST(m.st().icount == 2u);
+  BOOST_TEST(m.reg(core::kRax) == 1u);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRax) == 2u);
+  BOOST_TEST(m.st().icount == 4u);
+}
+
+// Code runs from ROM like from RAM (SeaBIOS starts in its ROM), and a store
+// into the ROM leaves it unchanged, whether or not the page was cached.
+BOOST_AUTO_TEST_CASE(code_runs_from_rom_and_stores_to_it_are_dropped) {
+  TestMachine m;
+  constexpr uint64_t kRomBase = 0x4000000;  // above the test RAM
+  std::vector<uint8_t> rom = assemble(R"(.code32
+    movl 0x4000100, %eax      # a ROM word
+    movl $0x11223344, 0x4000100
+    movl 0x4000100, %ebx      # unchanged
+    movb $0x90, 0x4000000     # over this very code: no effect either
+    hlt
+  )", kRomBase);
+  rom.resize(0x1000);
+  rom[0x100] = 0x78;
+  rom[0x101] = 0x56;
+  rom[0x102] = 0x34;
+  rom[0x103] = 0x12;
+  m.memory.add_rom("rom", kRomBase, rom.size(), rom.data());
+  m.start(flat32_state(kRomBase));
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  BOOST_TEST(m.reg(core::kRax) == 0x12345678u);
+  BOOST_TEST(m.reg(core::kRbx) == 0x12345678u);
+  BOOST_TEST(rom[0] == 0xa1);  // movl moffs32, %eax
+  BOOST_TEST(m.memory.stats().rom_writes == 2u);
+  BOOST_TEST(m.st().icount == 5u);
+}

@@ -71,6 +71,7 @@ std::string bare(const std::string& flag) { return flag.substr(flag.find_first_n
 // A valid use of each documented flag (without its dashes).
 const std::map<std::string, Args> kSampleValues = {
     {"kernel", {"guest.elf"}},
+    {"bios", {"bios.bin"}},
     {"append", {"console=ttyS0 quiet"}},
     {"initrd", {"mod1.txt,mod2.txt"}},
     {"m", {"256M"}},
@@ -100,7 +101,8 @@ BOOST_AUTO_TEST_CASE(every_documented_flag_is_accepted_with_one_or_two_dashes) {
       for (std::string dashes : {"-", "--"}) {
         Args args = {dashes + bare(flag)};
         args.insert(args.end(), sample->second.begin(), sample->second.end());
-        if (bare(flag) != "kernel") args.insert(args.end(), {"-kernel", "guest.elf"});
+        // Every flag goes with a kernel but -bios, which stands in for one.
+        if (bare(flag) != "kernel" && bare(flag) != "bios") args.insert(args.end(), {"-kernel", "guest.elf"});
         BOOST_CHECK_NO_THROW(parse_run_options(args));
       }
     }
@@ -305,5 +307,18 @@ BOOST_AUTO_TEST_CASE(qemu_harness_flags) {
   expect_args_rejected({"-kernel", "k", "-smp", "1,books=1"}, "unknown option 'books=1'");
   expect_args_rejected({"-kernel", "k", "-display", "gtk"}, "-display gtk: rewind has no display");
   expect_args_rejected({"-kernel", "k", "-vga", "std"}, "unknown option '-vga'");
-  expect_args_rejected({"-kernel", "k", "-bios", "bios.bin"}, "unknown option '-bios'");
+  expect_args_rejected({"-vnc", ":0"}, "unknown option '-vnc'");
+}
+
+// -bios runs firmware instead of a kernel rewind loads: one or the other,
+// and the kernel's own options need the kernel.
+BOOST_AUTO_TEST_CASE(bios_instead_of_a_kernel) {
+  RunOptions o = parse_run_options({"-bios", "/usr/share/seabios/bios.bin", "-nodefaults", "-serial", "stdio"});
+  BOOST_TEST(o.machine.bios == "/usr/share/seabios/bios.bin");
+  BOOST_TEST(o.machine.kernel.empty());
+  BOOST_TEST(o.machine.bios_size == 0u);  // learnt when the file is opened
+  expect_args_rejected({"-kernel", "k", "-bios", "bios.bin"}, "-bios with -kernel");
+  expect_args_rejected({"-bios", "bios.bin", "-append", "quiet"}, "-append needs -kernel");
+  expect_args_rejected({"-bios", "bios.bin", "-initrd", "x"}, "-initrd needs -kernel");
+  expect_args_rejected({"-m", "64M"}, "-kernel FILE (or -bios FILE) is required");
 }
