@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 #include "hw/acpi_pm.h"
 #include "hw/hpet.h"
@@ -54,33 +55,120 @@ void put_io_gas(Bytes& b, uint64_t off, uint64_t port, unsigned bits, unsigned a
   put(b, off + 4, port, 8);
 }
 
-// Name (_S5, Package (4) { 5, 5, 0, 0 }): SLP_TYPa, SLP_TYPb, reserved.
-constexpr uint8_t kS5 = AcpiPm::kSlpTypS5;
-constexpr uint8_t kDsdtAml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, kS5, 0x0a, kS5, 0x00, 0x00};
+// ---- AML (ACPI 6.5, chapter 20), just what the DSDT needs ----
+
+void append(Bytes& b, std::initializer_list<uint8_t> bytes) { b.insert(b.end(), bytes); }
+void append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
+void append_le(Bytes& b, uint64_t v, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));
+}
+
+// PkgLength followed by `body`: the length counts its own bytes too.
+Bytes package(uint8_t op, const Bytes& body) {
+  Bytes out{op};
+  size_t total = body.size() + 1;
+  if (total < 0x40) {
+    out.push_back(uint8_t(total));
+  } else {
+    unsigned extra = total + 1 < 0x1000 ? 1 : total + 2 < 0x100000 ? 2 : 3;
+    total = body.size() + 1 + extra;
+    out.push_back(uint8_t(extra << 6 | (total & 0xf)));
+    for (unsigned i = 0; i < extra; ++i) out.push_back(uint8_t(total >> (4 + 8 * i)));
+  }
+  append(out, body);
+  return out;
+}
+
+Bytes name_seg(const char (&seg)[5]) { return Bytes(seg, seg + 4); }
+
+// Word Address Space descriptor (6.4.3.5.3): a producer with fixed bounds.
+void word_space(Bytes& b, uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max) {
+  append(b, {0x88, 0x0d, 0x00, type, 0x0c, type_flags});
+  append_le(b, 0, 2);  // granularity
+  append_le(b, min, 2);
+  append_le(b, max, 2);
+  append_le(b, 0, 2);  // translation
+  append_le(b, uint32_t(max) - min + 1, 2);
+}
+
+// DWord Memory descriptor (6.4.3.5.2): cacheable, read-write, fixed bounds.
+void dword_memory(Bytes& b, uint32_t min, uint32_t max) {
+  append(b, {0x87, 0x17, 0x00, 0x00, 0x0c, 0x03});
+  append_le(b, 0, 4);
+  append_le(b, min, 4);
+  append_le(b, max, 4);
+  append_le(b, 0, 4);
+  append_le(b, uint64_t(max) - min + 1, 4);
+}
+
+// The DSDT's body:
+//   Name (_S5, Package (4) { 5, 5, 0, 0 })      SLP_TYPa, SLP_TYPb for power-off
+//   Scope (\_SB) { Device (PCI0) {               the i440FX root bridge, so an
+//     Name (_HID, EisaId ("PNP0A03"))             OS enumerates bus 0
+//     Name (_ADR, 0)  Name (_UID, 0)
+//     Name (_CRS, ResourceTemplate () {           what it decodes: bus 0-255, the
+//       WordBusNumber 0-0xff, IO 0xcf8/8,         config ports, I/O around them,
+//       WordIO 0-0xcf7, WordIO 0xd00-0xffff,      VGA memory and the PCI hole up
+//       DWordMemory 0xa0000-0xbffff,              to the I/O APIC, as QEMU's pc
+//       DWordMemory hole-0xfebfffff })
+//   } }
+Bytes dsdt_body(uint64_t pci_hole_base) {
+  constexpr uint8_t kS5 = AcpiPm::kSlpTypS5;
+  Bytes b;
+  append(b, {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, kS5, 0x0a, kS5, 0x00, 0x00});
+
+  Bytes crs;
+  word_space(crs, 2, 0x00, 0x0000, 0x00ff);  // bus numbers
+  append(crs, {0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08});  // IO (Decode16, 0xcf8, 0xcf8, 1, 8)
+  word_space(crs, 1, 0x03, 0x0000, 0x0cf7);  // I/O, ISA and non-ISA ranges
+  word_space(crs, 1, 0x03, 0x0d00, 0xffff);
+  dword_memory(crs, 0x000a0000, 0x000bffff);
+  dword_memory(crs, uint32_t(pci_hole_base), 0xfebfffff);
+  append(crs, {0x79, 0x00});  // end tag
+  Bytes buffer_body{0x0b};    // BufferSize as a WordConst
+  append_le(buffer_body, crs.size(), 2);
+  append(buffer_body, crs);
+
+  Bytes device = name_seg("PCI0");
+  append(device, {0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03});  // EisaId ("PNP0A03")
+  append(device, {0x08, '_', 'A', 'D', 'R', 0x00});
+  append(device, {0x08, '_', 'U', 'I', 'D', 0x00});
+  append(device, {0x08, '_', 'C', 'R', 'S'});
+  append(device, package(0x11, buffer_body));  // BufferOp
+
+  Bytes scope{'\\', '_', 'S', 'B', '_'};
+  Bytes device_op{0x5b};
+  append(device_op, package(0x82, device));  // DeviceOp
+  append(scope, device_op);
+  append(b, package(0x10, scope));  // ScopeOp
+  return b;
+}
 
 }  // namespace
 
-std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus) {
+std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus, uint64_t pci_hole_base) {
   constexpr uint32_t kFadtSize = 244, kFacsSize = 64, kRsdpSize = 36;
-  constexpr uint32_t kDsdtSize = kHeaderSize + sizeof kDsdtAml;
   constexpr uint32_t kLapicEntry = 8, kIoapicEntry = 12, kOverrideEntry = 10, kNmiEntry = 6;
   cpus = std::clamp(cpus, 1u, kAcpiMaxCpus);
   const uint32_t madt_size = kHeaderSize + 8 + cpus * kLapicEntry + kIoapicEntry + 2 * kOverrideEntry + kNmiEntry;
-  Bytes b(kAcpiMadtOffset + madt_size, 0);
+  const Bytes dsdt_aml = dsdt_body(pci_hole_base);
+  const uint32_t dsdt_size = uint32_t(kHeaderSize + dsdt_aml.size());
+  const uint64_t dsdt_offset = (kAcpiMadtOffset + madt_size + 15) & ~uint64_t(15);
+  Bytes b(dsdt_offset + dsdt_size, 0);
 
   // FACS: no waking vector, no global lock use.
   put_text(b, kAcpiFacsOffset, "FACS");
   put(b, kAcpiFacsOffset + 4, kFacsSize, 4);
   b[kAcpiFacsOffset + 32] = 1;  // version
 
-  put_header(b, kAcpiDsdtOffset, "DSDT", kDsdtSize, 2);
-  std::memcpy(&b[kAcpiDsdtOffset + kHeaderSize], kDsdtAml, sizeof kDsdtAml);
-  seal(b, kAcpiDsdtOffset);
+  put_header(b, dsdt_offset, "DSDT", dsdt_size, 2);
+  std::memcpy(&b[dsdt_offset + kHeaderSize], dsdt_aml.data(), dsdt_aml.size());
+  seal(b, dsdt_offset);
 
   const uint64_t f = kAcpiFadtOffset;
   put_header(b, f, "FACP", kFadtSize, 3);
   put(b, f + 36, base + kAcpiFacsOffset, 4);  // FIRMWARE_CTRL
-  put(b, f + 40, base + kAcpiDsdtOffset, 4);  // DSDT
+  put(b, f + 40, base + dsdt_offset, 4);      // DSDT
   put(b, f + 46, AcpiPm::kSciIrq, 2);         // SCI_INT; SMI_CMD (48) stays 0
   put(b, f + 56, AcpiPm::kPm1EvtBlk, 4);
   put(b, f + 64, AcpiPm::kPm1CntBlk, 4);
@@ -96,7 +184,7 @@ std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus) {
   put_io_gas(b, f + 116, ResetControl::kPort, 8, 1);
   b[f + 128] = ResetControl::kResetValue;
   // X_FIRMWARE_CTRL (132) stays 0: with both set, Linux installs the FACS twice.
-  put(b, f + 140, base + kAcpiDsdtOffset, 8);  // X_DSDT
+  put(b, f + 140, base + dsdt_offset, 8);      // X_DSDT
   put_io_gas(b, f + 148, AcpiPm::kPm1EvtBlk, 32, 2);
   put_io_gas(b, f + 172, AcpiPm::kPm1CntBlk, 16, 2);
   put_io_gas(b, f + 208, AcpiPm::kPmTmrBlk, 32, 3);
@@ -227,9 +315,9 @@ uint32_t length_of(const Bytes& b, uint64_t table) {
 
 }  // namespace
 
-AcpiLoaderFiles build_acpi_loader_files(unsigned cpus) {
+AcpiLoaderFiles build_acpi_loader_files(unsigned cpus, uint64_t pci_hole_base) {
   AcpiLoaderFiles files;
-  files.tables = build_acpi_tables(0, cpus);
+  files.tables = build_acpi_tables(0, cpus, pci_hole_base);
   constexpr uint32_t kRsdpSize = 36;
   files.rsdp.assign(files.tables.begin() + kAcpiRsdpOffset, files.tables.begin() + kAcpiRsdpOffset + kRsdpSize);
   // Not an RSDP there any more: only the copy in the F segment is.

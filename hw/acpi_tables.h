@@ -1,8 +1,9 @@
 // The ACPI tables rewind's PC board puts in the firmware area at the top of
 // RAM below 4 GiB (PcMemoryLayout; reserved in the e820 map), as SeaBIOS
 // does on QEMU: RSDP (revision 2) -> RSDT and XSDT -> FADT -> FACS and a
-// DSDT whose only object is \_S5 (SLP_TYP AcpiPm::kSlpTypS5), so that an OS
-// can power the machine off. The FADT describes hw::AcpiPm (SCI on IRQ 9, no
+// DSDT with \_S5 (SLP_TYP AcpiPm::kSlpTypS5), so that an OS can power the
+// machine off, and the PCI root bridge \_SB.PCI0 (PNP0A03, with the
+// resources it decodes), so that it enumerates PCI bus 0. The FADT describes hw::AcpiPm (SCI on IRQ 9, no
 // SMI command port: always in ACPI mode) and the reset register at port
 // 0xCF9 (hw::ResetControl). The MADT lists one local APIC per vCPU (APIC ID =
 // ACPI processor UID = vCPU index), the I/O APIC (ID IoApic::kId at
@@ -24,13 +25,16 @@
 
 namespace rwd::hw {
 
-inline constexpr uint64_t kAcpiFacsOffset = 0x000, kAcpiDsdtOffset = 0x040, kAcpiFadtOffset = 0x080,
+inline constexpr uint64_t kAcpiFacsOffset = 0x000, kAcpiFadtOffset = 0x080,
                           kAcpiRsdtOffset = 0x180, kAcpiXsdtOffset = 0x1c0, kAcpiRsdpOffset = 0x200,
                           kAcpiHpetOffset = 0x240, kAcpiMadtOffset = 0x280;
+// The DSDT follows the MADT (both vary in size), 16-byte aligned.
 inline constexpr unsigned kAcpiMaxCpus = 255;  // xAPIC IDs 0..254 (the I/O APIC takes one more)
 
-// The tables, to be written at `base` (64-byte aligned), for `cpus` vCPUs.
-std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus);
+// The tables, to be written at `base` (64-byte aligned), for `cpus` vCPUs;
+// the PCI root bridge's memory window runs from `pci_hole_base` (the end of
+// RAM below 4 GiB) to the I/O APIC.
+std::vector<uint8_t> build_acpi_tables(uint64_t base, unsigned cpus, uint64_t pci_hole_base);
 
 // The same tables for firmware that places them itself (SeaBIOS on QEMU):
 // fw_cfg files "etc/acpi/tables" (everything but the RSDP, built for address
@@ -47,7 +51,7 @@ struct AcpiLoaderFiles {
 inline constexpr const char* kAcpiTablesFile = "etc/acpi/tables";
 inline constexpr const char* kAcpiRsdpFile = "etc/acpi/rsdp";
 inline constexpr const char* kTableLoaderFile = "etc/table-loader";
-AcpiLoaderFiles build_acpi_loader_files(unsigned cpus);
+AcpiLoaderFiles build_acpi_loader_files(unsigned cpus, uint64_t pci_hole_base);
 
 // Where a board with this layout has its RSDP (0 without a firmware area).
 inline uint64_t acpi_rsdp_address(const PcMemoryLayout& layout) {

@@ -198,7 +198,8 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
   rtc_->set_memory_size(layout_.below_4g, layout_.above_4g);
   fill_cmos(machine.cpu_count());
   if (layout_.has_firmware_area() && !has_firmware_) {  // firmware places them itself (fw_cfg)
-    std::vector<uint8_t> tables = build_acpi_tables(layout_.firmware_area_base(), unsigned(local_apics_.size()));
+    std::vector<uint8_t> tables = build_acpi_tables(layout_.firmware_area_base(), unsigned(local_apics_.size()),
+                                                   layout_.below_4g);
     machine.memory().write_bytes(layout_.firmware_area_base(), tables.data(), tables.size());
   }
   com1_->set_tx_sink(&inputs.attach_console(0, com1_.get()));
@@ -323,7 +324,7 @@ void PcBoard::fill_fw_cfg(unsigned cpus) {
   // (-boot menu=off, reboot-timeout=-1).
   fw_cfg_->add_item(FwCfg::kBootMenu, le(0, 2));
   fw_cfg_->add_file("etc/boot-fail-wait", le(0xffffffffu, 4));
-  AcpiLoaderFiles acpi = build_acpi_loader_files(cpus);
+  AcpiLoaderFiles acpi = build_acpi_loader_files(cpus, layout_.below_4g);
   fw_cfg_->add_file(kAcpiTablesFile, std::move(acpi.tables));
   fw_cfg_->add_file(kAcpiRsdpFile, std::move(acpi.rsdp));
   fw_cfg_->add_file(kTableLoaderFile, std::move(acpi.loader));

@@ -37,7 +37,8 @@ void busybox_session(unsigned cpus, const std::string& log) {
                   "-m", "256M", "-serial", "stdio", "-no-reboot", "-append", "console=ttyS0 panic=-1",
                   "-smp", std::to_string(cpus)};
   // $((6*7)) so that the answer differs from the terminal's echo of the command.
-  options.dialogue = {{"rewind-linux-guest: shell ready", "uname -a; cat /proc/cpuinfo; nproc; echo ok-$((6*7))\n"},
+  options.dialogue = {{"rewind-linux-guest: shell ready",
+                       "uname -a; cat /proc/cpuinfo; nproc; ls /sys/bus/pci/devices; echo ok-$((6*7))\n"},
                       {"ok-42", "poweroff -f\n"}};
   options.timeout_seconds = 840;
   ProcessResult r = run_process(options);
@@ -62,6 +63,13 @@ void busybox_session(unsigned cpus, const std::string& log) {
     BOOST_TEST(!contains(r.out, "TSC synchronization"));  // Linux's complaint when TSCs differ
     BOOST_TEST(!contains(r.out, "unstable"));
   }
+  // PCI bus 0 through the DSDT's root bridge: QEMU's pc functions, the PIIX4's PM block found where it is.
+  BOOST_TEST(contains(r.out, "ACPI: PCI Root Bridge [PCI0] (domain 0000 [bus 00-ff])"));
+  BOOST_TEST(contains(r.out, "pci 0000:00:00.0: [8086:1237] type 00 class 0x060000"));
+  BOOST_TEST(contains(r.out, "pci 0000:00:01.0: [8086:7000] type 00 class 0x060100"));
+  BOOST_TEST(contains(r.out, "pci 0000:00:01.3: [8086:7113] type 00 class 0x068000"));
+  BOOST_TEST(contains(r.out, "pci 0000:00:01.3: quirk: [io  0x0600-0x063f] claimed by PIIX4 ACPI"));
+  BOOST_TEST(contains(r.out, "0000:00:00.0  0000:00:01.0  0000:00:01.3"));  // ls /sys/bus/pci/devices
   BOOST_TEST(contains(r.out, "ok-42"));
   BOOST_TEST(contains(r.out, "ACPI: PM: (supports S0 S5)"));
   BOOST_TEST(contains(r.out, "ACPI: PM: Preparing to enter system sleep state S5"));
