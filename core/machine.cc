@@ -138,7 +138,7 @@ void Machine::startup_vcpu(unsigned index, uint8_t vector) {
 CpuEnvironment Machine::cpu_environment(unsigned index) {
   Cpu& cpu = cpus_.at(index);
   return CpuEnvironment{&memory_,    &io_,     cpu.interrupt_controller, cpu.local_apic, &run_control_,
-                        &dirty_log_, entropy_, fpu_error_,               index};
+                        &dirty_log_, entropy_, fpu_error_,               index,          &cpuid_mask_};
 }
 
 void Machine::register_state(std::string name, Snapshottable* owner) {

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "core/dirty_log.h"
 #include "core/memory.h"
 #include "core/run_control.h"
@@ -106,6 +107,8 @@ class Machine {
   // After vCPU states were replaced (a checkpoint restored, a kernel
   // loaded): the machine's count follows them again.
   void resync_icount();
+  // The features -cpu took out of every vCPU's CPUID (set before the vCPUs are attached).
+  void set_cpuid_mask(CpuidMask mask) { cpuid_mask_ = std::move(mask); }
   // Where RDRAND's values come from (set before the vCPU is attached).
   void set_entropy(EntropySource* entropy) { entropy_ = entropy; }
   // Where the CPU's FERR# output goes (the board's IRQ 13 latch).
@@ -138,6 +141,7 @@ class Machine {
   AddressSpace io_;
   uint64_t machine_icount_ = 0;  // between slices the clock follows this
   uint64_t run_until_ns_ = 0;  // while the vCPU runs: the virtual time its budget ends at
+  CpuidMask cpuid_mask_;
   DirtyLog dirty_log_;
   std::vector<std::pair<std::string, Snapshottable*>> state_owners_;
   std::unordered_set<std::string> state_names_;

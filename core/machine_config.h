@@ -64,6 +64,9 @@ struct MachineConfig {
   std::vector<DeviceConfig> devices;
   unsigned cpus = 1;                 // -smp, 1 to kMaxCpus
   uint64_t quantum = 10000;          // --quantum: a vCPU's turn, in instructions (core::Machine)
+  // -cpu max,-NAME: the features taken out of CPUID (core/cpu_features.h
+  // canonical names, sorted, each once).
+  std::vector<std::string> cpu_features_off;
 };
 
 }  // namespace rwd::core

@@ -14,6 +14,7 @@ namespace rwd::core {
 class AddressSpace;
 class DirtyLog;
 class RunControl;
+class CpuidMask;
 
 // A vCPU's local APIC as its own instructions reach it. The semantics check
 // IA32_APIC_BASE writes and keep the MSR in the CPU state, then tell the APIC.
@@ -41,6 +42,7 @@ struct CpuEnvironment {
   EntropySource* entropy = nullptr;         // RDRAND/RDSEED (none: they report no value)
   IrqLine fpu_error;                        // FERR#: an x87 error with CR0.NE clear (the board's IRQ 13)
   uint32_t apic_id = 0;                     // the initial APIC ID CPUID reports (the vCPU's index)
+  const CpuidMask* cpuid_mask = nullptr;    // features -cpu took out of CPUID (none: the full model)
 };
 
 enum class VcpuExit : uint8_t {

@@ -1,5 +1,7 @@
 #include "replay/machine_spec.h"
 
+#include "core/cpu_features.h"
+
 namespace rwd::replay {
 
 traces::MachineSpec to_spec(const core::MachineConfig& c) {
@@ -17,6 +19,7 @@ traces::MachineSpec to_spec(const core::MachineConfig& c) {
   s.quantum = c.quantum;
   s.bios = c.bios;
   s.bios_size = c.bios_size;
+  s.cpu_features_off = c.cpu_features_off;
   for (const auto& d : c.devices) {
     traces::DeviceSpec spec{d.driver, {}};
     for (const auto& [k, v] : d.properties) spec.properties.emplace_back(k, v);
@@ -48,6 +51,10 @@ core::MachineConfig from_spec(const traces::MachineSpec& s) {
                              std::to_string(core::kMaxCpus) + ")");
   c.cpus = s.cpus;
   if (s.quantum) c.quantum = s.quantum;
+  for (const std::string& f : s.cpu_features_off)
+    if (!core::find_cpu_feature(f))
+      throw traces::TraceError("trace header: unknown CPU feature '" + f + "' in cpuFeaturesOff");
+  c.cpu_features_off = s.cpu_features_off;
   if (!s.bios.empty()) {
     if (std::string problem = core::bios_size_problem(s.bios_size); !problem.empty())
       throw traces::TraceError("trace header: firmware image (biosSize) of " + problem);

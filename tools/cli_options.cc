@@ -4,7 +4,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <set>
 #include <sstream>
+
+#include "core/cpu_features.h"
 
 namespace rwd::tools {
 
@@ -22,7 +25,9 @@ const char kRunFlagsHelp[] =
     "  -no-reboot          exit instead of rebooting when the guest resets\n"
     "  -machine pc[,accel=tcg]\n"
     "                      the board (rewind has one: a PC); -M is the same\n"
-    "  -cpu max            the CPU model (rewind has one: max, everything it implements)\n"
+    "  -cpu max[,-FEAT,+FEAT,FEAT=on|off]\n"
+    "                      the CPU model (rewind has one: max, everything it implements);\n"
+    "                      minus a feature takes it out of CPUID (QEMU's names: -x2apic, -sse4.2)\n"
     "  -smp N              N vCPUs (at most 64; also cpus=, sockets=, cores=, threads=);\n"
     "                      they run in turns of --quantum instructions on one host thread\n"
     "  --quantum N         a vCPU's turn under -smp, in instructions (default 10000)\n"
@@ -133,12 +138,40 @@ void parse_machine(const std::string& value, core::MachineConfig& m) {
   }
 }
 
-void parse_cpu(const std::string& value) {
+// QEMU's -cpu MODEL,+feat,-feat,feat=on|off: the one model and the
+// features to take out of its CPUID; asking for one it has is a no-op.
+void parse_cpu(const std::string& value, core::MachineConfig& m) {
   std::vector<std::string> parts = split(value, ',');
   std::string model = parts.empty() ? "" : parts[0];
   if (model != "max") throw UsageError("-cpu: unknown CPU model '" + model + "' (rewind has one: max)");
-  if (parts.size() > 1)
-    throw UsageError("-cpu max: feature options such as '" + parts[1] + "' are not supported yet");
+  std::set<std::string> off(m.cpu_features_off.begin(), m.cpu_features_off.end());
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    std::string name;
+    bool on;
+    if (!part.empty() && (part[0] == '+' || part[0] == '-')) {
+      name = part.substr(1);
+      on = part[0] == '+';
+    } else if (size_t eq = part.find('='); eq != std::string::npos) {
+      name = part.substr(0, eq);
+      std::string v = part.substr(eq + 1);
+      if (v == "on" || v == "true" || v == "yes") on = true;
+      else if (v == "off" || v == "false" || v == "no") on = false;
+      else throw UsageError("-cpu: '" + part + "': expected " + name + "=on or " + name + "=off");
+    } else {
+      throw UsageError("-cpu: '" + part + "' is not a feature option (+NAME, -NAME or NAME=on|off)");
+    }
+    std::string feature = core::canonical_cpu_feature(name);
+    if (core::find_cpu_feature(feature)) {
+      if (on) off.erase(feature);
+      else off.insert(feature);
+    } else if (core::is_absent_cpu_feature(feature)) {
+      if (on) throw UsageError("-cpu max: rewind's CPU does not implement '" + name + "'");
+    } else {
+      throw UsageError("-cpu max: unknown CPU feature '" + name + "'");
+    }
+  }
+  m.cpu_features_off.assign(off.begin(), off.end());
 }
 
 // QEMU's -smp: N or cpus=N, else the product of sockets, dies, cores and
@@ -201,7 +234,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     else if (flag == "-device") m.devices.push_back(parse_device(value()));
     else if (flag == "-stats") options.stats = true;
     else if (flag == "-machine" || flag == "-M") parse_machine(value(), m);
-    else if (flag == "-cpu") parse_cpu(value());
+    else if (flag == "-cpu") parse_cpu(value(), m);
     else if (flag == "-smp") m.cpus = parse_smp(value());
     else if (flag == "-quantum") m.quantum = parse_count("--quantum", value(), 1);
     else if (flag == "-nodefaults") nodefaults = true;

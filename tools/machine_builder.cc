@@ -17,6 +17,7 @@ BuiltMachine build_machine(const core::MachineConfig& config, replay::Inputs& in
   built.machine = std::make_unique<core::Machine>(config.ram_size, config.cpus, config.bios_size);
   core::Machine& machine = *built.machine;
   machine.set_quantum(config.quantum);
+  machine.set_cpuid_mask(core::CpuidMask(config.cpu_features_off));
   machine.run_control().set_warn_sink(
       [](const std::string& message) { std::fprintf(stderr, "rewind: warning: %s\n", message.c_str()); });
   built.board = std::make_unique<hw::PcBoard>(machine, config, inputs);

@@ -125,6 +125,9 @@ struct MachineConfig {
   # the RAM block (RAM-block index ramSize / 4096 on).
   biosSize @11 :UInt64;
   # The firmware image's size in bytes (a multiple of 64 KiB); 0 without -bios.
+  cpuFeaturesOff @12 :List(Text);
+  # CPU features taken out of CPUID (-cpu max,-NAME), by rewind's canonical
+  # names (core/cpu_features.h), sorted. Replay refuses a name it does not know.
 
   struct Serial {
     kind @0 :Kind;

@@ -206,6 +206,9 @@ Bytes encode_header(const Header& h) {
     m.setQuantum(h.machine.quantum);
     m.setBios(as_text(h.machine.bios));
     m.setBiosSize(h.machine.bios_size);
+    auto features = m.initCpuFeaturesOff(unsigned(h.machine.cpu_features_off.size()));
+    for (size_t i = 0; i < h.machine.cpu_features_off.size(); ++i)
+      features.set(unsigned(i), as_text(h.machine.cpu_features_off[i]));
     auto devices = m.initDevices(unsigned(h.machine.devices.size()));
     for (size_t i = 0; i < h.machine.devices.size(); ++i) {
       const DeviceSpec& d = h.machine.devices[i];
@@ -261,6 +264,7 @@ Header decode_header(const AlignedBuffer& message) {
     h.machine.quantum = m.getQuantum();
     h.machine.bios = to_string(m.getBios());
     h.machine.bios_size = m.getBiosSize();
+    for (auto t : m.getCpuFeaturesOff()) h.machine.cpu_features_off.push_back(to_string(t));
     for (auto d : m.getDevices()) {
       DeviceSpec spec;
       spec.driver = to_string(d.getDriver());

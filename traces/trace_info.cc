@@ -226,6 +226,11 @@ std::string to_text(const TraceSummary& s) {
   if (!h.machine.serial.input_path.empty()) o << " (input " << printable(h.machine.serial.input_path) << ")";
   o << "\n";
   o << "accel:        " << printable(h.machine.accel) << (h.machine.no_reboot ? ", no-reboot" : "") << "\n";
+  if (!h.machine.cpu_features_off.empty()) {
+    o << "cpu:          max";
+    for (const std::string& f : h.machine.cpu_features_off) o << ",-" << printable(f);
+    o << "\n";
+  }
   if (h.machine.cpus > 1)
     o << "vCPUs:        " << h.machine.cpus << " (turns of " << (h.machine.quantum ? h.machine.quantum : 10000)
       << " instructions)\n";
@@ -262,6 +267,7 @@ std::string to_json(const Header& h) {
     << ",\"accel\":" << json_string(h.machine.accel) << ",\"no_reboot\":" << (h.machine.no_reboot ? "true" : "false")
     << ",\"cpus\":" << h.machine.cpus << ",\"quantum\":" << h.machine.quantum
     << ",\"bios\":" << json_string(h.machine.bios) << ",\"bios_size\":" << h.machine.bios_size
+    << ",\"cpu_features_off\":" << json_strings(h.machine.cpu_features_off)
     << ",\"devices\":[";
   for (size_t i = 0; i < h.machine.devices.size(); ++i) {
     const DeviceSpec& d = h.machine.devices[i];

@@ -65,6 +65,7 @@ struct MachineSpec {
   uint64_t quantum = 0;    // 0: the default
   std::string bios;        // empty: no firmware image
   uint64_t bios_size = 0;
+  std::vector<std::string> cpu_features_off;
   bool operator==(const MachineSpec&) const = default;
 };
 

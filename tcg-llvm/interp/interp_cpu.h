@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "core/vcpu.h"
 #include "tcg-llvm/interp/block_cache.h"
 #include "tcg-llvm/interp/softmmu_tlb.h"
@@ -131,6 +132,9 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
     if (env_.local_apic) env_.local_apic->apic_base_changed(old);
   }
   uint32_t apic_id() const { return env_.apic_id; }
+  void mask_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t& eax, uint32_t& ebx, uint32_t& ecx, uint32_t& edx) const {
+    if (env_.cpuid_mask) env_.cpuid_mask->apply(leaf, subleaf, eax, ebx, ecx, edx);
+  }
   // PAUSE: the run loop returns kYielded after this instruction.
   void spin_wait_hint() {
     yield_requested = true;

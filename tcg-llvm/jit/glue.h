@@ -43,6 +43,9 @@ uint32_t rwd_glue_apic_msr(rwd::tcg::JitContext* ctx, uint32_t write, uint32_t i
 void rwd_glue_apic_base_changed(rwd::tcg::JitContext* ctx, uint64_t old_value);
 uint64_t rwd_glue_read_cr8(rwd::tcg::JitContext* ctx);
 uint32_t rwd_glue_apic_id(rwd::tcg::JitContext* ctx);
+// CPUID: the features -cpu removed are taken out of the result (in place).
+void rwd_glue_mask_cpuid(rwd::tcg::JitContext* ctx, uint32_t leaf, uint32_t subleaf, uint32_t* eax, uint32_t* ebx,
+                         uint32_t* ecx, uint32_t* edx);
 // PAUSE: the vCPU's turn ends after this instruction.
 void rwd_glue_spin_wait_hint(rwd::tcg::JitContext* ctx);
 void rwd_glue_write_cr8(rwd::tcg::JitContext* ctx, uint64_t value);

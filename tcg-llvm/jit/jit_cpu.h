@@ -90,6 +90,9 @@ struct JitCpu : CpuStateBase, PendingEvent {
   uint64_t read_cr8() { return rwd_glue_read_cr8(ctx); }
   uint32_t apic_id() { return rwd_glue_apic_id(ctx); }
   void spin_wait_hint() { rwd_glue_spin_wait_hint(ctx); }
+  void mask_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t& eax, uint32_t& ebx, uint32_t& ecx, uint32_t& edx) {
+    rwd_glue_mask_cpuid(ctx, leaf, subleaf, &eax, &ebx, &ecx, &edx);
+  }
   void write_cr8(uint64_t v) { rwd_glue_write_cr8(ctx, v); }
   void debug_registers_changed() { rwd_glue_debug_registers_changed(ctx); }
   void flags_reloaded() { rwd_glue_flags_reloaded(ctx, s.rflags); }

@@ -40,6 +40,8 @@
 //   void apic_base_changed(uint64_t old);     IA32_APIC_BASE was written (s.apic_base is new)
 //   uint64_t read_cr8(); void write_cr8(uint64_t v);   CR8: the local APIC's TPR[7:4]
 //   uint32_t apic_id();                       the initial APIC ID (CPUID)
+//   void mask_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t& eax, uint32_t& ebx, uint32_t& ecx, uint32_t& edx);
+//                                             take out the features -cpu removed (core/cpu_features.h)
 //   void spin_wait_hint();                    PAUSE: the vCPU waits on another; its turn may end here
 //   void debug_registers_changed();           DR0-DR7 written: re-arm the breakpoints
 //   void flags_reloaded();                    RFLAGS's system bits (TF, RF, AC) may have changed

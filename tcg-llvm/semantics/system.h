@@ -538,8 +538,9 @@ template <bool P> struct Rdtsc {
 };
 struct Cpuid {
   template <class M> static Status run(M& m, const DecodedInsn&) {
-    CpuidResult r =
-        cpuid_model(uint32_t(m.s.gpr[core::kRax]), uint32_t(m.s.gpr[core::kRcx]), m.s.cr4, m.s.apic_base, m.apic_id());
+    const uint32_t leaf = uint32_t(m.s.gpr[core::kRax]), subleaf = uint32_t(m.s.gpr[core::kRcx]);
+    CpuidResult r = cpuid_model(leaf, subleaf, m.s.cr4, m.s.apic_base, m.apic_id());
+    m.mask_cpuid(leaf, subleaf, r.eax, r.ebx, r.ecx, r.edx);
     m.s.gpr[core::kRax] = r.eax;
     m.s.gpr[core::kRbx] = r.ebx;
     m.s.gpr[core::kRcx] = r.ecx;

@@ -268,3 +268,37 @@ BOOST_AUTO_TEST_CASE(cpuid_announces_the_added_instructions) {
   for (unsigned bit : {0u, 23u, 24u, 25u, 26u}) BOOST_TEST((l1.edx >> bit & 1) == 1u, "EDX bit " << bit);
   BOOST_TEST((l1.ecx >> 26 & 1) == 1u);  // XSAVE
 }
+
+// -cpu max,-NAME: every feature the table names is one CPUID reports (so
+// taking it out means something), and a masked vCPU's CPUID instruction
+// returns the model's answer less exactly those bits.
+BOOST_AUTO_TEST_CASE(cpuid_mask_takes_out_exactly_the_named_features) {
+  for (const core::CpuFeature& f : core::kCpuFeatures) {
+    CpuidResult r = cpuid_model(f.leaf, f.subleaf, 0, core::apic_base::kEnable);
+    uint32_t regs[4] = {r.eax, r.ebx, r.ecx, r.edx};
+    BOOST_TEST((regs[int(f.reg)] >> f.bit & 1) == 1u, f.name << " is not reported by the model");
+  }
+  core::CpuidMask mask({"x2apic", "sse4-2", "nx", "xsaveopt"});
+  TestMachine m;
+  m.env.cpuid_mask = &mask;
+  m.start(flat32_state(kCode));
+  m.load_asm(kCode, R"(.code32
+    mov $1, %eax
+    cpuid
+    mov %ecx, %esi
+    mov %edx, %edi
+    mov $0x80000001, %eax
+    cpuid
+    mov %edx, %ebp
+    mov $0xd, %eax
+    mov $1, %ecx
+    cpuid
+    hlt
+  )");
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));
+  CpuidResult l1 = cpuid_model(1, 0, 0, m.st().apic_base), ext = cpuid_model(0x80000001, 0), xs = cpuid_model(0xd, 1);
+  BOOST_TEST(m.reg(core::kRsi) == (l1.ecx & ~(1u << 21 | 1u << 20)));
+  BOOST_TEST(m.reg(core::kRdi) == l1.edx);
+  BOOST_TEST(m.reg(core::kRbp) == (ext.edx & ~(1u << 20)));
+  BOOST_TEST(m.reg(core::kRax) == (xs.eax & ~1u));
+}

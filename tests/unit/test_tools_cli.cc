@@ -294,7 +294,17 @@ BOOST_AUTO_TEST_CASE(qemu_harness_flags) {
   expect_args_rejected({"-kernel", "k", "-machine", "pc,accel=kvm"}, "accel=kvm");
   expect_args_rejected({"-kernel", "k", "-machine", "pc,usb=on"}, "unknown property 'usb=on'");
   expect_args_rejected({"-kernel", "k", "-cpu", "host"}, "unknown CPU model 'host' (rewind has one: max)");
-  expect_args_rejected({"-kernel", "k", "-cpu", "max,+x2apic"}, "'+x2apic' are not supported yet");
+  // Features: QEMU's three spellings, its aliases, and features max lacks.
+  BOOST_TEST(parse({"-cpu", "max,-x2apic,-sse4.2,sse3=off,-SSE4_1"}).machine.cpu_features_off ==
+                 (std::vector<std::string>{"pni", "sse4-1", "sse4-2", "x2apic"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(parse({"-cpu", "max,-x2apic,+x2apic,x2apic=on"}).machine.cpu_features_off.empty());
+  BOOST_TEST(parse({"-cpu", "max,-avx,-vmx,la57=off"}).machine.cpu_features_off.empty());  // nothing to take out
+  BOOST_TEST(parse({"-cpu", "max", "-cpu", "max,-nx"}).machine.cpu_features_off == std::vector<std::string>{"nx"});
+  expect_args_rejected({"-kernel", "k", "-cpu", "max,+avx"}, "rewind's CPU does not implement 'avx'");
+  expect_args_rejected({"-kernel", "k", "-cpu", "max,-frobnicate"}, "unknown CPU feature 'frobnicate'");
+  expect_args_rejected({"-kernel", "k", "-cpu", "max,x2apic=maybe"}, "x2apic=on or x2apic=off");
+  expect_args_rejected({"-kernel", "k", "-cpu", "max,x2apic"}, "not a feature option");
   BOOST_TEST(parse({"-smp", "2"}).machine.cpus == 2u);
   BOOST_TEST(parse({"-smp", "cpus=3,maxcpus=3"}).machine.cpus == 3u);
   BOOST_TEST(parse({"-smp", "sockets=2,cores=2,threads=1"}).machine.cpus == 4u);

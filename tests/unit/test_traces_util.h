@@ -54,6 +54,9 @@ inline Header sample_header() {
   h.machine.no_reboot = true;
   h.machine.cpus = 3;
   h.machine.quantum = 4321;
+  h.machine.bios = "/usr/share/seabios/bios.bin";
+  h.machine.bios_size = 0x20000;
+  h.machine.cpu_features_off = {"nx", "x2apic"};
   h.machine.devices = {{"isa-debug-exit", {{"iobase", "0xf4"}, {"iosize", "0x04"}}}, {"virtio-rng", {}}};
   h.command_line = {"rewind", "record", "-o", "x.rwt", "-kernel", "/boot/vmlinuz", "-m", "256M"};
   ImageInfo kernel{"/boot/vmlinuz", 3, sha256("abc", 3)};
