@@ -139,6 +139,7 @@ inline core::X86CpuState flat32_state(uint64_t rip) {
 
 // Where the protected-mode tests put their code and tables.
 inline constexpr uint64_t kCode = 0x100000;
+inline constexpr uint64_t kTss = 0x7000;  // where the ring-change tests put their TSS
 inline constexpr uint64_t kIdt = 0x5000;
 inline constexpr uint64_t kGdt = 0x6000;
 
@@ -188,7 +189,7 @@ inline core::X86CpuState long_mode_state(TestMachine& m, uint64_t rip) {
 // 32 MiB of RAM, user-accessible; write_gdt's GDT (limit `gdt_limit`, at
 // least 0x47) plus 0x28 ring-3 code64, 0x30 ring-3 data and 0x38 a 64-bit
 // TSS at `tss` whose RSP0 is 0x90000; the IDT at 0x8000 (64-bit gates).
-inline core::X86CpuState long_mode_ring3_state(TestMachine& m, uint16_t gdt_limit, uint64_t tss = 0x7000) {
+inline core::X86CpuState long_mode_ring3_state(TestMachine& m, uint16_t gdt_limit, uint64_t tss = kTss) {
   m.wr64(0x10000, 0x11000 | 7);
   m.wr64(0x11000, 0x12000 | 7);
   for (uint64_t i = 0; i < 16; ++i) m.wr64(0x12000 + i * 8, (i << 21) | 0x87);

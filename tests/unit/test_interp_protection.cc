@@ -10,12 +10,6 @@ using namespace rwd::tcg;
 using namespace rwd::tcg::test;
 using core::VcpuExit;
 
-namespace {
-
-constexpr uint64_t kTss = 0x7000;
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(ring3_interrupt_switches_stack_through_the_tss) {
   TestMachine m;
   core::X86CpuState s = pm_state(m, 0x47);

@@ -18,8 +18,6 @@ using core::VcpuExit;
 
 namespace {
 
-constexpr uint64_t kTss = 0x7000;
-
 // A device register file that records accesses (an MMIO region).
 class Recorder : public core::RegionOps {
  public:
