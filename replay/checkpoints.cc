@@ -1,6 +1,9 @@
 #include "replay/checkpoints.h"
 
+#include <algorithm>
 #include <cstring>
+#include <map>
+#include <set>
 
 #include "core/x86_cpu_state_io.h"
 #include "replay/state_digest.h"
@@ -30,6 +33,13 @@ traces::Checkpoint checkpoint_head(core::Machine& machine) {
   return cp;
 }
 
+// A page number a checkpoint may hold.
+void check_page(core::Machine& machine, traces::TraceReader& reader, size_t checkpoint, uint64_t page) {
+  if (page >= machine.dirty_log().page_count())
+    throw traces::TraceError("checkpoint at icount " + std::to_string(reader.checkpoints()[checkpoint].icount) +
+                             ": page " + std::to_string(page) + " lies outside the machine's RAM");
+}
+
 }  // namespace
 
 void write_checkpoint(core::Machine& machine, traces::TraceWriter& writer) {
@@ -55,22 +65,11 @@ traces::Digest checkpoint_digest_and_clear(core::Machine& machine) {
   return d;
 }
 
-traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& reader, size_t index) {
-  core::DirtyLog& log = machine.dirty_log();
-  clear_dirty_log(machine);
-  for (size_t i = 0; i <= index; ++i) {
-    // The target's own pages are the ones its digest covers: leave them
-    // marked, as they were when it was taken.
-    if (i == index) clear_dirty_log(machine);
-    reader.for_each_checkpoint_page(i, [&](uint64_t page, const uint8_t* bytes) {
-      if (page >= log.page_count())
-        throw traces::TraceError("checkpoint at icount " + std::to_string(reader.checkpoints()[i].icount) + ": page " +
-                                 std::to_string(page) + " lies outside the machine's RAM");
-      uint8_t* host = machine.ram() + page * core::DirtyLog::kPageSize;
-      std::memcpy(host, bytes, core::DirtyLog::kPageSize);
-      log.mark(host, core::DirtyLog::kPageSize);
-    });
-  }
+namespace {
+
+// The CPU, machine and device state of checkpoint `index`, once RAM holds its
+// pages and the dirty log exactly its own; checks its digest, then clears the log.
+traces::Digest load_checkpoint_state(core::Machine& machine, traces::TraceReader& reader, size_t index) {
   traces::Checkpoint cp = reader.read_checkpoint(index, false);
   // Traces before layout 3 named every layout 1; the bytes carry their own.
   if (cp.cpu_state_version == 0 || cp.cpu_state_version > core::kCpuStateVersion)
@@ -103,6 +102,79 @@ traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& r
                              " does not match its own digest (first difference: " +
                              first_difference(cp.digest, got) + "): the trace is damaged");
   return got;
+}
+
+}  // namespace
+
+traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& reader, size_t index) {
+  core::DirtyLog& log = machine.dirty_log();
+  clear_dirty_log(machine);
+  for (size_t i = 0; i <= index; ++i) {
+    // The target's own pages are the ones its digest covers: leave them
+    // marked, as they were when it was taken.
+    if (i == index) clear_dirty_log(machine);
+    reader.for_each_checkpoint_page(i, [&](uint64_t page, const uint8_t* bytes) {
+      check_page(machine, reader, i, page);
+      uint8_t* host = machine.ram() + page * core::DirtyLog::kPageSize;
+      std::memcpy(host, bytes, core::DirtyLog::kPageSize);
+      log.mark(host, core::DirtyLog::kPageSize);
+    });
+  }
+  return load_checkpoint_state(machine, reader, index);
+}
+
+SeekIndex::SeekIndex(traces::TraceReader& reader) {
+  const size_t count = reader.checkpoints().size();
+  pages_.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    reader.for_each_checkpoint_page(i, [&](uint64_t page, const uint8_t*) {
+      pages_[i].push_back(page);
+      holders_[page].push_back(uint32_t(i));
+    });
+    std::sort(pages_[i].begin(), pages_[i].end());
+  }
+}
+
+std::optional<size_t> SeekIndex::holder(uint64_t page, size_t at) const {
+  auto it = holders_.find(page);
+  if (it == holders_.end()) return std::nullopt;
+  const std::vector<uint32_t>& list = it->second;  // ascending
+  auto after = std::upper_bound(list.begin(), list.end(), uint32_t(at));
+  if (after == list.begin()) return std::nullopt;
+  return size_t(*(after - 1));
+}
+
+traces::Digest seek_to_checkpoint(core::Machine& machine, traces::TraceReader& reader, const SeekIndex& index,
+                                  size_t from, size_t to) {
+  core::DirtyLog& log = machine.dirty_log();
+  // The pages that may differ from checkpoint `to`: those written since the
+  // machine's last checkpoint, and those of every checkpoint between the two.
+  std::set<uint64_t> changed;
+  log.for_each_dirty([&](uint64_t page) { changed.insert(page); });
+  for (size_t i = std::min(from, to) + 1; i <= std::max(from, to); ++i)
+    changed.insert(index.pages_of(i).begin(), index.pages_of(i).end());
+  // Each from the latest checkpoint at or before `to` that holds it; one
+  // that none holds was never written by then: zero, as RAM starts.
+  std::map<size_t, std::set<uint64_t>> by_source;
+  for (uint64_t page : changed) {
+    if (page >= log.page_count())
+      throw traces::TraceError("page " + std::to_string(page) + " lies outside the machine's RAM");
+    if (std::optional<size_t> source = index.holder(page, to)) by_source[*source].insert(page);
+    else std::memset(machine.ram() + page * core::DirtyLog::kPageSize, 0, core::DirtyLog::kPageSize);
+  }
+  for (const auto& [source, pages] : by_source) {
+    reader.for_each_checkpoint_page(source, [&](uint64_t page, const uint8_t* bytes) {
+      if (pages.count(page))
+        std::memcpy(machine.ram() + page * core::DirtyLog::kPageSize, bytes, core::DirtyLog::kPageSize);
+    });
+  }
+  // Code the vCPUs translated and pages they map may be gone.
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) machine.vcpu(i).memory_map_changed();
+  // The dirty log as a replay reaching `to` has it: that checkpoint's pages.
+  clear_dirty_log(machine);
+  for (uint64_t page : index.pages_of(to))
+    log.mark(machine.ram() + page * core::DirtyLog::kPageSize, core::DirtyLog::kPageSize);
+  return load_checkpoint_state(machine, reader, to);
 }
 
 }  // namespace rwd::replay

@@ -6,6 +6,12 @@
 // guest RAM never needs a second copy of it in memory.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
 #include "core/machine.h"
 #include "traces/trace_reader.h"
 #include "traces/trace_types.h"
@@ -29,5 +35,34 @@ traces::Digest checkpoint_digest_and_clear(core::Machine& machine);
 // traces::TraceError for a page outside RAM or a checkpoint that does not
 // match its digest, core::SnapshotError for malformed state.
 traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& reader, size_t index);
+
+// Which checkpoint of a trace holds which RAM pages, read once (every
+// checkpoint's pages are decompressed to learn their numbers).
+class SeekIndex {
+ public:
+  explicit SeekIndex(traces::TraceReader& reader);
+  // Checkpoint `checkpoint`'s page numbers, ascending.
+  const std::vector<uint64_t>& pages_of(size_t checkpoint) const { return pages_.at(checkpoint); }
+  // The latest checkpoint at or before `at` that holds `page`; nullopt when
+  // none does (the page was never written by then).
+  std::optional<size_t> holder(uint64_t page, size_t at) const;
+
+ private:
+  std::vector<std::vector<uint64_t>> pages_;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> holders_;  // page -> checkpoints, ascending
+};
+
+// Seeking in place: `machine` replays `reader` and is somewhere after
+// checkpoint `from` (the last one it restored or passed, so RAM is that
+// checkpoint's plus the pages its dirty log marks); puts it in checkpoint
+// `to`'s state, before or after, and drops what its vCPUs cached. Rewrites
+// only the pages that can differ -- written since `from`, or held by a
+// checkpoint between the two -- each from the latest checkpoint at or
+// before `to` that holds it (zero when none does), so the cost follows how
+// much RAM changed between the two points, not where they lie. Checks and
+// returns the checkpoint's digest like restore_checkpoint. The caller puts
+// the replay's reader and events back in step (Replayer::reposition).
+traces::Digest seek_to_checkpoint(core::Machine& machine, traces::TraceReader& reader, const SeekIndex& index,
+                                  size_t from, size_t to);
 
 }  // namespace rwd::replay

@@ -52,6 +52,20 @@ void Replayer::attach(core::Machine& machine, size_t index) {
   machine.set_stop_points([this] { return next_stop(); });
 }
 
+void Replayer::reposition(size_t index) {
+  reader_.position_after_checkpoint(index);
+  next_checkpoint_ = index + 1;
+  peeked_.reset();
+  exhausted_ = false;
+  pending_request_ = UserRequest::kNone;
+  recorded_end_.reset();
+  stopped_at_recorded_end_ = false;
+  ran_out_ = false;
+  reached_stop_ = false;
+  divergence_.clear();
+  damage_.clear();
+}
+
 const traces::Event* Replayer::peek() {
   if (!peeked_ && !exhausted_) {
     try {

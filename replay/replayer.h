@@ -24,6 +24,12 @@ class Replayer final : public Inputs {
   // index 0 for a replay from the start) and the reader positioned after it:
   // hooks the machine's stop points, and replay continues from there.
   void attach(core::Machine& machine, size_t index);
+  // After an in-place seek to checkpoint `index` (seek_to_checkpoint): the
+  // reader goes back after it and replay goes on from there, its verdicts
+  // (divergence, end reached, stop reached) forgotten.
+  void reposition(size_t index);
+  // The last checkpoint the replay restored or passed.
+  size_t last_checkpoint() const { return next_checkpoint_ - 1; }
   // End the run when it reaches exactly this icount (replay --to).
   void stop_at(uint64_t icount) { stop_at_ = icount; }
   bool reached_stop() const { return reached_stop_; }
