@@ -138,7 +138,8 @@ void Machine::startup_vcpu(unsigned index, uint8_t vector) {
 CpuEnvironment Machine::cpu_environment(unsigned index) {
   Cpu& cpu = cpus_.at(index);
   return CpuEnvironment{&memory_,    &io_,     cpu.interrupt_controller, cpu.local_apic, &run_control_,
-                        &dirty_log_, entropy_, fpu_error_,               index,          &cpuid_mask_};
+                        &dirty_log_, entropy_, fpu_error_,               index,          &cpuid_mask_,
+                        &cpu.debug_traps};
 }
 
 void Machine::register_state(std::string name, Snapshottable* owner) {
@@ -320,6 +321,10 @@ RunOutcome Machine::run() {
     if (exit == VcpuExit::kStopRequested) break;
     if (exit == VcpuExit::kHalted) continue;  // the scheduler moves on
     if (exit == VcpuExit::kYielded) turn_end_ = icount();  // PAUSE: the next vCPU's turn
+    if (exit == VcpuExit::kDebugTrap) {
+      run_control_.request_debug_trap();
+      break;
+    }
 
     // Regular polls follow a schedule that record and replay share; a
     // replay-layer stop is served even after outside input has ended, and so

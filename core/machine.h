@@ -107,6 +107,9 @@ class Machine {
   // After vCPU states were replaced (a checkpoint restored, a kernel
   // loaded): the machine's count follows them again.
   void resync_icount();
+  // vCPU `index`'s debugger traps (set before or between runs); a trap ends
+  // run() with StopReason::kDebugTrap, running_vcpu() the vCPU that took it.
+  DebugTraps& debug_traps(unsigned index) { return cpus_.at(index).debug_traps; }
   // The features -cpu took out of every vCPU's CPUID (set before the vCPUs are attached).
   void set_cpuid_mask(CpuidMask mask) { cpuid_mask_ = std::move(mask); }
   // Where RDRAND's values come from (set before the vCPU is attached).
@@ -160,6 +163,7 @@ class Machine {
     InterruptController* interrupt_controller = nullptr;
     LocalApicPort* local_apic = nullptr;
     uint64_t last_seen_ns = 0;  // virtual time when its last slice ended
+    DebugTraps debug_traps;
   };
   bool runnable(unsigned index) const;
   bool can_ever_wake() const;

@@ -24,6 +24,7 @@ enum class StopReason : uint8_t {
   kReset,        // system reset (i8042 0xFE, triple fault without -no-reboot... see Machine)
   kShutdown,     // the CPU shut down: triple fault
   kUserQuit,     // the user asked to quit
+  kDebugTrap,    // a debugger's breakpoint or step (Machine::debug_traps): the run may go on
 };
 
 // Why the main loop's attention was asked for (bits, combined).
@@ -41,6 +42,7 @@ class RunControl {
   void request_reset() { set(StopReason::kReset, 0, {}); }
   void request_shutdown(std::string why) { set(StopReason::kShutdown, 0, std::move(why)); }
   void request_user_quit() { set(StopReason::kUserQuit, 0, {}); }
+  void request_debug_trap() { set(StopReason::kDebugTrap, 0, {}); }
 
   bool stop_requested() const { return reason_ != StopReason::kNone; }
   StopReason reason() const { return reason_; }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/entropy.h"
 #include "core/irq.h"
@@ -32,6 +33,17 @@ class LocalApicPort {
 };
 
 // What a vCPU is plugged into.
+// What a debugger (tools/gdbstub) has a vCPU stop at, unseen by the guest:
+// before an instruction whose linear address (CS base + RIP) is a
+// breakpoint, and after every instruction while `step` is set. The vCPU
+// then returns VcpuExit::kDebugTrap; run again, it does not stop again at
+// the breakpoint it stopped at (as after a debugger's step over it).
+struct DebugTraps {
+  std::vector<uint64_t> breakpoints;  // sorted
+  bool step = false;
+  bool armed() const { return step || !breakpoints.empty(); }
+};
+
 struct CpuEnvironment {
   AddressSpace* memory = nullptr;           // guest-physical address space
   AddressSpace* io = nullptr;               // 64 KiB port-I/O space
@@ -43,6 +55,7 @@ struct CpuEnvironment {
   IrqLine fpu_error;                        // FERR#: an x87 error with CR0.NE clear (the board's IRQ 13)
   uint32_t apic_id = 0;                     // the initial APIC ID CPUID reports (the vCPU's index)
   const CpuidMask* cpuid_mask = nullptr;    // features -cpu took out of CPUID (none: the full model)
+  const DebugTraps* debug_traps = nullptr;  // a debugger's breakpoints and steps (none: never stops for one)
 };
 
 enum class VcpuExit : uint8_t {
@@ -51,6 +64,7 @@ enum class VcpuExit : uint8_t {
   kStopRequested,  // RunControl::stop_requested() became true
   kAttention,      // RunControl::attention_requested(): back to the main loop, run goes on
   kYielded,        // PAUSE retired: the vCPU spins waiting for another, its turn ends
+  kDebugTrap,      // DebugTraps: at a breakpoint (not yet run) or after a step
 };
 
 // IrqSink pins of a vCPU.

@@ -110,7 +110,10 @@ void Recorder::finish(const core::RunOutcome& outcome) {
       // A halt nothing can end (the CPU is halted) or a shutdown (triple fault, exception storm).
       end.reason = machine_->vcpu().state().halted ? traces::StopReason::kHalted : traces::StopReason::kTripleFault;
       break;
-    case core::StopReason::kNone: end.reason = traces::StopReason::kError; break;
+    case core::StopReason::kNone:
+    case core::StopReason::kDebugTrap:  // no debugger drives a recording
+      end.reason = traces::StopReason::kError;
+      break;
   }
   end.exit_status = outcome.exit_status;
   end.final_digest = compute_digest(*machine_);

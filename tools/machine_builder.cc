@@ -78,6 +78,7 @@ int exit_status_for(const core::RunOutcome& outcome) {
       return kExitGuestCrashed;
     case core::StopReason::kReset:
     case core::StopReason::kUserQuit:
+    case core::StopReason::kDebugTrap:
     case core::StopReason::kNone:
       return kExitOk;
   }

@@ -72,6 +72,7 @@ int run_command(const std::vector<std::string>& args) {
           if (options.machine.no_reboot) return status(kExitOk);
           continue;  // power-cycle: a fresh machine from the same flags
         case core::StopReason::kUserQuit:
+        case core::StopReason::kDebugTrap:  // no debugger drives `run`
         case core::StopReason::kNone:
           return status(kExitOk);
       }

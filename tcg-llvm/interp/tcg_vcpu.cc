@@ -1,5 +1,6 @@
 #include "tcg-llvm/interp/tcg_vcpu.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -185,6 +186,24 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     }
     if (!b) {
       raise_pending_exception();
+      continue;
+    }
+    if (const core::DebugTraps* traps = env_.debug_traps; traps && traps->armed()) {
+      // A debugger's traps: one instruction at a time, a breakpoint checked
+      // before each (but not again where the last trap was taken).
+      // Like an instruction breakpoint, not between the iterations of a REP.
+      const uint64_t linear = s.seg[int(core::SegReg::kCs)].base + s.rip;
+      const bool resuming = linear == trap_linear_ && s.icount == trap_icount_;
+      if (!resuming && !mid_rep() && std::binary_search(traps->breakpoints.begin(), traps->breakpoints.end(), linear)) {
+        trap_linear_ = linear;
+        trap_icount_ = s.icount;
+        return core::VcpuExit::kDebugTrap;
+      }
+      single_step(b, first);
+      if (traps->step) {
+        trap_linear_ = ~0ull;  // a breakpoint right after a step still stops
+        return core::VcpuExit::kDebugTrap;
+      }
       continue;
     }
     if ((s.rflags & (core::rflags::kTf | core::rflags::kRf)) || cpu_.exec_breakpoints() || cpu_.watching() ||

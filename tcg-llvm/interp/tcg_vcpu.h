@@ -90,6 +90,10 @@ class TcgVcpu final : public core::Vcpu {
   // runs: an instruction raising #AC is undone (raise_pending_exception).
   const core::X86CpuState* before_step_ = nullptr;
   uint64_t blocks_decoded_ = 0;
+  // Where the last debugger trap was taken (DebugTraps): run again from
+  // there, the vCPU does not stop at that breakpoint a second time.
+  uint64_t trap_linear_ = ~0ull;
+  uint64_t trap_icount_ = ~0ull;
   // Where the last run() stopped for its budget or for attention (reasons
   // outside the guest), so the next one goes on exactly as if it had not
   // stopped: inside the block at the same instruction, or from the block's

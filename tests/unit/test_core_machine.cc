@@ -81,6 +81,11 @@ class FakeVcpu : public core::Vcpu {
       machine_.run_control().request_exit(exit_status);
       return VcpuExit::kStopRequested;
     }
+    if (trap_at && *trap_at >= st_.icount && *trap_at < limit) {
+      st_.icount = *trap_at;  // a debugger's breakpoint: stops before the instruction
+      trap_at.reset();
+      return VcpuExit::kDebugTrap;
+    }
     if (pause_at && *pause_at >= st_.icount && *pause_at < limit) {
       st_.icount = *pause_at + 1;  // PAUSE retired: the turn ends here
       pause_at.reset();
@@ -105,6 +110,7 @@ class FakeVcpu : public core::Vcpu {
   // Script.
   std::optional<uint64_t> halt_at;
   std::optional<uint64_t> pause_at;
+  std::optional<uint64_t> trap_at;
   std::optional<uint64_t> exit_at;
   int exit_status = 0;
   std::function<void(FakeVcpu&)> on_wake;
@@ -544,6 +550,25 @@ BOOST_AUTO_TEST_CASE(vcpus_take_turns_of_a_quantum, *boost::unit_test::timeout(2
   BOOST_TEST(machine.tsc(0) == 5500u);
   BOOST_TEST(machine.tsc(1) == 5500u);
   BOOST_TEST(cpu[0]->state().tsc() == 5000u);  // brought up to date when its next turn starts
+}
+
+// A debugger's trap ends run() (StopReason::kDebugTrap) at the vCPU that
+// took it; run() again goes on from there with the turn it was in.
+BOOST_AUTO_TEST_CASE(a_debug_trap_stops_the_run_and_it_resumes, *boost::unit_test::timeout(20)) {
+  Machine machine{1 << 20, 2};
+  machine.set_quantum(1000);
+  std::vector<FakeVcpu*> cpu = attach_fakes(machine);
+  cpu[1]->trap_at = 400;
+  cpu[0]->exit_at = 2500;
+  core::RunOutcome out = machine.run();
+  BOOST_TEST(int(out.reason) == int(core::StopReason::kDebugTrap));
+  BOOST_TEST(machine.running_vcpu() == 1u);
+  BOOST_TEST(out.icount == 1000u + 400u);
+  machine.run_control().clear();
+  out = machine.run();
+  BOOST_TEST(int(out.reason) == int(core::StopReason::kGuestExit));
+  BOOST_TEST(cpu[1]->starts == (std::vector<uint64_t>{0, 400, 1000}), boost::test_tools::per_element());
+  BOOST_TEST(cpu[1]->limits == (std::vector<uint64_t>{1000, 1000, 2000}), boost::test_tools::per_element());
 }
 
 // PAUSE ends a vCPU's turn: the next vCPU's turn starts right after it.

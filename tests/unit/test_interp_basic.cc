@@ -456,3 +456,56 @@ BOOST_AUTO_TEST_CASE(code_runs_from_rom_and_stores_to_it_are_dropped) {
   BOOST_TEST(m.memory.stats().rom_writes == 2u);
   BOOST_TEST(m.st().icount == 5u);
 }
+
+// A debugger's traps (core::DebugTraps): the vCPU stops before an
+// instruction at a breakpoint without running it, goes on past it when run
+// again, stops there each time the guest comes back, never between the
+// iterations of a REP, and with `step` after every instruction.
+BOOST_AUTO_TEST_CASE(debugger_breakpoints_and_steps) {
+  TestMachine m;
+  core::DebugTraps traps;
+  m.env.debug_traps = &traps;
+  m.start(flat32_state(kCode));
+  m.load_asm(kCode, R"(.code32
+    mov $3, %edx             # +0, 5 bytes
+  1: inc %eax                # +5: the breakpoint
+    dec %edx
+    jnz 1b
+    mov $4, %ecx
+    mov $0x200000, %edi
+    rep stosb                # +19: a breakpoint on a REP
+    hlt
+  )");
+  traps.breakpoints = {kCode + 5, kCode + 19};
+  for (uint64_t visit = 0; visit < 3; ++visit) {
+    BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kDebugTrap));
+    BOOST_TEST(m.st().rip == kCode + 5);
+    BOOST_TEST(m.reg(core::kRax) == visit);  // not run yet
+    BOOST_TEST(m.st().icount == 1 + 3 * visit);
+  }
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kDebugTrap));
+  BOOST_TEST(m.st().rip == kCode + 19);
+  BOOST_TEST(m.reg(core::kRcx) == 4u);
+  BOOST_TEST(int(m.vcpu->run(1000)) == int(VcpuExit::kHalted));  // the whole REP, then HLT
+  BOOST_TEST(m.reg(core::kRcx) == 0u);
+  BOOST_TEST(m.st().icount == 10u + 2 + 4 + 1);
+
+  TestMachine s;
+  core::DebugTraps step;
+  step.step = true;
+  s.env.debug_traps = &step;
+  s.start(flat32_state(kCode));
+  s.load_asm(kCode, R"(.code32
+    mov $1, %eax
+    mov $2, %ebx
+    hlt
+  )");
+  BOOST_TEST(int(s.vcpu->run(1000)) == int(VcpuExit::kDebugTrap));
+  BOOST_TEST(s.st().icount == 1u);
+  BOOST_TEST(s.reg(core::kRbx) == 0u);
+  BOOST_TEST(int(s.vcpu->run(1000)) == int(VcpuExit::kDebugTrap));
+  BOOST_TEST(s.st().icount == 2u);
+  BOOST_TEST(s.reg(core::kRbx) == 2u);
+  step.step = false;
+  BOOST_TEST(int(s.vcpu->run(1000)) == int(VcpuExit::kHalted));
+}
