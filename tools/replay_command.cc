@@ -15,7 +15,9 @@
 #include "replay/state_digest.h"
 #include "tools/cli_options.h"
 #include "tools/exit_status.h"
+#include "tools/gdbstub/tcp_transport.h"
 #include "tools/machine_builder.h"
+#include "tools/replay_debug.h"
 #include "tools/subcommands.h"
 #include "traces/trace_reader.h"
 
@@ -25,6 +27,7 @@ namespace {
 
 const char kReplayHelp[] =
     "usage: rewind replay FILE.rwt [-serial stdio|file:PATH|none] [--to ICOUNT [--no-seek]]\n"
+    "                              [-gdb tcp:[HOST]:PORT | -s]\n"
     "\n"
     "Re-run a recording: the guest sees exactly the inputs it saw when recorded,\n"
     "prints the same console output and ends with the recorded status. State\n"
@@ -33,7 +36,12 @@ const char kReplayHelp[] =
     "\n"
     "  --to ICOUNT   stop when ICOUNT instructions have retired and print the state\n"
     "                there (digest and registers); starts from the nearest checkpoint\n"
-    "  --no-seek     with --to: replay from the start instead of a checkpoint\n";
+    "  --no-seek     with --to: replay from the start instead of a checkpoint\n"
+    "  -gdb tcp::PORT  wait at instruction 0 for gdb (target remote :PORT) and let it\n"
+    "                drive the replay: registers, memory, breakpoints, stepi,\n"
+    "                continue, Ctrl-C; writes are refused (they would change the\n"
+    "                recording); after detach the replay runs on to its end\n"
+    "  -s            -gdb tcp::1234\n";
 
 // Prints where a --to replay stopped: the digest that a straight replay and a
 // seek must agree on, and the registers.
@@ -62,6 +70,7 @@ int replay_command(const std::vector<std::string>& args) {
   core::SerialConfig serial;
   std::optional<uint64_t> to;
   bool seek = true;
+  std::optional<gdb::Endpoint> gdb_endpoint;
   try {
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& a = args[i];
@@ -78,6 +87,12 @@ int replay_command(const std::vector<std::string>& args) {
         to = parse_count(a, args[++i]);
       } else if (a == "--no-seek") {
         seek = false;
+      } else if (a == "-gdb" || a == "--gdb") {
+        if (i + 1 >= args.size()) throw UsageError("-gdb: missing value (e.g. tcp::1234)");
+        gdb_endpoint = gdb::parse_endpoint(args[++i]);
+        if (!gdb_endpoint) throw UsageError("-gdb " + args[i] + ": expected tcp:[HOST]:PORT (e.g. tcp::1234)");
+      } else if (a == "-s") {
+        gdb_endpoint = gdb::Endpoint{"", 1234};
       } else if (!a.empty() && a[0] == '-') {
         throw UsageError("unknown option '" + a + "' (see rewind replay --help)");
       } else if (path.empty()) {
@@ -87,6 +102,7 @@ int replay_command(const std::vector<std::string>& args) {
       }
     }
     if (path.empty()) throw UsageError("a trace file is required (see rewind replay --help)");
+    if (gdb_endpoint && to) throw UsageError("-gdb with --to: give one of them (gdb can run to any point itself)");
     core::MachineConfig serial_only;
     serial_only.serial = serial;
     replay::refuse_outputs_over_inputs(machine_output_files(serial_only), {{"the trace", path}});
@@ -105,8 +121,10 @@ int replay_command(const std::vector<std::string>& args) {
     // gone) is not part of the recording: it ends the replay where it is.
     core::RunControl* run_control = nullptr;
     bool interrupted = false;
+    std::function<void()> debugger_poll;  // while gdb drives the replay
     BuiltMachine built = build_machine(config, replayer, [&](uint64_t icount) {
       progress.update(icount, target);
+      if (debugger_poll) debugger_poll();
       if (run_control && (replay::host_signals::take_quit() || console->reader_gone())) {
         interrupted = true;
         run_control->request_user_quit();
@@ -132,6 +150,20 @@ int replay_command(const std::vector<std::string>& args) {
         print_position(*built.machine);
         return kExitOk;
       }
+    }
+    if (gdb_endpoint) {
+      gdb::TcpTransport transport(*gdb_endpoint);
+      std::fprintf(stderr, "rewind: waiting for gdb on port %u (in gdb: target remote :%u)\n", transport.port(),
+                   transport.port());
+      auto quit = [] { return replay::host_signals::take_quit(); };
+      if (!transport.accept_client(quit)) return kExitOk;
+      ReplayTarget debug_target(*built.machine, replayer);
+      debugger_poll = [&debug_target] { debug_target.poll(); };
+      gdb::Server::End end = gdb::Server(transport, debug_target, quit).serve();
+      debugger_poll = nullptr;
+      debug_target.set_breakpoints({});
+      if (end != gdb::Server::End::kDetached || debug_target.at_end()) return kExitOk;
+      built.machine->run_control().clear();  // detached: the replay runs on to its end
     }
     core::RunOutcome outcome = built.machine->run();
     progress.finish();

@@ -194,7 +194,9 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
       // Like an instruction breakpoint, not between the iterations of a REP.
       const uint64_t linear = s.seg[int(core::SegReg::kCs)].base + s.rip;
       const bool resuming = linear == trap_linear_ && s.icount == trap_icount_;
-      if (!resuming && !mid_rep() && std::binary_search(traps->breakpoints.begin(), traps->breakpoints.end(), linear)) {
+      // A step runs its instruction whatever breakpoint is there.
+      if (!traps->step && !resuming && !mid_rep() &&
+          std::binary_search(traps->breakpoints.begin(), traps->breakpoints.end(), linear)) {
         trap_linear_ = linear;
         trap_icount_ = s.icount;
         return core::VcpuExit::kDebugTrap;

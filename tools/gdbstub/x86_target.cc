@@ -1,6 +1,9 @@
 #include "tools/gdbstub/x86_target.h"
 
 #include <cstring>
+#include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace rwd::tools::gdb {
@@ -13,11 +16,11 @@ using core::X86CpuState;
 // where its value comes from.
 struct Reg {
   const char* feature;
-  const char* name;
+  std::string name;
   unsigned bits;
   const char* type;
   const char* group;  // nullptr: gdb's default for the type
-  std::string (*value)(const X86CpuState&);
+  std::function<std::string(const X86CpuState&)> value;
 };
 
 std::string le(uint64_t v, unsigned bytes) {
@@ -26,97 +29,94 @@ std::string le(uint64_t v, unsigned bytes) {
   return out;
 }
 
-template <core::Gpr R> std::string gpr(const X86CpuState& s) { return le(s.gpr[R], 8); }
-template <core::SegReg S> std::string selector(const X86CpuState& s) {
-  return le(s.seg[static_cast<int>(S)].selector, 4);
-}
-template <core::SegReg S> std::string seg_base(const X86CpuState& s) { return le(s.seg[static_cast<int>(S)].base, 8); }
-// ST(i): physical register (TOP + i) mod 8.
-template <unsigned I> std::string st(const X86CpuState& s) {
-  unsigned top = (s.x87.fsw >> 11) & 7;
-  return std::string(reinterpret_cast<const char*>(s.x87.st[(top + I) & 7]), 10);
-}
-template <unsigned I> std::string xmm(const X86CpuState& s) {
-  return std::string(reinterpret_cast<const char*>(s.xmm[I]), 16);
-}
-
 constexpr const char* kCore = "org.gnu.gdb.i386.core";
 constexpr const char* kSse = "org.gnu.gdb.i386.sse";
 constexpr const char* kSegments = "org.gnu.gdb.i386.segments";
 constexpr const char* kSys = "org.rewind.x86.sys";
 
-using core::Gpr;
-using core::SegReg;
-
-const std::vector<Reg>& registers() {
-  static const std::vector<Reg> regs = {
-      {kCore, "rax", 64, "int64", nullptr, gpr<core::kRax>},
-      {kCore, "rbx", 64, "int64", nullptr, gpr<core::kRbx>},
-      {kCore, "rcx", 64, "int64", nullptr, gpr<core::kRcx>},
-      {kCore, "rdx", 64, "int64", nullptr, gpr<core::kRdx>},
-      {kCore, "rsi", 64, "int64", nullptr, gpr<core::kRsi>},
-      {kCore, "rdi", 64, "int64", nullptr, gpr<core::kRdi>},
-      {kCore, "rbp", 64, "data_ptr", nullptr, gpr<core::kRbp>},
-      {kCore, "rsp", 64, "data_ptr", nullptr, gpr<core::kRsp>},
-      {kCore, "r8", 64, "int64", nullptr, gpr<core::kR8>},
-      {kCore, "r9", 64, "int64", nullptr, gpr<core::kR9>},
-      {kCore, "r10", 64, "int64", nullptr, gpr<core::kR10>},
-      {kCore, "r11", 64, "int64", nullptr, gpr<core::kR11>},
-      {kCore, "r12", 64, "int64", nullptr, gpr<core::kR12>},
-      {kCore, "r13", 64, "int64", nullptr, gpr<core::kR13>},
-      {kCore, "r14", 64, "int64", nullptr, gpr<core::kR14>},
-      {kCore, "r15", 64, "int64", nullptr, gpr<core::kR15>},
-      {kCore, "rip", 64, "code_ptr", nullptr, [](const X86CpuState& s) { return le(s.rip, 8); }},
-      {kCore, "eflags", 32, "i386_eflags", nullptr, [](const X86CpuState& s) { return le(s.rflags, 4); }},
-      {kCore, "cs", 32, "int32", nullptr, selector<SegReg::kCs>},
-      {kCore, "ss", 32, "int32", nullptr, selector<SegReg::kSs>},
-      {kCore, "ds", 32, "int32", nullptr, selector<SegReg::kDs>},
-      {kCore, "es", 32, "int32", nullptr, selector<SegReg::kEs>},
-      {kCore, "fs", 32, "int32", nullptr, selector<SegReg::kFs>},
-      {kCore, "gs", 32, "int32", nullptr, selector<SegReg::kGs>},
-      {kCore, "st0", 80, "i387_ext", nullptr, st<0>},
-      {kCore, "st1", 80, "i387_ext", nullptr, st<1>},
-      {kCore, "st2", 80, "i387_ext", nullptr, st<2>},
-      {kCore, "st3", 80, "i387_ext", nullptr, st<3>},
-      {kCore, "st4", 80, "i387_ext", nullptr, st<4>},
-      {kCore, "st5", 80, "i387_ext", nullptr, st<5>},
-      {kCore, "st6", 80, "i387_ext", nullptr, st<6>},
-      {kCore, "st7", 80, "i387_ext", nullptr, st<7>},
-      {kCore, "fctrl", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.fcw, 4); }},
-      {kCore, "fstat", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.fsw, 4); }},
-      {kCore, "ftag", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.ftw, 4); }},
-      {kCore, "fiseg", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.fcs, 4); }},
-      {kCore, "fioff", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.fip, 4); }},
-      {kCore, "foseg", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.fds, 4); }},
-      {kCore, "fooff", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.fdp, 4); }},
-      {kCore, "fop", 32, "int", "float", [](const X86CpuState& s) { return le(s.x87.fop, 4); }},
-      {kSse, "xmm0", 128, "vec128", nullptr, xmm<0>},
-      {kSse, "xmm1", 128, "vec128", nullptr, xmm<1>},
-      {kSse, "xmm2", 128, "vec128", nullptr, xmm<2>},
-      {kSse, "xmm3", 128, "vec128", nullptr, xmm<3>},
-      {kSse, "xmm4", 128, "vec128", nullptr, xmm<4>},
-      {kSse, "xmm5", 128, "vec128", nullptr, xmm<5>},
-      {kSse, "xmm6", 128, "vec128", nullptr, xmm<6>},
-      {kSse, "xmm7", 128, "vec128", nullptr, xmm<7>},
-      {kSse, "xmm8", 128, "vec128", nullptr, xmm<8>},
-      {kSse, "xmm9", 128, "vec128", nullptr, xmm<9>},
-      {kSse, "xmm10", 128, "vec128", nullptr, xmm<10>},
-      {kSse, "xmm11", 128, "vec128", nullptr, xmm<11>},
-      {kSse, "xmm12", 128, "vec128", nullptr, xmm<12>},
-      {kSse, "xmm13", 128, "vec128", nullptr, xmm<13>},
-      {kSse, "xmm14", 128, "vec128", nullptr, xmm<14>},
-      {kSse, "xmm15", 128, "vec128", nullptr, xmm<15>},
-      {kSse, "mxcsr", 32, "i386_mxcsr", "vector", [](const X86CpuState& s) { return le(s.mxcsr, 4); }},
-      {kSegments, "fs_base", 64, "int", nullptr, seg_base<SegReg::kFs>},
-      {kSegments, "gs_base", 64, "int", nullptr, seg_base<SegReg::kGs>},
-      {kSys, "cr0", 64, "uint64", "system", [](const X86CpuState& s) { return le(s.cr0, 8); }},
-      {kSys, "cr2", 64, "uint64", "system", [](const X86CpuState& s) { return le(s.cr2, 8); }},
-      {kSys, "cr3", 64, "uint64", "system", [](const X86CpuState& s) { return le(s.cr3, 8); }},
-      {kSys, "cr4", 64, "uint64", "system", [](const X86CpuState& s) { return le(s.cr4, 8); }},
-      {kSys, "cr8", 64, "uint64", "system", [](const X86CpuState& s) { return le(s.cr8, 8); }},
-      {kSys, "efer", 64, "uint64", "system", [](const X86CpuState& s) { return le(s.efer, 8); }},
+// gdb's register order for the architecture (amd64: rax rbx rcx rdx rsi rdi
+// rbp rsp r8-r15; i386: eax ecx edx ebx esp ebp esi edi), then what both share.
+std::vector<Reg> build_registers(GdbArch arch) {
+  const bool wide = arch == GdbArch::kX86_64;
+  const unsigned bits = wide ? 64 : 32, bytes = bits / 8;
+  std::vector<Reg> regs;
+  auto gpr = [&](const char* name, core::Gpr r, const char* type) {
+    regs.push_back({kCore, name, bits, type, nullptr, [r, bytes](const X86CpuState& s) { return le(s.gpr[r], bytes); }});
   };
+  if (wide) {
+    gpr("rax", core::kRax, "int64");
+    gpr("rbx", core::kRbx, "int64");
+    gpr("rcx", core::kRcx, "int64");
+    gpr("rdx", core::kRdx, "int64");
+    gpr("rsi", core::kRsi, "int64");
+    gpr("rdi", core::kRdi, "int64");
+    gpr("rbp", core::kRbp, "data_ptr");
+    gpr("rsp", core::kRsp, "data_ptr");
+    for (int i = 8; i < 16; ++i) gpr(("r" + std::to_string(i)).c_str(), core::Gpr(i), "int64");
+  } else {
+    gpr("eax", core::kRax, "int32");
+    gpr("ecx", core::kRcx, "int32");
+    gpr("edx", core::kRdx, "int32");
+    gpr("ebx", core::kRbx, "int32");
+    gpr("esp", core::kRsp, "data_ptr");
+    gpr("ebp", core::kRbp, "data_ptr");
+    gpr("esi", core::kRsi, "int32");
+    gpr("edi", core::kRdi, "int32");
+  }
+  // gpr() copies the name into the Reg: the temporaries above are gone by now.
+  regs.push_back({kCore, wide ? "rip" : "eip", bits, "code_ptr", nullptr,
+                  [bytes](const X86CpuState& s) { return le(s.rip, bytes); }});
+  regs.push_back({kCore, "eflags", 32, "i386_eflags", nullptr, [](const X86CpuState& s) { return le(s.rflags, 4); }});
+  const std::pair<const char*, core::SegReg> segs[] = {{"cs", core::SegReg::kCs}, {"ss", core::SegReg::kSs},
+                                                      {"ds", core::SegReg::kDs}, {"es", core::SegReg::kEs},
+                                                      {"fs", core::SegReg::kFs}, {"gs", core::SegReg::kGs}};
+  for (const auto& [name, seg] : segs)
+    regs.push_back({kCore, name, 32, "int32", nullptr,
+                    [seg](const X86CpuState& s) { return le(s.seg[static_cast<int>(seg)].selector, 4); }});
+  // ST(i): physical register (TOP + i) mod 8.
+  for (unsigned i = 0; i < 8; ++i)
+    regs.push_back({kCore, "st" + std::to_string(i), 80, "i387_ext", nullptr, [i](const X86CpuState& s) {
+                      unsigned top = (s.x87.fsw >> 11) & 7;
+                      return std::string(reinterpret_cast<const char*>(s.x87.st[(top + i) & 7]), 10);
+                    }});
+  using X87Field = uint64_t (*)(const X86CpuState&);
+  const std::pair<const char*, X87Field> x87[] = {
+      {"fctrl", [](const X86CpuState& s) -> uint64_t { return s.x87.fcw; }},
+      {"fstat", [](const X86CpuState& s) -> uint64_t { return s.x87.fsw; }},
+      {"ftag", [](const X86CpuState& s) -> uint64_t { return s.x87.ftw; }},
+      {"fiseg", [](const X86CpuState& s) -> uint64_t { return s.x87.fcs; }},
+      {"fioff", [](const X86CpuState& s) -> uint64_t { return s.x87.fip; }},
+      {"foseg", [](const X86CpuState& s) -> uint64_t { return s.x87.fds; }},
+      {"fooff", [](const X86CpuState& s) -> uint64_t { return s.x87.fdp; }},
+      {"fop", [](const X86CpuState& s) -> uint64_t { return s.x87.fop; }}};
+  for (const auto& [name, field] : x87)
+    regs.push_back({kCore, name, 32, "int", "float", [field](const X86CpuState& s) { return le(field(s), 4); }});
+  for (unsigned i = 0; i < (wide ? 16u : 8u); ++i)
+    regs.push_back({kSse, "xmm" + std::to_string(i), 128, "vec128", nullptr, [i](const X86CpuState& s) {
+                      return std::string(reinterpret_cast<const char*>(s.xmm[i]), 16);
+                    }});
+  regs.push_back({kSse, "mxcsr", 32, "i386_mxcsr", "vector", [](const X86CpuState& s) { return le(s.mxcsr, 4); }});
+  // FS and GS base only for amd64: gdb 13 fails an assertion on an i386
+  // description with the segments feature.
+  for (const auto& [name, seg] : {std::pair{"fs_base", core::SegReg::kFs}, std::pair{"gs_base", core::SegReg::kGs}})
+    if (wide) regs.push_back({kSegments, name, bits, "int", nullptr,
+                    [seg, bytes](const X86CpuState& s) { return le(s.seg[static_cast<int>(seg)].base, bytes); }});
+  using Sys = uint64_t (*)(const X86CpuState&);
+  const std::pair<const char*, Sys> sys[] = {{"cr0", [](const X86CpuState& s) { return s.cr0; }},
+                                             {"cr2", [](const X86CpuState& s) { return s.cr2; }},
+                                             {"cr3", [](const X86CpuState& s) { return s.cr3; }},
+                                             {"cr4", [](const X86CpuState& s) { return s.cr4; }},
+                                             {"cr8", [](const X86CpuState& s) { return s.cr8; }},
+                                             {"efer", [](const X86CpuState& s) { return s.efer; }}};
+  for (const auto& [name, field] : sys)
+    regs.push_back({kSys, name, 64, "uint64", "system", [field](const X86CpuState& s) { return le(field(s), 8); }});
   return regs;
+}
+
+const std::vector<Reg>& registers(GdbArch arch) {
+  static const std::vector<Reg> wide = build_registers(GdbArch::kX86_64);
+  static const std::vector<Reg> narrow = build_registers(GdbArch::kI386);
+  return arch == GdbArch::kX86_64 ? wide : narrow;
 }
 
 // Types the features use that gdb does not predefine.
@@ -156,40 +156,44 @@ std::string feature_types(const std::string& feature) {
   return "";
 }
 
-std::string build_xml() {
-  std::string xml =
-      "<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
-      "<target version=\"1.0\"><architecture>i386:x86-64</architecture>";
+std::string build_xml(GdbArch arch) {
+  std::string xml = std::string("<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">") +
+                    "<target version=\"1.0\"><architecture>" +
+                    (arch == GdbArch::kX86_64 ? "i386:x86-64" : "i386") + "</architecture>";
   std::string open;
-  for (const Reg& r : registers()) {
+  for (const Reg& r : registers(arch)) {
     if (open != r.feature) {
       if (!open.empty()) xml += "</feature>";
       open = r.feature;
       xml += "<feature name=\"" + open + "\">" + feature_types(open);
     }
-    xml += "<reg name=\"" + std::string(r.name) + "\" bitsize=\"" + std::to_string(r.bits) + "\" type=\"" + r.type +
-           "\"" + (r.group ? std::string(" group=\"") + r.group + "\"" : std::string()) + "/>";
+    xml += "<reg name=\"" + r.name + "\" bitsize=\"" + std::to_string(r.bits) + "\" type=\"" + r.type + "\"" +
+           (r.group ? std::string(" group=\"") + r.group + "\"" : std::string()) + "/>";
   }
   return xml + "</feature></target>";
 }
 
 }  // namespace
 
-const std::string& x86_64_target_xml() {
-  static const std::string xml = build_xml();
-  return xml;
+GdbArch gdb_arch_for(const core::X86CpuState& s) {
+  return s.long_mode_active() ? GdbArch::kX86_64 : GdbArch::kI386;
 }
 
-unsigned x86_64_register_count() { return unsigned(registers().size()); }
-
-std::optional<std::string> x86_64_register(const core::X86CpuState& s, unsigned n) {
-  if (n >= registers().size()) return std::nullopt;
-  return registers()[n].value(s);
+const std::string& target_xml(GdbArch arch) {
+  static const std::string wide = build_xml(GdbArch::kX86_64), narrow = build_xml(GdbArch::kI386);
+  return arch == GdbArch::kX86_64 ? wide : narrow;
 }
 
-std::string x86_64_registers(const core::X86CpuState& s) {
+unsigned register_count(GdbArch arch) { return unsigned(registers(arch).size()); }
+
+std::optional<std::string> register_bytes(GdbArch arch, const core::X86CpuState& s, unsigned n) {
+  if (n >= registers(arch).size()) return std::nullopt;
+  return registers(arch)[n].value(s);
+}
+
+std::string all_registers(GdbArch arch, const core::X86CpuState& s) {
   std::string out;
-  for (const Reg& r : registers()) out += r.value(s);
+  for (const Reg& r : registers(arch)) out += r.value(s);
   return out;
 }
 

@@ -1,0 +1,137 @@
+// `rewind replay -gdb`, driven by Debian's stock gdb in batch mode the way a
+// user types the commands: connect, read registers and memory, break at a
+// function of the guest (its symbols from its ELF), step, continue to the
+// end of the recording; writes are refused with rewind's message; after
+// gdb detaches the replay runs on to its recorded end (status 0).
+#define BOOST_TEST_MODULE gdbstub
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/integration/subprocess.h"
+#include "tests/integration/test_files.h"
+
+using namespace rwd::testing;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Session {
+  std::string gdb;     // gdb's output
+  std::string rewind;  // rewind's stderr, then "rewind status N"
+};
+
+// Replays `trace` under -gdb tcp::0, runs gdb with `file` (symbols) and the
+// commands once rewind says where it listens.
+Session debug(const std::string& trace, const std::string& file, const std::vector<std::string>& commands) {
+  struct stat st;
+  BOOST_TEST_REQUIRE(stat("/usr/bin/gdb", &st) == 0,
+                     "/usr/bin/gdb is missing: install Debian's gdb package (the README's setup does)");
+  TempDir dir("gdbstub");
+  const std::string err = dir.file("rewind.err");
+  std::string gdb = "/usr/bin/gdb -batch -nx";
+  if (!file.empty()) gdb += " -ex " + quote("file " + file);
+  gdb += " -ex \"target remote :$port\"";
+  for (const std::string& c : commands) gdb += " -ex " + quote(c);
+  const std::string script =
+      quote(rewind_binary()) + " replay " + quote(trace) + " -gdb tcp::0 -serial none 2> " + quote(err) +
+      " & pid=$!\n"
+      "for i in $(seq 100); do port=$(sed -n 's/.*on port \\([0-9]*\\).*/\\1/p' " + quote(err) +
+      "); [ -n \"$port\" ] && break; sleep 0.1; done\n" + gdb + " 2>&1\nwait $pid\necho \"rewind status $?\" >> " +
+      quote(err) + "\n";
+  ProcessResult r = run_process({"/bin/bash", "-c", script}, {}, 120);
+  BOOST_TEST_REQUIRE(!r.timed_out, r.out);
+  Session s;
+  s.gdb = r.out;
+  ProcessResult cat = run_process({"/bin/cat", err}, {}, 10);
+  s.rewind = cat.out;
+  return s;
+}
+
+}  // namespace
+
+// The checksum guest (32-bit protected mode: gdb gets the i386 description
+// and takes the guest's i386 ELF for symbols): kmain's first bytes read
+// through the stub equal the ELF's, a breakpoint there stops before it runs,
+// stepi moves one instruction and the instruction count with it, and
+// continuing runs to the end of the recording.
+BOOST_AUTO_TEST_CASE(break_step_read_and_run_to_the_end) {
+  TempDir dir("gdbstub_rec");
+  const std::string trace = dir.file("checksum.rwt");
+  const std::string elf = guest_path("checksum");
+  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", elf, "-append", "rounds=20",
+                                   "-serial", "none"},
+                                  {}, 60);
+  BOOST_TEST_REQUIRE(!rec.timed_out);
+  Session s = debug(trace, elf,
+                    {"info registers eip", "x/8xb kmain", "break kmain", "continue", "info registers eip",
+                     "monitor icount", "stepi", "info registers eip", "monitor icount", "x/8xb kmain",
+                     "set $eax = 5", "delete", "continue"});
+  BOOST_TEST_MESSAGE(s.gdb);
+  BOOST_TEST(contains(s.gdb, "eip            0x10000c"), s.gdb);  // the Multiboot entry, instruction 0
+  BOOST_TEST((contains(s.gdb, "Breakpoint 1, 0x00100a50 in kmain") ||
+              contains(s.gdb, "Breakpoint 1, 0x0000000000100a50 in kmain")),
+             s.gdb);
+  BOOST_TEST(contains(s.gdb, "eip            0x100a50"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "eip            0x100a51"), s.gdb);  // stepi: push %ebp is one byte
+  // monitor icount before and after the stepi: one instruction apart.
+  std::vector<uint64_t> counts;
+  std::istringstream lines(s.gdb);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) counts.push_back(std::stoull(line));
+  BOOST_TEST_REQUIRE(counts.size() == 2u, s.gdb);
+  BOOST_TEST(counts[1] == counts[0] + 1);
+  // kmain's bytes from the file (before connecting: the first x/8xb runs on
+  // the target too, so compare the two reads of the same bytes).
+  const size_t first = s.gdb.find("<kmain>:"), second = s.gdb.find("<kmain>:", first + 1);
+  BOOST_TEST_REQUIRE(second != std::string::npos, s.gdb);
+  BOOST_TEST(s.gdb.substr(first, s.gdb.find('\n', first) - first) ==
+             s.gdb.substr(second, s.gdb.find('\n', second) - second));
+  BOOST_TEST(contains(s.gdb, "Could not write register"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "rewind replays a recording"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "No more reverse-execution history."), s.gdb);
+  BOOST_TEST(contains(s.rewind, "rewind status 0"), s.rewind);
+}
+
+// A kernel rewind enters in 64-bit mode (the Linux boot protocol): gdb gets
+// the x86-64 description; stepi moves RIP; the run goes on to the end.
+BOOST_AUTO_TEST_CASE(a_64_bit_guest) {
+  TempDir dir("gdbstub_rec");
+  const std::string trace = dir.file("linux_boot.rwt");
+  const std::string kernel = std::string(REWIND_BINARY_DIR) + "/guests/linux_boot.bzImage";
+  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", kernel, "-serial", "none"}, {}, 60);
+  BOOST_TEST_REQUIRE(!rec.timed_out);
+  Session s = debug(trace, "", {"show architecture", "info registers rip cs", "stepi", "stepi", "info registers rip",
+                                "x/2xg $rsp", "continue"});
+  BOOST_TEST(contains(s.gdb, "i386:x86-64"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "cs             0x10"), s.gdb);  // the 64-bit code segment the loader set up
+  BOOST_TEST(contains(s.gdb, "No more reverse-execution history."), s.gdb);
+  BOOST_TEST(contains(s.rewind, "rewind status 0"), s.rewind);
+}
+
+// gdb going away mid-session (no detach, the connection just closes) ends
+// the replay quietly; a port that is not a number is a usage error.
+BOOST_AUTO_TEST_CASE(a_dropped_connection_and_a_bad_port) {
+  TempDir dir("gdbstub_rec");
+  const std::string trace = dir.file("hello.rwt");
+  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", guest_path("hello"), "-serial",
+                                   "none"},
+                                  {}, 60);
+  BOOST_TEST_REQUIRE(!rec.timed_out);
+  Session s = debug(trace, "", {"info registers rip", "kill"});
+  BOOST_TEST(contains(s.rewind, "rewind status 0"), s.rewind);
+  ProcessResult bad = run_process({rewind_binary(), "replay", trace, "-gdb", "tcp::http"}, {}, 30);
+  BOOST_TEST(bad.exit_status == 2);
+  BOOST_TEST(contains(bad.err, "-gdb tcp::http: expected tcp:[HOST]:PORT"), bad.err);
+}

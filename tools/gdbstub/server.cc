@@ -1,0 +1,246 @@
+#include "tools/gdbstub/server.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "tools/gdbstub/x86_target.h"
+
+namespace rwd::tools::gdb {
+
+namespace {
+
+constexpr size_t kPacketSize = 0x4000;
+constexpr const char* kReadOnly = "E.rewind replays a recording: writing to the guest would change it";
+
+std::string hex_u64(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// "ADDR,LEN" (and ",KIND" for Z packets: ignored).
+bool parse_address_length(const std::string& args, uint64_t& address, uint64_t& length) {
+  size_t comma = args.find(',');
+  if (comma == std::string::npos) return false;
+  size_t end = args.find_first_of(",;", comma + 1);
+  auto a = parse_hex_u64(std::string_view(args).substr(0, comma));
+  auto l = parse_hex_u64(std::string_view(args).substr(comma + 1, end == std::string::npos ? std::string::npos
+                                                                                          : end - comma - 1));
+  if (!a || !l) return false;
+  address = *a;
+  length = *l;
+  return true;
+}
+
+}  // namespace
+
+Server::End Server::serve() {
+  std::vector<RspEvent> events;
+  while (!end_) {
+    if (quit_ && quit_()) return End::kQuit;
+    std::optional<std::string> bytes = transport_.receive(200);
+    if (!bytes) return End::kDisconnected;
+    events.clear();
+    reader_.feed(*bytes, events);
+    for (const RspEvent& e : events) {
+      switch (e.kind) {
+        case RspEvent::Kind::kPacket:
+          if (ack_mode_ && !transport_.send("+")) return End::kDisconnected;
+          if (!send_packet(handle(e.payload))) return End::kDisconnected;
+          if (end_) return *end_;
+          break;
+        case RspEvent::Kind::kBadChecksum:
+        case RspEvent::Kind::kTooLong:
+          if (ack_mode_ && !transport_.send("-")) return End::kDisconnected;
+          break;
+        case RspEvent::Kind::kAck:
+        case RspEvent::Kind::kNak:
+        case RspEvent::Kind::kInterrupt:  // the target is already stopped
+          break;
+      }
+    }
+  }
+  return *end_;
+}
+
+bool Server::send_packet(const std::string& payload) {
+  if (end_ == End::kKilled) return true;  // `k` has no reply
+  return transport_.send(frame_reply(payload));
+}
+
+unsigned Server::thread_cpu(int64_t thread) const {
+  if (thread <= 0 || uint64_t(thread) > target_.cpu_count()) return last_stop_cpu_;
+  return unsigned(thread - 1);
+}
+
+std::string Server::handle(const std::string& p) {
+  if (p.empty()) return "";
+  switch (p[0]) {
+    case '?': return stop_reply(last_stop_);
+    case 'g': return to_hex(all_registers(arch_, target_.cpu(general_cpu_)));
+    case 'p': {
+      auto n = parse_hex_u64(std::string_view(p).substr(1));
+      if (!n) return "E01";
+      auto value = register_bytes(arch_, target_.cpu(general_cpu_), unsigned(*n));
+      return value ? to_hex(*value) : "E01";
+    }
+    case 'G':
+    case 'P':
+    case 'M':
+    case 'X':
+      return kReadOnly;
+    case 'm': return read_memory(p.substr(1));
+    case 'H': {
+      if (p.size() < 2) return "E01";
+      std::string id = p.substr(2);
+      int64_t thread = id == "-1" ? -1 : int64_t(parse_hex_u64(id).value_or(0));
+      if (p[1] == 'g') general_cpu_ = thread_cpu(thread);
+      return "OK";
+    }
+    case 'T': {
+      auto id = parse_hex_u64(std::string_view(p).substr(1));
+      return id && *id >= 1 && *id <= target_.cpu_count() ? "OK" : "E01";
+    }
+    case 'Z':
+    case 'z':
+      return breakpoint(p[0] == 'Z', p.substr(1));
+    case 's':
+    case 'S':
+    case 'c':
+    case 'C': {
+      // "c ADDR" resumes elsewhere: that would change the recording.
+      const bool has_address = p[0] == 's' || p[0] == 'c' ? p.size() > 1 : p.find(';') != std::string::npos;
+      if (has_address) return kReadOnly;
+      return resume(p[0] == 's' || p[0] == 'S' ? std::optional<unsigned>(general_cpu_) : std::nullopt);
+    }
+    case 'v':
+      if (p == "vCont?") return "vCont;c;C;s;S";
+      if (starts_with(p, "vCont;")) return vcont(p.substr(6));
+      return "";
+    case 'k':
+      end_ = End::kKilled;
+      return "";
+    case 'D':
+      end_ = End::kDetached;
+      return "OK";
+    case 'q':
+    case 'Q':
+      return query(p);
+    default:
+      return "";
+  }
+}
+
+std::string Server::query(const std::string& p) {
+  if (starts_with(p, "qSupported"))
+    return "PacketSize=" + hex_u64(kPacketSize) +
+           ";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
+  if (p == "QStartNoAckMode") {
+    ack_mode_ = false;
+    return "OK";
+  }
+  constexpr std::string_view kTargetXml = "qXfer:features:read:target.xml:";
+  if (starts_with(p, kTargetXml.data())) {
+    uint64_t offset = 0, length = 0;
+    if (!parse_address_length(p.substr(kTargetXml.size()), offset, length)) return "E01";
+    const std::string& xml = target_xml(arch_);
+    if (offset > xml.size()) return "E01";
+    std::string part = xml.substr(offset, std::min<uint64_t>(length, kPacketSize / 2));
+    return (offset + part.size() < xml.size() ? "m" : "l") + part;
+  }
+  if (starts_with(p, "qXfer:")) return "";
+  if (p == "qAttached") return "1";
+  if (p == "qC") return "QC" + hex_u64(last_stop_cpu_ + 1);
+  if (p == "qfThreadInfo") {
+    std::string list = "m";
+    for (unsigned i = 0; i < target_.cpu_count(); ++i) list += (i ? "," : "") + hex_u64(i + 1);
+    return list;
+  }
+  if (p == "qsThreadInfo") return "l";
+  if (starts_with(p, "qSymbol")) return "OK";
+  if (starts_with(p, "qRcmd,")) {
+    std::string command = from_hex(p.substr(6)).value_or("");
+    std::string out;
+    if (command == "icount") out = std::to_string(target_.icount()) + "\n";
+    else if (command == "help" || command.empty())
+      out = "monitor icount   the machine's instruction count here\n";
+    else
+      out = "unknown monitor command '" + command + "' (monitor help lists them)\n";
+    return to_hex(out);
+  }
+  return "";
+}
+
+std::string Server::read_memory(const std::string& args) {
+  uint64_t address = 0, length = 0;
+  if (!parse_address_length(args, address, length)) return "E01";
+  length = std::min<uint64_t>(length, kPacketSize / 2);
+  std::optional<std::string> bytes = target_.read_memory(general_cpu_, address, size_t(length));
+  if (!bytes || bytes->empty()) return "E14";  // EFAULT
+  return to_hex(*bytes);
+}
+
+std::string Server::breakpoint(bool insert, const std::string& args) {
+  if (args.size() < 2 || (args[0] != '0' && args[0] != '1') || args[1] != ',') return "";  // watchpoints: not yet
+  uint64_t address = 0, kind = 0;
+  if (!parse_address_length(args.substr(2), address, kind)) return "E01";
+  if (insert) breakpoints_.insert(address);
+  else breakpoints_.erase(address);
+  target_.set_breakpoints(std::vector<uint64_t>(breakpoints_.begin(), breakpoints_.end()));
+  return "OK";
+}
+
+std::string Server::vcont(const std::string& actions) {
+  // The first action that names a thread to step steps it; anything else
+  // continues (a replay runs every vCPU as recorded either way).
+  std::optional<unsigned> step;
+  size_t at = 0;
+  while (at <= actions.size()) {
+    size_t end = actions.find(';', at);
+    std::string action = actions.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    if (!action.empty() && (action[0] == 's' || action[0] == 'S') && !step) {
+      size_t colon = action.find(':');
+      int64_t thread = -1;
+      if (colon != std::string::npos) {
+        std::string id = action.substr(colon + 1);
+        thread = id == "-1" ? -1 : int64_t(parse_hex_u64(id).value_or(0));
+      }
+      step = thread_cpu(thread);
+    }
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return resume(step);
+}
+
+std::string Server::resume(std::optional<unsigned> step_cpu) {
+  // While the guest runs, only Ctrl-C (0x03) is expected from gdb.
+  auto interrupted = [this]() {
+    std::optional<std::string> bytes = transport_.receive(0);
+    if (!bytes) return true;  // gdb went away: stop, serve() notices
+    std::vector<RspEvent> events;
+    reader_.feed(*bytes, events);
+    for (const RspEvent& e : events)
+      if (e.kind == RspEvent::Kind::kInterrupt) return true;
+    return false;
+  };
+  last_stop_ = target_.resume(step_cpu, interrupted);
+  last_stop_cpu_ = last_stop_.cpu;
+  general_cpu_ = last_stop_.cpu;
+  return stop_reply(last_stop_);
+}
+
+std::string Server::stop_reply(const DebugTarget::Stop& stop) {
+  const std::string thread = "thread:" + hex_u64(stop.cpu + 1) + ";";
+  switch (stop.kind) {
+    case DebugTarget::StopKind::kStep: return "T05" + thread;
+    case DebugTarget::StopKind::kBreakpoint: return "T05swbreak:;" + thread;
+    case DebugTarget::StopKind::kInterrupted: return "T02" + thread;
+    case DebugTarget::StopKind::kEndOfHistory: return "T05replaylog:end;" + thread;
+  }
+  return "T05" + thread;
+}
+
+}  // namespace rwd::tools::gdb
