@@ -31,7 +31,14 @@ class Replayer final : public Inputs {
   // The last checkpoint the replay restored or passed.
   size_t last_checkpoint() const { return next_checkpoint_ - 1; }
   // End the run when it reaches exactly this icount (replay --to).
-  void stop_at(uint64_t icount) { stop_at_ = icount; }
+  void stop_at(uint64_t icount) {
+    stop_at_ = icount;
+    reached_stop_ = false;
+  }
+  void clear_stop_at() {
+    stop_at_.reset();
+    reached_stop_ = false;
+  }
   bool reached_stop() const { return reached_stop_; }
 
   int64_t start_wall_clock_ns() override;

@@ -157,7 +157,7 @@ int replay_command(const std::vector<std::string>& args) {
                    transport.port());
       auto quit = [] { return replay::host_signals::take_quit(); };
       if (!transport.accept_client(quit)) return kExitOk;
-      ReplayTarget debug_target(*built.machine, replayer);
+      ReplayTarget debug_target(*built.machine, replayer, *reader);
       debugger_poll = [&debug_target] { debug_target.poll(); };
       gdb::Server::End end = gdb::Server(transport, debug_target, quit).serve();
       debugger_poll = nullptr;

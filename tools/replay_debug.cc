@@ -1,6 +1,7 @@
 #include "tools/replay_debug.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "tcg-llvm/interp/softmmu_tlb.h"
 
@@ -39,6 +40,61 @@ void ReplayTarget::poll() {
     interrupt_taken_ = true;
     machine_.run_control().request_debug_trap();
   }
+}
+
+void ReplayTarget::seek(size_t checkpoint) {
+  if (!index_) index_ = std::make_unique<replay::SeekIndex>(reader_);
+  replay::seek_to_checkpoint(machine_, reader_, *index_, replayer_.last_checkpoint(), checkpoint);
+  replayer_.reposition(checkpoint);
+  at_end_ = false;
+}
+
+core::StopReason ReplayTarget::run_until(uint64_t end) {
+  if (machine_.icount() >= end) return core::StopReason::kNone;
+  replayer_.stop_at(end);
+  machine_.run_control().clear();
+  core::RunOutcome outcome = machine_.run();
+  replayer_.clear_stop_at();
+  return outcome.reason;
+}
+
+void ReplayTarget::go_to(uint64_t target) {
+  const size_t checkpoint = reader_.checkpoint_at_or_before(target).value_or(0);
+  // Forward from here when no checkpoint lies between; else from the nearest one.
+  if (machine_.icount() > target || replayer_.last_checkpoint() < checkpoint) seek(checkpoint);
+  std::vector<std::vector<uint64_t>> armed;
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i).breakpoints, {}));
+  run_until(target);
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i).breakpoints = std::move(armed[i]);
+}
+
+gdb::DebugTarget::Stop ReplayTarget::reverse(bool step) {
+  const uint64_t now = machine_.icount();
+  if (now == 0) return {StopKind::kStartOfHistory, machine_.running_vcpu()};
+  if (step) {
+    go_to(now - 1);
+    return {StopKind::kStep, machine_.running_vcpu()};
+  }
+  // The latest breakpoint hit before now: each interval between checkpoints,
+  // newest first, replayed with the breakpoints armed.
+  uint64_t end = now;
+  for (size_t k = reader_.checkpoint_at_or_before(now - 1).value_or(0);; --k) {
+    seek(k);
+    std::optional<Stop> last;
+    uint64_t last_icount = 0;
+    while (machine_.icount() < end && run_until(end) == core::StopReason::kDebugTrap) {
+      last = Stop{StopKind::kBreakpoint, machine_.running_vcpu()};
+      last_icount = machine_.icount();
+    }
+    if (last) {
+      go_to(last_icount);
+      return *last;
+    }
+    end = reader_.checkpoints()[k].icount;
+    if (k == 0) break;
+  }
+  go_to(0);
+  return {StopKind::kStartOfHistory, machine_.running_vcpu()};
 }
 
 gdb::DebugTarget::Stop ReplayTarget::resume(std::optional<unsigned> step_cpu,

@@ -1,25 +1,35 @@
 // The gdbstub's view of a replay (tools/gdbstub/debug_target.h): registers
 // and memory of the replaying machine, breakpoints and steps through its
 // debugger traps (core::DebugTraps), runs that end where the recording does.
+// Going back is going to a point: the nearest checkpoint at or before it
+// (replay/checkpoints: in place), then replaying forward to it exactly.
+// reverse-continue searches backwards one checkpoint interval at a time,
+// replaying each with the breakpoints armed and keeping its last hit.
 #pragma once
 
 #include <functional>
 
+#include <memory>
+
 #include "core/machine.h"
+#include "replay/checkpoints.h"
 #include "replay/replayer.h"
+#include "traces/trace_reader.h"
 #include "tools/gdbstub/debug_target.h"
 
 namespace rwd::tools {
 
 class ReplayTarget final : public gdb::DebugTarget {
  public:
-  ReplayTarget(core::Machine& machine, replay::Replayer& replayer) : machine_(machine), replayer_(replayer) {}
+  ReplayTarget(core::Machine& machine, replay::Replayer& replayer, traces::TraceReader& reader)
+      : machine_(machine), replayer_(replayer), reader_(reader) {}
 
   unsigned cpu_count() const override { return machine_.cpu_count(); }
   const core::X86CpuState& cpu(unsigned index) const override { return machine_.cpu_state(index); }
   std::optional<std::string> read_memory(unsigned index, uint64_t address, size_t length) override;
   void set_breakpoints(const std::vector<uint64_t>& addresses) override;
   Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) override;
+  Stop reverse(bool step) override;
   uint64_t icount() const override { return machine_.icount(); }
 
   // Called at the machine's input polls (every 2^20 instructions) while it
@@ -28,8 +38,18 @@ class ReplayTarget final : public gdb::DebugTarget {
   bool at_end() const { return at_end_; }
 
  private:
+  // The machine exactly at instruction `target` of the recording, breakpoints
+  // ignored on the way.
+  void go_to(uint64_t target);
+  void seek(size_t checkpoint);
+  // Replays on to `end` (at most), with the traps as they are; returns how
+  // the run stopped.
+  core::StopReason run_until(uint64_t end);
+
   core::Machine& machine_;
   replay::Replayer& replayer_;
+  traces::TraceReader& reader_;
+  std::unique_ptr<replay::SeekIndex> index_;  // built at the first step back
   const std::function<bool()>* interrupted_ = nullptr;  // while resume() runs
   bool interrupt_taken_ = false;
   bool at_end_ = false;

@@ -41,6 +41,7 @@ TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initi
 void TcgVcpu::state_changed() {
   last_delivery_icount_ = ~0ull;
   resume_ = Resume{};
+  trap_linear_ = trap_icount_ = ~0ull;  // another point in time: no trap to resume from
   cpu_.segments_changed();
   cpu_.debug_registers_changed();  // flushes the translations too
 }

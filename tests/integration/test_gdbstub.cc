@@ -104,6 +104,45 @@ BOOST_AUTO_TEST_CASE(break_step_read_and_run_to_the_end) {
   BOOST_TEST(contains(s.rewind, "rewind status 0"), s.rewind);
 }
 
+// Back in time: stepi 5 then reverse-stepi 5 returns to the same registers;
+// reverse-continue stops at the previous breakpoint hit, exactly where
+// continue had stopped (the same instruction count), and past the first hit
+// reports the start of the recording.
+BOOST_AUTO_TEST_CASE(reverse_stepi_and_reverse_continue) {
+  TempDir dir("gdbstub_rec");
+  const std::string trace = dir.file("pit.rwt");
+  // The pit guest takes 50 timer interrupts in on_irq0; a small checkpoint
+  // interval, so that going back crosses several.
+  const std::string elf = guest_path("pit");
+  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "--checkpoint-interval", "500000", "-kernel",
+                                   elf, "-serial", "none"},
+                                  {}, 60);
+  BOOST_TEST_REQUIRE(!rec.timed_out);
+  Session s = debug(trace, elf,
+                    {"break kmain", "continue", "info registers", "stepi 5", "reverse-stepi 5", "info registers",
+                     "delete", "break on_irq0", "continue", "monitor icount", "continue", "monitor icount", "continue",
+                     "monitor icount", "reverse-continue", "monitor icount", "reverse-continue", "monitor icount",
+                     "reverse-continue", "monitor icount"});
+  BOOST_TEST_MESSAGE(s.gdb);
+  // The two register dumps (after the break and after stepping back) match.
+  const size_t a = s.gdb.find("eax "), b = s.gdb.find("eax ", a + 1);
+  BOOST_TEST_REQUIRE(b != std::string::npos, s.gdb);
+  const size_t len = s.gdb.find("gs ", a) - a;
+  BOOST_TEST(s.gdb.substr(a, len) == s.gdb.substr(b, len));
+  std::vector<uint64_t> counts;
+  std::istringstream lines(s.gdb);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) counts.push_back(std::stoull(line));
+  BOOST_TEST_REQUIRE(counts.size() == 6u, s.gdb);
+  BOOST_TEST((counts[0] < counts[1] && counts[1] < counts[2]));
+  BOOST_TEST(counts[3] == counts[1]);  // back to the second interrupt's handler
+  BOOST_TEST(counts[4] == counts[0]);  // and to the first
+  BOOST_TEST(counts[5] == 0u);         // nothing before it: the start
+  BOOST_TEST(contains(s.gdb, "No more reverse-execution history."), s.gdb);
+  // Detached at the start, the replay runs on to the recorded end and status.
+  BOOST_TEST(contains(s.rewind, "rewind status " + std::to_string(rec.exit_status)), s.rewind);
+}
+
 // A kernel rewind enters in 64-bit mode (the Linux boot protocol): gdb gets
 // the x86-64 description; stepi moves RIP; the run goes on to the end.
 BOOST_AUTO_TEST_CASE(a_64_bit_guest) {

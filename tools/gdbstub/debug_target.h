@@ -30,6 +30,7 @@ class DebugTarget {
     kBreakpoint,    // at a breakpoint, before its instruction
     kInterrupted,   // the debugger asked to stop (Ctrl-C)
     kEndOfHistory,  // the recording ends here: nothing more to run
+    kStartOfHistory,  // going back reached the recording's start
   };
   struct Stop {
     StopKind kind;
@@ -38,6 +39,9 @@ class DebugTarget {
   // Runs on: one instruction of vCPU `step_cpu` when set, else until a
   // breakpoint, the end, or `interrupted()` (asked now and then) says stop.
   virtual Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) = 0;
+  // Back in time: to just before the last instruction (`step`), or to the
+  // latest breakpoint hit before now (the start when there is none).
+  virtual Stop reverse(bool step) = 0;
   // Where the run is (the machine's instruction count), for monitor icount.
   virtual uint64_t icount() const = 0;
 };

@@ -119,6 +119,13 @@ std::string Server::handle(const std::string& p) {
       if (p == "vCont?") return "vCont;c;C;s;S";
       if (starts_with(p, "vCont;")) return vcont(p.substr(6));
       return "";
+    case 'b':
+      if (p == "bs" || p == "bc") {
+        last_stop_ = target_.reverse(p == "bs");
+        last_stop_cpu_ = general_cpu_ = last_stop_.cpu;
+        return stop_reply(last_stop_);
+      }
+      return "";
     case 'k':
       end_ = End::kKilled;
       return "";
@@ -136,7 +143,7 @@ std::string Server::handle(const std::string& p) {
 std::string Server::query(const std::string& p) {
   if (starts_with(p, "qSupported"))
     return "PacketSize=" + hex_u64(kPacketSize) +
-           ";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
+           ";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+;ReverseStep+;ReverseContinue+";
   if (p == "QStartNoAckMode") {
     ack_mode_ = false;
     return "OK";
@@ -239,6 +246,7 @@ std::string Server::stop_reply(const DebugTarget::Stop& stop) {
     case DebugTarget::StopKind::kBreakpoint: return "T05swbreak:;" + thread;
     case DebugTarget::StopKind::kInterrupted: return "T02" + thread;
     case DebugTarget::StopKind::kEndOfHistory: return "T05replaylog:end;" + thread;
+    case DebugTarget::StopKind::kStartOfHistory: return "T05replaylog:begin;" + thread;
   }
   return "T05" + thread;
 }

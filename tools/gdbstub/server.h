@@ -7,7 +7,8 @@
 // Threads: each vCPU is a thread, ids 1..N. Supported: qSupported,
 // QStartNoAckMode, qXfer:features:read (target.xml), ?, g, p, m, H, T,
 // qfThreadInfo/qsThreadInfo, qC, qAttached, Z0/z0 and Z1/z1 (both are
-// breakpoints the vCPUs check themselves), s, c, vCont (c, s), Ctrl-C, k, D.
+// breakpoints the vCPUs check themselves), s, c, vCont (c, s), bs and bc
+// (reverse step and continue), Ctrl-C, k, D, and monitor commands (qRcmd).
 // Anything else gets the empty reply ("not supported"), as the protocol
 // asks.
 #pragma once
