@@ -58,7 +58,7 @@ core::StopReason ReplayTarget::run_until(uint64_t end) {
   return outcome.reason;
 }
 
-void ReplayTarget::go_to(uint64_t target) {
+void ReplayTarget::move_to(uint64_t target) {
   const size_t checkpoint = reader_.checkpoint_at_or_before(target).value_or(0);
   // Forward from here when no checkpoint lies between; else from the nearest one.
   if (machine_.icount() > target || replayer_.last_checkpoint() < checkpoint) seek(checkpoint);
@@ -68,11 +68,27 @@ void ReplayTarget::go_to(uint64_t target) {
   for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i).breakpoints = std::move(armed[i]);
 }
 
+std::string ReplayTarget::go_to(uint64_t icount) {
+  const uint64_t last = reader_.last_icount();
+  if (icount > last) return "the recording ends at icount " + std::to_string(last);
+  move_to(icount);
+  return "";
+}
+
+std::string ReplayTarget::describe_checkpoints() const {
+  const auto& all = reader_.checkpoints();
+  std::string out = std::to_string(all.size()) + " checkpoints in the recording (every " +
+                    std::to_string(reader_.header().checkpoint_interval) + " instructions), the last at icount " +
+                    (all.empty() ? std::string("-") : std::to_string(all.back().icount)) + "; the recording ends at icount " +
+                    std::to_string(reader_.last_icount()) + "\n";
+  return out;
+}
+
 gdb::DebugTarget::Stop ReplayTarget::reverse(bool step) {
   const uint64_t now = machine_.icount();
   if (now == 0) return {StopKind::kStartOfHistory, machine_.running_vcpu()};
   if (step) {
-    go_to(now - 1);
+    move_to(now - 1);
     return {StopKind::kStep, machine_.running_vcpu()};
   }
   // The latest breakpoint hit before now: each interval between checkpoints,
@@ -87,13 +103,13 @@ gdb::DebugTarget::Stop ReplayTarget::reverse(bool step) {
       last_icount = machine_.icount();
     }
     if (last) {
-      go_to(last_icount);
+      move_to(last_icount);
       return *last;
     }
     end = reader_.checkpoints()[k].icount;
     if (k == 0) break;
   }
-  go_to(0);
+  move_to(0);
   return {StopKind::kStartOfHistory, machine_.running_vcpu()};
 }
 

@@ -30,6 +30,8 @@ class ReplayTarget final : public gdb::DebugTarget {
   void set_breakpoints(const std::vector<uint64_t>& addresses) override;
   Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) override;
   Stop reverse(bool step) override;
+  std::string go_to(uint64_t icount) override;
+  std::string describe_checkpoints() const override;
   uint64_t icount() const override { return machine_.icount(); }
 
   // Called at the machine's input polls (every 2^20 instructions) while it
@@ -40,7 +42,7 @@ class ReplayTarget final : public gdb::DebugTarget {
  private:
   // The machine exactly at instruction `target` of the recording, breakpoints
   // ignored on the way.
-  void go_to(uint64_t target);
+  void move_to(uint64_t target);
   void seek(size_t checkpoint);
   // Replays on to `end` (at most), with the traps as they are; returns how
   // the run stopped.

@@ -122,7 +122,8 @@ BOOST_AUTO_TEST_CASE(reverse_stepi_and_reverse_continue) {
                     {"break kmain", "continue", "info registers", "stepi 5", "reverse-stepi 5", "info registers",
                      "delete", "break on_irq0", "continue", "monitor icount", "continue", "monitor icount", "continue",
                      "monitor icount", "reverse-continue", "monitor icount", "reverse-continue", "monitor icount",
-                     "reverse-continue", "monitor icount"});
+                     "reverse-continue", "monitor icount", "monitor checkpoints", "monitor goto 99999999999",
+                     "monitor goto 500", "maint flush register-cache", "info registers eip", "monitor icount"});
   BOOST_TEST_MESSAGE(s.gdb);
   // The two register dumps (after the break and after stepping back) match.
   const size_t a = s.gdb.find("eax "), b = s.gdb.find("eax ", a + 1);
@@ -133,12 +134,17 @@ BOOST_AUTO_TEST_CASE(reverse_stepi_and_reverse_continue) {
   std::istringstream lines(s.gdb);
   for (std::string line; std::getline(lines, line);)
     if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) counts.push_back(std::stoull(line));
-  BOOST_TEST_REQUIRE(counts.size() == 6u, s.gdb);
+  BOOST_TEST_REQUIRE(counts.size() == 7u, s.gdb);
   BOOST_TEST((counts[0] < counts[1] && counts[1] < counts[2]));
   BOOST_TEST(counts[3] == counts[1]);  // back to the second interrupt's handler
   BOOST_TEST(counts[4] == counts[0]);  // and to the first
   BOOST_TEST(counts[5] == 0u);         // nothing before it: the start
   BOOST_TEST(contains(s.gdb, "No more reverse-execution history."), s.gdb);
+  // monitor: the checkpoints, a goto past the end refused, a goto to a point.
+  BOOST_TEST(contains(s.gdb, "checkpoints in the recording (every 500000 instructions)"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "the recording ends at icount"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "at icount 500"), s.gdb);
+  BOOST_TEST(counts[6] == 500u);
   // Detached at the start, the replay runs on to the recorded end and status.
   BOOST_TEST(contains(s.rewind, "rewind status " + std::to_string(rec.exit_status)), s.rewind);
 }

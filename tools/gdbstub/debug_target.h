@@ -42,6 +42,11 @@ class DebugTarget {
   // Back in time: to just before the last instruction (`step`), or to the
   // latest breakpoint hit before now (the start when there is none).
   virtual Stop reverse(bool step) = 0;
+  // To instruction `icount` of the run (monitor goto), breakpoints ignored;
+  // a message for the user when it cannot go there, else empty.
+  virtual std::string go_to(uint64_t icount) = 0;
+  // What monitor checkpoints prints.
+  virtual std::string describe_checkpoints() const = 0;
   // Where the run is (the machine's instruction count), for monitor icount.
   virtual uint64_t icount() const = 0;
 };

@@ -170,11 +170,27 @@ std::string Server::query(const std::string& p) {
   if (starts_with(p, "qRcmd,")) {
     std::string command = from_hex(p.substr(6)).value_or("");
     std::string out;
-    if (command == "icount") out = std::to_string(target_.icount()) + "\n";
-    else if (command == "help" || command.empty())
-      out = "monitor icount   the machine's instruction count here\n";
-    else
+    if (command == "icount") {
+      out = std::to_string(target_.icount()) + "\n";
+    } else if (command.rfind("goto ", 0) == 0) {
+      const std::string n = command.substr(5);
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 19) {
+        out = "monitor goto: '" + n + "' is not an instruction count\n";
+      } else {
+        std::string problem = target_.go_to(std::stoull(n));
+        out = problem.empty() ? "at icount " + std::to_string(target_.icount()) + "\n" : problem + "\n";
+        last_stop_ = {DebugTarget::StopKind::kStep, last_stop_.cpu};
+      }
+    } else if (command == "checkpoints") {
+      out = target_.describe_checkpoints();
+    } else if (command == "help" || command.empty()) {
+      out = "monitor icount        the machine's instruction count here\n"
+            "monitor goto N        to instruction N of the recording (breakpoints ignored;\n"
+            "                      then maint flush register-cache)\n"
+            "monitor checkpoints   the recording's checkpoints\n";
+    } else {
       out = "unknown monitor command '" + command + "' (monitor help lists them)\n";
+    }
     return to_hex(out);
   }
   return "";
