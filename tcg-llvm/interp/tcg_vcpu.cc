@@ -38,6 +38,14 @@ TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initi
   state_changed();
 }
 
+bool TcgVcpu::block_has_breakpoint(const Block& b, size_t first, const std::vector<uint64_t>& breakpoints) const {
+  const uint64_t start = cpu_.s.seg[int(core::SegReg::kCs)].base + cpu_.s.rip;
+  uint64_t end = start;
+  for (size_t i = first; i < b.insns.size(); ++i) end += b.insns[i].d.length;
+  auto it = std::lower_bound(breakpoints.begin(), breakpoints.end(), start);
+  return it != breakpoints.end() && *it < end;
+}
+
 void TcgVcpu::state_changed() {
   last_delivery_icount_ = ~0ull;
   resume_ = Resume{};
@@ -189,9 +197,13 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
       raise_pending_exception();
       continue;
     }
-    if (const core::DebugTraps* traps = env_.debug_traps; traps && traps->armed()) {
-      // A debugger's traps: one instruction at a time, a breakpoint checked
-      // before each (but not again where the last trap was taken).
+    // A debugger's traps: a block with a breakpoint on it (or any block, to
+    // step) runs one instruction at a time, a breakpoint checked before each
+    // (but not again where the last trap was taken); others run as usual,
+    // but each comes back here before the next (no chaining past it).
+    const core::DebugTraps* traps = env_.debug_traps;
+    no_chaining_ = traps && traps->armed();
+    if (no_chaining_ && (traps->step || block_has_breakpoint(*b, first, traps->breakpoints))) {
       // Like an instruction breakpoint, not between the iterations of a REP.
       const uint64_t linear = s.seg[int(core::SegReg::kCs)].base + s.rip;
       const bool resuming = linear == trap_linear_ && s.icount == trap_icount_;
@@ -356,7 +368,7 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
     if (cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
     if ((intr_ && (s.rflags & core::rflags::kIf)) || s.nmi_pending) return;
     // Stops for reasons outside the guest resume through this chaining step.
-    if (icount >= limit || attention()) {
+    if (icount >= limit || attention() || no_chaining_) {
       save_resume(b, b->insns.size());
       return;
     }

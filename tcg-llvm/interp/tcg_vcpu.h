@@ -59,6 +59,9 @@ class TcgVcpu final : public core::Vcpu {
   void execute_rep(Block* b, size_t index, uint64_t budget);
   void save_resume(Block* b, size_t index);
   void single_step(Block* b, size_t first);
+  // Whether a debugger breakpoint lies on an instruction of b from `first` on
+  // (their linear addresses follow CS base + RIP, the block's first one).
+  bool block_has_breakpoint(const Block& b, size_t first, const std::vector<uint64_t>& breakpoints) const;
   static constexpr uint64_t kDr6SingleStep = 1u << 14;  // DR6.BS
   // Delivers an event, escalating faults during delivery to #DF and a
   // triple fault (shutdown).
@@ -92,6 +95,7 @@ class TcgVcpu final : public core::Vcpu {
   uint64_t blocks_decoded_ = 0;
   // Where the last debugger trap was taken (DebugTraps): run again from
   // there, the vCPU does not stop at that breakpoint a second time.
+  bool no_chaining_ = false;  // debugger traps armed: back to run() after every block
   uint64_t trap_linear_ = ~0ull;
   uint64_t trap_icount_ = ~0ull;
   // Where the last run() stopped for its budget or for attention (reasons
