@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/entropy.h"
@@ -38,10 +39,24 @@ class LocalApicPort {
 // breakpoint, and after every instruction while `step` is set. The vCPU
 // then returns VcpuExit::kDebugTrap; run again, it does not stop again at
 // the breakpoint it stopped at (as after a debugger's step over it).
+// Watchpoints stop the vCPU after the instruction whose data access
+// touched one (kind 2 writes, 3 reads, 4 either, as gdb's Z2-Z4); the vCPU
+// leaves the address it touched in `watch_hit`.
 struct DebugTraps {
+  struct Watch {
+    uint64_t address;
+    uint64_t length;
+    uint8_t kind;
+  };
+  struct WatchHit {
+    uint64_t address;
+    uint8_t kind;
+  };
   std::vector<uint64_t> breakpoints;  // sorted
+  std::vector<Watch> watches;
   bool step = false;
-  bool armed() const { return step || !breakpoints.empty(); }
+  std::optional<WatchHit> watch_hit;  // set by the vCPU with the trap it caused
+  bool armed() const { return step || !breakpoints.empty() || !watches.empty(); }
 };
 
 struct CpuEnvironment {
@@ -55,7 +70,7 @@ struct CpuEnvironment {
   IrqLine fpu_error;                        // FERR#: an x87 error with CR0.NE clear (the board's IRQ 13)
   uint32_t apic_id = 0;                     // the initial APIC ID CPUID reports (the vCPU's index)
   const CpuidMask* cpuid_mask = nullptr;    // features -cpu took out of CPUID (none: the full model)
-  const DebugTraps* debug_traps = nullptr;  // a debugger's breakpoints and steps (none: never stops for one)
+  DebugTraps* debug_traps = nullptr;        // a debugger's breakpoints and steps (none: never stops for one)
 };
 
 enum class VcpuExit : uint8_t {

@@ -35,6 +35,20 @@ void ReplayTarget::set_breakpoints(const std::vector<uint64_t>& addresses) {
   for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i).breakpoints = addresses;
 }
 
+void ReplayTarget::set_watchpoints(const std::vector<Watch>& watches) {
+  std::vector<core::DebugTraps::Watch> list;
+  for (const Watch& w : watches) list.push_back({w.address, w.length, w.kind});
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i).watches = list;
+}
+
+gdb::DebugTarget::Stop ReplayTarget::trap_stop(unsigned cpu) {
+  std::optional<core::DebugTraps::WatchHit>& hit = machine_.debug_traps(cpu).watch_hit;
+  Stop stop{StopKind::kBreakpoint, cpu};
+  if (hit) stop = Stop{StopKind::kWatchpoint, cpu, hit->address, hit->kind};
+  hit.reset();
+  return stop;
+}
+
 void ReplayTarget::poll() {
   if (interrupted_ && !interrupt_taken_ && (*interrupted_)()) {
     interrupt_taken_ = true;
@@ -62,10 +76,10 @@ void ReplayTarget::move_to(uint64_t target) {
   const size_t checkpoint = reader_.checkpoint_at_or_before(target).value_or(0);
   // Forward from here when no checkpoint lies between; else from the nearest one.
   if (machine_.icount() > target || replayer_.last_checkpoint() < checkpoint) seek(checkpoint);
-  std::vector<std::vector<uint64_t>> armed;
-  for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i).breakpoints, {}));
+  std::vector<core::DebugTraps> armed;
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i), {}));
   run_until(target);
-  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i).breakpoints = std::move(armed[i]);
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i) = std::move(armed[i]);
 }
 
 std::string ReplayTarget::go_to(uint64_t icount) {
@@ -99,11 +113,13 @@ gdb::DebugTarget::Stop ReplayTarget::reverse(bool step) {
     std::optional<Stop> last;
     uint64_t last_icount = 0;
     while (machine_.icount() < end && run_until(end) == core::StopReason::kDebugTrap) {
-      last = Stop{StopKind::kBreakpoint, machine_.running_vcpu()};
+      last = trap_stop(machine_.running_vcpu());
       last_icount = machine_.icount();
     }
     if (last) {
-      move_to(last_icount);
+      // A watchpoint's trap comes after the instruction that touched it:
+      // going back, gdb stops before that instruction.
+      move_to(last->kind == StopKind::kWatchpoint && last_icount > 0 ? last_icount - 1 : last_icount);
       return *last;
     }
     end = reader_.checkpoints()[k].icount;
@@ -127,8 +143,10 @@ gdb::DebugTarget::Stop ReplayTarget::resume(std::optional<unsigned> step_cpu,
   if (outcome.reason == core::StopReason::kDebugTrap) {
     if (interrupt_taken_) return {StopKind::kInterrupted, cpu};
     // A stepping vCPU runs its one instruction whatever breakpoint is there;
-    // another one may reach a breakpoint first.
-    return {step_cpu && cpu == *step_cpu ? StopKind::kStep : StopKind::kBreakpoint, cpu};
+    // another one may reach a breakpoint first; an instruction may touch a watchpoint.
+    Stop stop = trap_stop(cpu);
+    if (stop.kind == StopKind::kBreakpoint && step_cpu && cpu == *step_cpu) stop.kind = StopKind::kStep;
+    return stop;
   }
   // Anything else ends what can be replayed: the recording's end (the
   // guest's exit, its power-off, the user's quit when it was recorded), a

@@ -28,6 +28,7 @@ class ReplayTarget final : public gdb::DebugTarget {
   const core::X86CpuState& cpu(unsigned index) const override { return machine_.cpu_state(index); }
   std::optional<std::string> read_memory(unsigned index, uint64_t address, size_t length) override;
   void set_breakpoints(const std::vector<uint64_t>& addresses) override;
+  void set_watchpoints(const std::vector<Watch>& watches) override;
   Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) override;
   Stop reverse(bool step) override;
   std::string go_to(uint64_t icount) override;
@@ -47,6 +48,8 @@ class ReplayTarget final : public gdb::DebugTarget {
   // Replays on to `end` (at most), with the traps as they are; returns how
   // the run stopped.
   core::StopReason run_until(uint64_t end);
+  // What a kDebugTrap stop of vCPU `cpu` was (watch hit or breakpoint); clears the hit.
+  Stop trap_stop(unsigned cpu);
 
   core::Machine& machine_;
   replay::Replayer& replayer_;

@@ -120,6 +120,22 @@ void InterpCpu::note_data_access(uint64_t lin, unsigned n, bool write) {
   }
 }
 
+// A debugger's watchpoint the access touches: noted for the trap that ends
+// the instruction (the first one it touched).
+void InterpCpu::note_debugger_access(uint64_t lin, unsigned n, bool write) {
+  core::DebugTraps* traps = env_.debug_traps;
+  if (!traps || traps->watch_hit) return;
+  for (const core::DebugTraps::Watch& w : traps->watches) {
+    if (w.kind == 2 && !write) continue;
+    if (w.kind == 3 && write) continue;
+    if (lin < w.address + w.length && w.address < lin + n) {
+      traps->watch_hit = core::DebugTraps::WatchHit{std::max(lin, w.address), w.kind};
+      exit_block = true;
+      return;
+    }
+  }
+}
+
 // Marks the I/O breakpoints an access to ports [port, port + n) hits (the
 // port range of DRn is LEN bytes from DRn, aligned).
 void InterpCpu::note_io_access(uint16_t port, unsigned n) {
@@ -181,10 +197,10 @@ bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& 
   }
   if (e.host) {
     // With a data breakpoint armed, every data access stays slow (checked).
-    if ((e.perms & perm::kRead) && !data_bp_) e.read_tag = page;
+    if ((e.perms & perm::kRead) && !slow_data()) e.read_tag = page;
     // A writable mapping is installed only by a write, and marks its page in
     // the dirty log: every later write through it is then already logged.
-    if (access == Access::kWrite && (e.perms & perm::kWrite) && !e.read_only && !is_code_page(e.ppage) && !data_bp_) {
+    if (access == Access::kWrite && (e.perms & perm::kWrite) && !e.read_only && !is_code_page(e.ppage) && !slow_data()) {
       e.write_tag = page;
       if (env_.dirty_log) env_.dirty_log->mark(e.host, kPageSize);
     }
@@ -233,6 +249,7 @@ bool InterpCpu::translate_fetch(uint64_t lin, uint64_t& phys, uint8_t*& host) {
 bool InterpCpu::read_slow(uint64_t lin, unsigned n, Privilege who, uint64_t& v) {
   if (!check_alignment(lin, n, who)) return false;
   if (data_bp_) note_data_access(lin, n, false);
+  if (debugger_watch_) note_debugger_access(lin, n, false);
   if ((lin & ~kPageMask) + n > kPageSize) {
     // Crosses a page: byte by byte, each with its own translation.
     uint64_t r = 0;
@@ -263,6 +280,7 @@ bool InterpCpu::read_slow(uint64_t lin, unsigned n, Privilege who, uint64_t& v) 
 bool InterpCpu::write_slow(uint64_t lin, unsigned n, Privilege who, uint64_t v) {
   if (!check_alignment(lin, n, who)) return false;
   if (data_bp_) note_data_access(lin, n, true);
+  if (debugger_watch_) note_debugger_access(lin, n, true);
   if ((lin & ~kPageMask) + n > kPageSize) {
     // Both pages must be writable before any byte is stored.
     uint64_t phys;
@@ -284,7 +302,7 @@ bool InterpCpu::write_slow(uint64_t lin, unsigned n, Privilege who, uint64_t v) 
     if (code_page && !is_code_page(ppage)) {
       // Its last block is gone: the page's writes may take the fast path again.
       TlbEntry& e = tlb_.entry(who, lin);
-      if ((e.perms & perm::kWrite) && !data_bp_) e.write_tag = lin & kPageMask;
+      if ((e.perms & perm::kWrite) && !slow_data()) e.write_tag = lin & kPageMask;
     }
     return true;
   }

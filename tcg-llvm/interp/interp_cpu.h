@@ -159,6 +159,13 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   uint8_t exec_breakpoints() const { return exec_bp_; }
   uint8_t exec_breakpoints_any() const { return exec_bp_any_; }
   bool watching() const { return (data_bp_ | io_bp_) != 0; }
+  // A debugger's watchpoints (core::DebugTraps::watches) armed or not: every
+  // data access then takes the slow path, which checks them.
+  void set_debugger_watching(bool on) {
+    if (on == debugger_watch_) return;
+    debugger_watch_ = on;
+    flush_translations();  // fast tags installed before would bypass them
+  }
   uint8_t data_hits = 0;
   void unimplemented(const DecodedInsn& d);
   void unimplemented_feature(const char* what);
@@ -251,6 +258,10 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   Privilege sys_ = kSupervisor;    // implicit supervisor accesses (descriptor tables, TSS, IDT)
   Privilege fetch_ = kSupervisor;  // instruction fetch
   uint8_t exec_bp_ = 0, exec_bp_any_ = 0, data_bp_ = 0, io_bp_ = 0;
+  bool debugger_watch_ = false;
+  // Data accesses take the slow path: a data breakpoint or a debugger's watchpoint is armed.
+  bool slow_data() const { return data_bp_ || debugger_watch_; }
+  void note_debugger_access(uint64_t lin, unsigned n, bool write);
   void note_io_access(uint16_t port, unsigned n);
   void note_data_access(uint64_t lin, unsigned n, bool write);
   uint64_t seg_base_[6] = {};

@@ -153,6 +153,8 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     cpu_.exit_block = false;
     if (shutdown_ || (env_.run_control && env_.run_control->stop_requested()))
       return core::VcpuExit::kStopRequested;
+    // A debugger's watchpoint touched by the instruction that just ran.
+    if (env_.debug_traps && env_.debug_traps->watch_hit) return core::VcpuExit::kDebugTrap;
     // Before the limit: a PAUSE that happens to retire at it still ends the turn.
     if (cpu_.yield_requested) {
       cpu_.yield_requested = false;
@@ -176,6 +178,8 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
       }
     }
     if (s.halted) return core::VcpuExit::kHalted;
+    // Before any block is looked up: arming watchpoints drops the translations.
+    cpu_.set_debugger_watching(env_.debug_traps && !env_.debug_traps->watches.empty());
 
     // Go on where the last run stopped for a reason outside the guest, as if
     // it had not stopped; else find the block at CS:RIP.

@@ -149,6 +149,34 @@ BOOST_AUTO_TEST_CASE(reverse_stepi_and_reverse_continue) {
   BOOST_TEST(contains(s.rewind, "rewind status " + std::to_string(rec.exit_status)), s.rewind);
 }
 
+// Watchpoints: "who wrote this?" forwards, then backwards -- reverse-continue
+// stops before the write that last changed the value (gdb shows the values
+// the other way round), and again before the one before it.
+BOOST_AUTO_TEST_CASE(watchpoints_forwards_and_backwards) {
+  TempDir dir("gdbstub_rec");
+  const std::string trace = dir.file("pit.rwt");
+  const std::string elf = guest_path("pit");
+  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "--checkpoint-interval", "500000", "-kernel",
+                                   elf, "-serial", "none"},
+                                  {}, 60);
+  BOOST_TEST_REQUIRE(!rec.timed_out);
+  Session s = debug(trace, elf,
+                    {"watch *(unsigned int *)&ticks", "continue", "continue", "continue", "info registers eip",
+                     "reverse-continue", "print *(unsigned int *)&ticks", "reverse-continue",
+                     "print *(unsigned int *)&ticks", "info registers eip"});
+  BOOST_TEST_MESSAGE(s.gdb);
+  BOOST_TEST(contains(s.gdb, "Old value = 0\nNew value = 1\n"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "Old value = 2\nNew value = 3\n"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "Old value = 3\nNew value = 2\n"), s.gdb);  // back before the third write
+  BOOST_TEST(contains(s.gdb, "$1 = 2"), s.gdb);
+  BOOST_TEST(contains(s.gdb, "Old value = 2\nNew value = 1\n"), s.gdb);  // and before the second
+  BOOST_TEST(contains(s.gdb, "$2 = 1"), s.gdb);
+  // Forwards gdb stops after the writing instruction, backwards before it.
+  const size_t after = s.gdb.find("eip "), before = s.gdb.rfind("eip ");
+  BOOST_TEST_REQUIRE(after != before);
+  BOOST_TEST(s.gdb.substr(after, 30) != s.gdb.substr(before, 30));
+}
+
 // A kernel rewind enters in 64-bit mode (the Linux boot protocol): gdb gets
 // the x86-64 description; stepi moves RIP; the run goes on to the end.
 BOOST_AUTO_TEST_CASE(a_64_bit_guest) {

@@ -24,6 +24,14 @@ class DebugTarget {
   virtual std::optional<std::string> read_memory(unsigned index, uint64_t address, size_t length) = 0;
   // Where every vCPU stops before running an instruction (linear addresses).
   virtual void set_breakpoints(const std::vector<uint64_t>& addresses) = 0;
+  // Data watchpoints (kind 2 write, 3 read, 4 access, as Z2-Z4): a vCPU
+  // stops after the instruction that touched one.
+  struct Watch {
+    uint64_t address;
+    uint64_t length;
+    uint8_t kind;
+  };
+  virtual void set_watchpoints(const std::vector<Watch>& watches) = 0;
 
   enum class StopKind : uint8_t {
     kStep,          // the step asked for is done
@@ -31,10 +39,13 @@ class DebugTarget {
     kInterrupted,   // the debugger asked to stop (Ctrl-C)
     kEndOfHistory,  // the recording ends here: nothing more to run
     kStartOfHistory,  // going back reached the recording's start
+    kWatchpoint,    // after (going back: before) an instruction that touched a watchpoint
   };
   struct Stop {
     StopKind kind;
     unsigned cpu;  // the vCPU it concerns
+    uint64_t watch_address = 0;  // kWatchpoint: what it touched
+    uint8_t watch_kind = 0;      // kWatchpoint: 2, 3 or 4
   };
   // Runs on: one instruction of vCPU `step_cpu` when set, else until a
   // breakpoint, the end, or `interrupted()` (asked now and then) says stop.

@@ -206,9 +206,18 @@ std::string Server::read_memory(const std::string& args) {
 }
 
 std::string Server::breakpoint(bool insert, const std::string& args) {
-  if (args.size() < 2 || (args[0] != '0' && args[0] != '1') || args[1] != ',') return "";  // watchpoints: not yet
+  if (args.size() < 2 || args[0] < '0' || args[0] > '4' || args[1] != ',') return "";
   uint64_t address = 0, kind = 0;
   if (!parse_address_length(args.substr(2), address, kind)) return "E01";
+  if (args[0] >= '2') {
+    // Z2-Z4: `kind` is the watched length.
+    const uint8_t type = uint8_t(args[0] - '0');
+    auto same = [&](const DebugTarget::Watch& w) { return w.address == address && w.length == kind && w.kind == type; };
+    std::erase_if(watches_, same);
+    if (insert) watches_.push_back({address, kind ? kind : 1, type});
+    target_.set_watchpoints(watches_);
+    return "OK";
+  }
   if (insert) breakpoints_.insert(address);
   else breakpoints_.erase(address);
   target_.set_breakpoints(std::vector<uint64_t>(breakpoints_.begin(), breakpoints_.end()));
@@ -263,6 +272,10 @@ std::string Server::stop_reply(const DebugTarget::Stop& stop) {
     case DebugTarget::StopKind::kInterrupted: return "T02" + thread;
     case DebugTarget::StopKind::kEndOfHistory: return "T05replaylog:end;" + thread;
     case DebugTarget::StopKind::kStartOfHistory: return "T05replaylog:begin;" + thread;
+    case DebugTarget::StopKind::kWatchpoint: {
+      const char* what = stop.watch_kind == 3 ? "rwatch" : stop.watch_kind == 4 ? "awatch" : "watch";
+      return "T05" + std::string(what) + ":" + hex_u64(stop.watch_address) + ";" + thread;
+    }
   }
   return "T05" + thread;
 }

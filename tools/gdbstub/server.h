@@ -7,7 +7,8 @@
 // Threads: each vCPU is a thread, ids 1..N. Supported: qSupported,
 // QStartNoAckMode, qXfer:features:read (target.xml), ?, g, p, m, H, T,
 // qfThreadInfo/qsThreadInfo, qC, qAttached, Z0/z0 and Z1/z1 (both are
-// breakpoints the vCPUs check themselves), s, c, vCont (c, s), bs and bc
+// breakpoints the vCPUs check themselves), Z2-Z4/z2-z4 (write, read and
+// access watchpoints), s, c, vCont (c, s), bs and bc
 // (reverse step and continue), Ctrl-C, k, D, and monitor commands (qRcmd).
 // Anything else gets the empty reply ("not supported"), as the protocol
 // asks.
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string_view>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "tools/gdbstub/debug_target.h"
@@ -69,6 +71,7 @@ class Server {
   unsigned general_cpu_ = 0;  // Hg
   unsigned last_stop_cpu_ = 0;
   std::set<uint64_t> breakpoints_;
+  std::vector<DebugTarget::Watch> watches_;
   std::optional<End> end_;
   DebugTarget::Stop last_stop_{DebugTarget::StopKind::kInterrupted, 0};
 };
