@@ -193,6 +193,35 @@ BOOST_AUTO_TEST_CASE(a_64_bit_guest) {
   BOOST_TEST(contains(s.rewind, "rewind status 0"), s.rewind);
 }
 
+// A client that is not gdb: a packet with a bad checksum is answered '-',
+// a good one after it is served; a second client meanwhile is refused by
+// the system; the first one closing ends the replay quietly.
+BOOST_AUTO_TEST_CASE(a_bad_packet_and_a_second_client) {
+  TempDir dir("gdbstub_rec");
+  const std::string trace = dir.file("hello.rwt");
+  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", guest_path("hello"), "-serial",
+                                   "none"},
+                                  {}, 60);
+  BOOST_TEST_REQUIRE(!rec.timed_out);
+  const std::string err = dir.file("rewind.err");
+  const std::string script =
+      quote(rewind_binary()) + " replay " + quote(trace) + " -gdb tcp::0 -serial none 2> " + quote(err) +
+      " & pid=$!\n"
+      "for i in $(seq 100); do port=$(sed -n 's/.*on port \\([0-9]*\\).*/\\1/p' " + quote(err) +
+      "); [ -n \"$port\" ] && break; sleep 0.1; done\n"
+      "exec 3<>/dev/tcp/127.0.0.1/$port\n"
+      "printf '$g#00' >&3; sleep 0.3\n"       // bad checksum
+      "printf '$?#3f' >&3; sleep 0.3\n"       // good: the stop reply
+      "if (exec 4<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo second-accepted; else echo second-refused; fi\n"
+      "timeout 1 cat <&3; exec 3>&-\n"
+      "wait $pid; echo \"rewind status $?\"\n";
+  ProcessResult r = run_process({"/bin/bash", "-c", script}, {}, 60);
+  BOOST_TEST_REQUIRE(!r.timed_out, r.out);
+  BOOST_TEST(contains(r.out, "second-refused"), r.out);
+  BOOST_TEST(contains(r.out, "-+$T02thread:1;"), r.out);  // '-' for the bad one; the good one acked and answered
+  BOOST_TEST(contains(r.out, "rewind status 0"), r.out);
+}
+
 // gdb going away mid-session (no detach, the connection just closes) ends
 // the replay quietly; a port that is not a number is a usage error.
 BOOST_AUTO_TEST_CASE(a_dropped_connection_and_a_bad_port) {
