@@ -59,6 +59,23 @@ Session debug(const std::string& trace, const std::string& file, const std::vect
   return s;
 }
 
+struct Recording {
+  std::string trace;
+  int exit_status;
+};
+
+// Records `kernel` (with `extra` flags, no console) as DIR/NAME.rwt.
+Recording record(const TempDir& dir, const std::string& name, const std::string& kernel,
+                 const std::vector<std::string>& extra = {}) {
+  Recording r{dir.file(name + ".rwt"), 0};
+  std::vector<std::string> argv = {rewind_binary(), "record", "-o", r.trace, "-kernel", kernel, "-serial", "none"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  ProcessResult p = run_process(argv, {}, 60);
+  BOOST_TEST_REQUIRE(!p.timed_out, p.err);
+  r.exit_status = p.exit_status;
+  return r;
+}
+
 }  // namespace
 
 // The checksum guest (32-bit protected mode: gdb gets the i386 description
@@ -68,12 +85,8 @@ Session debug(const std::string& trace, const std::string& file, const std::vect
 // continuing runs to the end of the recording.
 BOOST_AUTO_TEST_CASE(break_step_read_and_run_to_the_end) {
   TempDir dir("gdbstub_rec");
-  const std::string trace = dir.file("checksum.rwt");
   const std::string elf = guest_path("checksum");
-  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", elf, "-append", "rounds=20",
-                                   "-serial", "none"},
-                                  {}, 60);
-  BOOST_TEST_REQUIRE(!rec.timed_out);
+  const std::string trace = record(dir, "checksum", elf, {"-append", "rounds=20"}).trace;
   Session s = debug(trace, elf,
                     {"info registers eip", "x/8xb kmain", "break kmain", "continue", "info registers eip",
                      "monitor icount", "stepi", "info registers eip", "monitor icount", "x/8xb kmain",
@@ -110,14 +123,11 @@ BOOST_AUTO_TEST_CASE(break_step_read_and_run_to_the_end) {
 // reports the start of the recording.
 BOOST_AUTO_TEST_CASE(reverse_stepi_and_reverse_continue) {
   TempDir dir("gdbstub_rec");
-  const std::string trace = dir.file("pit.rwt");
   // The pit guest takes 50 timer interrupts in on_irq0; a small checkpoint
   // interval, so that going back crosses several.
   const std::string elf = guest_path("pit");
-  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "--checkpoint-interval", "500000", "-kernel",
-                                   elf, "-serial", "none"},
-                                  {}, 60);
-  BOOST_TEST_REQUIRE(!rec.timed_out);
+  const Recording rec = record(dir, "pit", elf, {"--checkpoint-interval", "500000"});
+  const std::string& trace = rec.trace;
   Session s = debug(trace, elf,
                     {"break kmain", "continue", "info registers", "stepi 5", "reverse-stepi 5", "info registers",
                      "delete", "break on_irq0", "continue", "monitor icount", "continue", "monitor icount", "continue",
@@ -154,12 +164,8 @@ BOOST_AUTO_TEST_CASE(reverse_stepi_and_reverse_continue) {
 // the other way round), and again before the one before it.
 BOOST_AUTO_TEST_CASE(watchpoints_forwards_and_backwards) {
   TempDir dir("gdbstub_rec");
-  const std::string trace = dir.file("pit.rwt");
   const std::string elf = guest_path("pit");
-  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "--checkpoint-interval", "500000", "-kernel",
-                                   elf, "-serial", "none"},
-                                  {}, 60);
-  BOOST_TEST_REQUIRE(!rec.timed_out);
+  const std::string trace = record(dir, "pit", elf, {"--checkpoint-interval", "500000"}).trace;
   Session s = debug(trace, elf,
                     {"watch *(unsigned int *)&ticks", "continue", "continue", "continue", "info registers eip",
                      "reverse-continue", "print *(unsigned int *)&ticks", "reverse-continue",
@@ -181,10 +187,8 @@ BOOST_AUTO_TEST_CASE(watchpoints_forwards_and_backwards) {
 // the x86-64 description; stepi moves RIP; the run goes on to the end.
 BOOST_AUTO_TEST_CASE(a_64_bit_guest) {
   TempDir dir("gdbstub_rec");
-  const std::string trace = dir.file("linux_boot.rwt");
-  const std::string kernel = std::string(REWIND_BINARY_DIR) + "/guests/linux_boot.bzImage";
-  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", kernel, "-serial", "none"}, {}, 60);
-  BOOST_TEST_REQUIRE(!rec.timed_out);
+  const std::string trace =
+      record(dir, "linux_boot", std::string(REWIND_BINARY_DIR) + "/guests/linux_boot.bzImage").trace;
   Session s = debug(trace, "", {"show architecture", "info registers rip cs", "stepi", "stepi", "info registers rip",
                                 "x/2xg $rsp", "continue"});
   BOOST_TEST(contains(s.gdb, "i386:x86-64"), s.gdb);
@@ -198,11 +202,7 @@ BOOST_AUTO_TEST_CASE(a_64_bit_guest) {
 // the system; the first one closing ends the replay quietly.
 BOOST_AUTO_TEST_CASE(a_bad_packet_and_a_second_client) {
   TempDir dir("gdbstub_rec");
-  const std::string trace = dir.file("hello.rwt");
-  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", guest_path("hello"), "-serial",
-                                   "none"},
-                                  {}, 60);
-  BOOST_TEST_REQUIRE(!rec.timed_out);
+  const std::string trace = record(dir, "hello", guest_path("hello")).trace;
   const std::string err = dir.file("rewind.err");
   const std::string script =
       quote(rewind_binary()) + " replay " + quote(trace) + " -gdb tcp::0 -serial none 2> " + quote(err) +
@@ -226,11 +226,7 @@ BOOST_AUTO_TEST_CASE(a_bad_packet_and_a_second_client) {
 // the replay quietly; a port that is not a number is a usage error.
 BOOST_AUTO_TEST_CASE(a_dropped_connection_and_a_bad_port) {
   TempDir dir("gdbstub_rec");
-  const std::string trace = dir.file("hello.rwt");
-  ProcessResult rec = run_process({rewind_binary(), "record", "-o", trace, "-kernel", guest_path("hello"), "-serial",
-                                   "none"},
-                                  {}, 60);
-  BOOST_TEST_REQUIRE(!rec.timed_out);
+  const std::string trace = record(dir, "hello", guest_path("hello")).trace;
   Session s = debug(trace, "", {"info registers rip", "kill"});
   BOOST_TEST(contains(s.rewind, "rewind status 0"), s.rewind);
   ProcessResult bad = run_process({rewind_binary(), "replay", trace, "-gdb", "tcp::http"}, {}, 30);
