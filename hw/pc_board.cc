@@ -154,7 +154,7 @@ PcBoard::PcBoard(core::Machine& machine, const core::MachineConfig& config, repl
     i440fx_->apply();
     io_regions_.push_back("acpi-pm");
     piix4_pm_->apply();
-    if (!has_firmware_) piix4_pm_->program_as_firmware(AcpiPm::kBase, AcpiPm::kSciIrq);
+    power_on_pm();
     pci_ports_->plug(0, 0, i440fx_.get());
     pci_ports_->plug(1, 0, &piix3_);
     pci_ports_->plug(1, 3, piix4_pm_.get());
@@ -338,6 +338,11 @@ void PcBoard::fill_cmos(unsigned cpus) {
   rtc_->set_cmos(0x38, 0x30);
 }
 
+void PcBoard::power_on_pm() {
+  // Without firmware to program the PM function, the board does as SeaBIOS would.
+  if (!has_firmware_) piix4_pm_->program_as_firmware(AcpiPm::kBase, AcpiPm::kSciIrq);
+}
+
 void PcBoard::place_acpi_pm(std::optional<uint16_t> base) {
   core::AddressSpace::Batch batch(machine_.io());
   machine_.io().remove("acpi-pm");
@@ -365,7 +370,7 @@ void PcBoard::reset() {
   i440fx_->reset();
   piix3_.reset();
   piix4_pm_->reset();
-  if (!has_firmware_) piix4_pm_->program_as_firmware(AcpiPm::kBase, AcpiPm::kSciIrq);
+  power_on_pm();
   for (const auto& apic : local_apics_) apic->reset();
 }
 

@@ -160,6 +160,8 @@ class PcBoard {
   void drive_gsi(unsigned gsi, bool level);
   void fill_fw_cfg(unsigned cpus);
   void fill_cmos(unsigned cpus);
+  // The PM function's registers as firmware leaves them (after power-on).
+  void power_on_pm();
   // The PIIX4 PM function moved the ACPI PM block (or disabled it).
   void place_acpi_pm(std::optional<uint16_t> base);
 

@@ -36,9 +36,7 @@ void ReplayTarget::set_breakpoints(const std::vector<uint64_t>& addresses) {
 }
 
 void ReplayTarget::set_watchpoints(const std::vector<Watch>& watches) {
-  std::vector<core::DebugTraps::Watch> list;
-  for (const Watch& w : watches) list.push_back({w.address, w.length, w.kind});
-  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i).watches = list;
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i).watches = watches;
 }
 
 gdb::DebugTarget::Stop ReplayTarget::trap_stop(unsigned cpu) {

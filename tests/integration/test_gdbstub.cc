@@ -59,6 +59,15 @@ Session debug(const std::string& trace, const std::string& file, const std::vect
   return s;
 }
 
+// What each `monitor icount` printed: gdb's lines that are a number alone.
+std::vector<uint64_t> monitor_counts(const std::string& gdb) {
+  std::vector<uint64_t> counts;
+  std::istringstream lines(gdb);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) counts.push_back(std::stoull(line));
+  return counts;
+}
+
 struct Recording {
   std::string trace;
   int exit_status;
@@ -99,10 +108,7 @@ BOOST_AUTO_TEST_CASE(break_step_read_and_run_to_the_end) {
   BOOST_TEST(contains(s.gdb, "eip            0x100a50"), s.gdb);
   BOOST_TEST(contains(s.gdb, "eip            0x100a51"), s.gdb);  // stepi: push %ebp is one byte
   // monitor icount before and after the stepi: one instruction apart.
-  std::vector<uint64_t> counts;
-  std::istringstream lines(s.gdb);
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) counts.push_back(std::stoull(line));
+  const std::vector<uint64_t> counts = monitor_counts(s.gdb);
   BOOST_TEST_REQUIRE(counts.size() == 2u, s.gdb);
   BOOST_TEST(counts[1] == counts[0] + 1);
   // kmain's bytes from the file (before connecting: the first x/8xb runs on
@@ -140,10 +146,7 @@ BOOST_AUTO_TEST_CASE(reverse_stepi_and_reverse_continue) {
   BOOST_TEST_REQUIRE(b != std::string::npos, s.gdb);
   const size_t len = s.gdb.find("gs ", a) - a;
   BOOST_TEST(s.gdb.substr(a, len) == s.gdb.substr(b, len));
-  std::vector<uint64_t> counts;
-  std::istringstream lines(s.gdb);
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) counts.push_back(std::stoull(line));
+  const std::vector<uint64_t> counts = monitor_counts(s.gdb);
   BOOST_TEST_REQUIRE(counts.size() == 7u, s.gdb);
   BOOST_TEST((counts[0] < counts[1] && counts[1] < counts[2]));
   BOOST_TEST(counts[3] == counts[1]);  // back to the second interrupt's handler

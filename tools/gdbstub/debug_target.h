@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/vcpu.h"
 #include "core/x86_cpu_state.h"
 
 namespace rwd::tools::gdb {
@@ -26,11 +27,7 @@ class DebugTarget {
   virtual void set_breakpoints(const std::vector<uint64_t>& addresses) = 0;
   // Data watchpoints (kind 2 write, 3 read, 4 access, as Z2-Z4): a vCPU
   // stops after the instruction that touched one.
-  struct Watch {
-    uint64_t address;
-    uint64_t length;
-    uint8_t kind;
-  };
+  using Watch = core::DebugTraps::Watch;
   virtual void set_watchpoints(const std::vector<Watch>& watches) = 0;
 
   enum class StopKind : uint8_t {

@@ -20,6 +20,9 @@ std::string hex_u64(uint64_t v) {
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// A thread id as gdb writes it: hex, or -1 for all (0, or garbage: any).
+int64_t parse_thread_id(const std::string& id) { return id == "-1" ? -1 : int64_t(parse_hex_u64(id).value_or(0)); }
+
 // "ADDR,LEN" (and ",KIND" for Z packets: ignored).
 bool parse_address_length(const std::string& args, uint64_t& address, uint64_t& length) {
   size_t comma = args.find(',');
@@ -71,7 +74,7 @@ bool Server::send_packet(const std::string& payload) {
 }
 
 unsigned Server::thread_cpu(int64_t thread) const {
-  if (thread <= 0 || uint64_t(thread) > target_.cpu_count()) return last_stop_cpu_;
+  if (thread <= 0 || uint64_t(thread) > target_.cpu_count()) return last_stop_.cpu;
   return unsigned(thread - 1);
 }
 
@@ -94,9 +97,7 @@ std::string Server::handle(const std::string& p) {
     case 'm': return read_memory(p.substr(1));
     case 'H': {
       if (p.size() < 2) return "E01";
-      std::string id = p.substr(2);
-      int64_t thread = id == "-1" ? -1 : int64_t(parse_hex_u64(id).value_or(0));
-      if (p[1] == 'g') general_cpu_ = thread_cpu(thread);
+      if (p[1] == 'g') general_cpu_ = thread_cpu(parse_thread_id(p.substr(2)));
       return "OK";
     }
     case 'T': {
@@ -120,11 +121,7 @@ std::string Server::handle(const std::string& p) {
       if (starts_with(p, "vCont;")) return vcont(p.substr(6));
       return "";
     case 'b':
-      if (p == "bs" || p == "bc") {
-        last_stop_ = target_.reverse(p == "bs");
-        last_stop_cpu_ = general_cpu_ = last_stop_.cpu;
-        return stop_reply(last_stop_);
-      }
+      if (p == "bs" || p == "bc") return stopped(target_.reverse(p == "bs"));
       return "";
     case 'k':
       end_ = End::kKilled;
@@ -159,7 +156,7 @@ std::string Server::query(const std::string& p) {
   }
   if (starts_with(p, "qXfer:")) return "";
   if (p == "qAttached") return "1";
-  if (p == "qC") return "QC" + hex_u64(last_stop_cpu_ + 1);
+  if (p == "qC") return "QC" + hex_u64(last_stop_.cpu + 1);
   if (p == "qfThreadInfo") {
     std::string list = "m";
     for (unsigned i = 0; i < target_.cpu_count(); ++i) list += (i ? "," : "") + hex_u64(i + 1);
@@ -234,12 +231,7 @@ std::string Server::vcont(const std::string& actions) {
     std::string action = actions.substr(at, end == std::string::npos ? std::string::npos : end - at);
     if (!action.empty() && (action[0] == 's' || action[0] == 'S') && !step) {
       size_t colon = action.find(':');
-      int64_t thread = -1;
-      if (colon != std::string::npos) {
-        std::string id = action.substr(colon + 1);
-        thread = id == "-1" ? -1 : int64_t(parse_hex_u64(id).value_or(0));
-      }
-      step = thread_cpu(thread);
+      step = thread_cpu(colon == std::string::npos ? -1 : parse_thread_id(action.substr(colon + 1)));
     }
     if (end == std::string::npos) break;
     at = end + 1;
@@ -258,10 +250,13 @@ std::string Server::resume(std::optional<unsigned> step_cpu) {
       if (e.kind == RspEvent::Kind::kInterrupt) return true;
     return false;
   };
-  last_stop_ = target_.resume(step_cpu, interrupted);
-  last_stop_cpu_ = last_stop_.cpu;
-  general_cpu_ = last_stop_.cpu;
-  return stop_reply(last_stop_);
+  return stopped(target_.resume(step_cpu, interrupted));
+}
+
+std::string Server::stopped(const DebugTarget::Stop& stop) {
+  last_stop_ = stop;
+  general_cpu_ = stop.cpu;
+  return stop_reply(stop);
 }
 
 std::string Server::stop_reply(const DebugTarget::Stop& stop) {

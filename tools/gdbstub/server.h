@@ -52,6 +52,8 @@ class Server {
   // One packet's reply; sets end_ for k and D.
   std::string handle(const std::string& packet);
   std::string stop_reply(const DebugTarget::Stop& stop);
+  // The target stopped: it is what ? reports, its vCPU the current thread.
+  std::string stopped(const DebugTarget::Stop& stop);
   std::string resume(std::optional<unsigned> step_cpu);
   std::string read_registers(unsigned cpu);
   std::string read_memory(const std::string& args);
@@ -69,7 +71,6 @@ class Server {
   bool ack_mode_ = true;
   bool interrupted_ = false;
   unsigned general_cpu_ = 0;  // Hg
-  unsigned last_stop_cpu_ = 0;
   std::set<uint64_t> breakpoints_;
   std::vector<DebugTarget::Watch> watches_;
   std::optional<End> end_;
