@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/entropy.h"
+#include "core/execution_footprint.h"
 #include "core/irq.h"
 #include "core/x86_cpu_state.h"
 
@@ -33,7 +34,6 @@ class LocalApicPort {
   virtual void set_cr8(uint64_t value) = 0;
 };
 
-// What a vCPU is plugged into.
 // What a debugger (tools/gdbstub) has a vCPU stop at, unseen by the guest:
 // before an instruction whose linear address (CS base + RIP) is a
 // breakpoint, and after every instruction while `step` is set. The vCPU
@@ -43,6 +43,7 @@ class LocalApicPort {
 // touched one (kind 2 writes, 3 reads, 4 either, as gdb's Z2-Z4); the vCPU
 // leaves the address it touched in `watch_hit`.
 struct DebugTraps {
+  static constexpr uint8_t kWatchWrite = 2, kWatchRead = 3, kWatchAccess = 4;
   struct Watch {
     uint64_t address;
     uint64_t length;
@@ -55,10 +56,15 @@ struct DebugTraps {
   std::vector<uint64_t> breakpoints;  // sorted
   std::vector<Watch> watches;
   bool step = false;
+  // Stop (kDebugTrap) when this vCPU's own instruction count reaches it.
+  std::optional<uint64_t> stop_at_icount;
   std::optional<WatchHit> watch_hit;  // set by the vCPU with the trap it caused
+  // Traps that need the vCPU to look at every block (stop_at_icount does not:
+  // it bounds the run like its limit).
   bool armed() const { return step || !breakpoints.empty() || !watches.empty(); }
 };
 
+// What a vCPU is plugged into.
 struct CpuEnvironment {
   AddressSpace* memory = nullptr;           // guest-physical address space
   AddressSpace* io = nullptr;               // 64 KiB port-I/O space
@@ -107,7 +113,15 @@ class Vcpu : public IrqSink {
   virtual void memory_map_changed() = 0;
   // The dirty log was cleared (a checkpoint was taken): the next write to any
   // page must mark it again, so cached writable mappings must be dropped.
+  // It also starts the vCPU's next execution footprint.
   virtual void dirty_log_cleared() = 0;
+  // Adds what the vCPU did since the dirty log was last cleared (the code it
+  // ran, the pages it wrote) to `into`; false when it cannot tell (a
+  // hardware-run vCPU), leaving `into` as it was.
+  virtual bool add_footprint(ExecutionFootprint& into) const {
+    (void)into;
+    return false;
+  }
 };
 
 }  // namespace rwd::core

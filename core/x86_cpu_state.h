@@ -155,6 +155,14 @@ struct X86CpuState {
   bool long_mode_active() const { return efer & efer::kLma; }
   bool protected_mode() const { return cr0 & cr0::kPe; }
   bool paging() const { return cr0 & cr0::kPg; }
+  // The linear address of the next instruction, CS base + RIP (32 bits
+  // outside 64-bit code): where a debugger's breakpoints and footprints
+  // (core/vcpu.h) place code.
+  uint64_t linear_pc() const {
+    const SegmentCache& cs = seg[static_cast<int>(SegReg::kCs)];
+    const uint64_t pc = cs.base + rip;
+    return long_mode_active() && (cs.attrs & seg_attr::kL) ? pc : pc & 0xffffffffull;
+  }
   // SS.DPL is the CPL in every mode (VMX convention; real mode loads DPL 0).
   unsigned cpl() const { return (seg[static_cast<int>(SegReg::kSs)].attrs >> seg_attr::kDplShift) & 3; }
 };

@@ -19,17 +19,16 @@ void clear_dirty_log(core::Machine& machine) {
 
 // Everything but the pages.
 traces::Checkpoint checkpoint_head(core::Machine& machine) {
-  traces::Checkpoint cp;
-  cp.icount = machine.icount();
-  cp.idle_ns = machine.clock().idle_ns();
-  cp.cpu_state_version = core::kCpuStateVersion;
-  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
-    core::StateWriter cpu_out;
-    core::save_cpu_state(machine.cpu_state(i), cpu_out);
-    (i == 0 ? cp.cpu_state : cp.more_cpu_states.emplace_back()) = cpu_out.take();
-  }
-  for (auto& [name, bytes] : machine.save_states()) cp.devices.push_back({name, std::move(bytes)});
+  traces::Checkpoint cp = capture_state(machine);
   cp.digest = compute_digest(machine);
+  core::ExecutionFootprint footprint;
+  cp.footprint_known = true;
+  for (unsigned i = 0; i < machine.cpu_count(); ++i)
+    cp.footprint_known = machine.vcpu(i).add_footprint(footprint) && cp.footprint_known;
+  if (cp.footprint_known) {
+    for (const auto& [page, lines] : footprint.sorted_code_lines()) cp.code_lines.push_back({page, lines});
+    cp.written_pages = footprint.sorted_written_pages();
+  }
   return cp;
 }
 
@@ -41,6 +40,47 @@ void check_page(core::Machine& machine, traces::TraceReader& reader, size_t chec
 }
 
 }  // namespace
+
+traces::Checkpoint capture_state(core::Machine& machine) {
+  traces::Checkpoint cp;
+  cp.icount = machine.icount();
+  cp.idle_ns = machine.clock().idle_ns();
+  cp.cpu_state_version = core::kCpuStateVersion;
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    core::StateWriter cpu_out;
+    core::save_cpu_state(machine.cpu_state(i), cpu_out);
+    (i == 0 ? cp.cpu_state : cp.more_cpu_states.emplace_back()) = cpu_out.take();
+  }
+  for (auto& [name, bytes] : machine.save_states()) cp.devices.push_back({name, std::move(bytes)});
+  return cp;
+}
+
+void load_state(core::Machine& machine, const traces::Checkpoint& cp) {
+  // Traces before layout 3 named every layout 1; the bytes carry their own.
+  if (cp.cpu_state_version == 0 || cp.cpu_state_version > core::kCpuStateVersion)
+    throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + ": CPU state version " +
+                             std::to_string(cp.cpu_state_version) + " (this rewind reads versions 1 to " +
+                             std::to_string(core::kCpuStateVersion) + ")");
+  if (1 + cp.more_cpu_states.size() != machine.cpu_count())
+    throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + " holds " +
+                             std::to_string(1 + cp.more_cpu_states.size()) + " vCPU states for a machine of " +
+                             std::to_string(machine.cpu_count()));
+  std::vector<core::X86CpuState> cpus;
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    const traces::Bytes& bytes = i == 0 ? cp.cpu_state : cp.more_cpu_states[i - 1];
+    core::StateReader in(bytes.data(), bytes.size(), i == 0 ? "cpu" : "cpu " + std::to_string(i));
+    cpus.push_back(core::load_cpu_state(in));
+    in.expect_end();
+  }
+  std::vector<core::Machine::NamedState> states;
+  for (const auto& d : cp.devices) states.emplace_back(d.name, d.state);
+  machine.load_states(states);
+  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
+    machine.vcpu(i).state() = cpus[i];
+    machine.vcpu(i).state_changed();
+  }
+  machine.resync_icount();
+}
 
 void write_checkpoint(core::Machine& machine, traces::TraceWriter& writer) {
   traces::Checkpoint head = checkpoint_head(machine);
@@ -71,30 +111,7 @@ namespace {
 // pages and the dirty log exactly its own; checks its digest, then clears the log.
 traces::Digest load_checkpoint_state(core::Machine& machine, traces::TraceReader& reader, size_t index) {
   traces::Checkpoint cp = reader.read_checkpoint(index, false);
-  // Traces before layout 3 named every layout 1; the bytes carry their own.
-  if (cp.cpu_state_version == 0 || cp.cpu_state_version > core::kCpuStateVersion)
-    throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + ": CPU state version " +
-                             std::to_string(cp.cpu_state_version) + " (this rewind reads versions 1 to " +
-                             std::to_string(core::kCpuStateVersion) + ")");
-  if (1 + cp.more_cpu_states.size() != machine.cpu_count())
-    throw traces::TraceError("checkpoint at icount " + std::to_string(cp.icount) + " holds " +
-                             std::to_string(1 + cp.more_cpu_states.size()) + " vCPU states for a machine of " +
-                             std::to_string(machine.cpu_count()));
-  std::vector<core::X86CpuState> cpus;
-  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
-    const traces::Bytes& bytes = i == 0 ? cp.cpu_state : cp.more_cpu_states[i - 1];
-    core::StateReader in(bytes.data(), bytes.size(), i == 0 ? "cpu" : "cpu " + std::to_string(i));
-    cpus.push_back(core::load_cpu_state(in));
-    in.expect_end();
-  }
-  std::vector<core::Machine::NamedState> states;
-  for (const auto& d : cp.devices) states.emplace_back(d.name, d.state);
-  machine.load_states(states);
-  for (unsigned i = 0; i < machine.cpu_count(); ++i) {
-    machine.vcpu(i).state() = cpus[i];
-    machine.vcpu(i).state_changed();
-  }
-  machine.resync_icount();
+  load_state(machine, cp);
   traces::Digest got = compute_digest_like(cp.digest, machine);
   clear_dirty_log(machine);
   if (got != cp.digest)
@@ -126,13 +143,50 @@ traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& r
 SeekIndex::SeekIndex(traces::TraceReader& reader) {
   const size_t count = reader.checkpoints().size();
   pages_.resize(count);
+  footprints_.resize(count);
   for (size_t i = 0; i < count; ++i) {
-    reader.for_each_checkpoint_page(i, [&](uint64_t page, const uint8_t*) {
-      pages_[i].push_back(page);
-      holders_[page].push_back(uint32_t(i));
-    });
+    traces::Checkpoint head;
+    reader.for_each_checkpoint_page(
+        i,
+        [&](uint64_t page, const uint8_t*) {
+          pages_[i].push_back(page);
+          holders_[page].push_back(uint32_t(i));
+        },
+        &head);
     std::sort(pages_[i].begin(), pages_[i].end());
+    Footprint& f = footprints_[i];
+    f.known = head.footprint_known;
+    f.code_lines = std::move(head.code_lines);
+    f.written_pages = std::move(head.written_pages);
+    // The recorder writes them sorted; a reader that searches them makes sure.
+    auto by_page = [](const auto& a, const auto& b) { return a.page < b.page; };
+    if (!std::is_sorted(f.code_lines.begin(), f.code_lines.end(), by_page))
+      std::sort(f.code_lines.begin(), f.code_lines.end(), by_page);
+    if (!std::is_sorted(f.written_pages.begin(), f.written_pages.end()))
+      std::sort(f.written_pages.begin(), f.written_pages.end());
   }
+}
+
+bool SeekIndex::may_have_run(size_t checkpoint, uint64_t linear) const {
+  const Footprint& f = footprints_.at(checkpoint);
+  if (!f.known) return true;
+  const uint64_t page = linear >> core::ExecutionFootprint::kPageShift;
+  const unsigned line = unsigned(linear >> core::ExecutionFootprint::kLineShift) & 63;
+  auto it = std::lower_bound(f.code_lines.begin(), f.code_lines.end(), page,
+                             [](const traces::Checkpoint::CodeLines& c, uint64_t p) { return c.page < p; });
+  for (; it != f.code_lines.end() && it->page == page; ++it)
+    if ((it->lines >> line) & 1) return true;
+  return false;
+}
+
+bool SeekIndex::may_have_written(size_t checkpoint, uint64_t linear, uint64_t length) const {
+  const Footprint& f = footprints_.at(checkpoint);
+  if (!f.known) return true;
+  const uint64_t first = linear >> core::ExecutionFootprint::kPageShift;
+  const uint64_t last = (linear + (length ? length - 1 : 0)) >> core::ExecutionFootprint::kPageShift;
+  if (last < first) return true;  // wraps around the address space: not worth the care
+  auto it = std::lower_bound(f.written_pages.begin(), f.written_pages.end(), first);
+  return it != f.written_pages.end() && *it <= last;
 }
 
 std::optional<size_t> SeekIndex::holder(uint64_t page, size_t at) const {

@@ -19,6 +19,14 @@
 
 namespace rwd::replay {
 
+// The machine's CPU, device and clock state: a checkpoint without pages,
+// digest or footprint.
+traces::Checkpoint capture_state(core::Machine& machine);
+// Puts such a state (captured, or read from a trace) into the machine's
+// vCPUs and devices. Throws traces::TraceError for a CPU state layout or a
+// vCPU count the machine cannot take, core::SnapshotError for malformed state.
+void load_state(core::Machine& machine, const traces::Checkpoint& state);
+
 // Writes the checkpoint at the machine's current point into `writer`, then
 // clears the dirty log (and the vCPU's writable mappings with it).
 void write_checkpoint(core::Machine& machine, traces::TraceWriter& writer);
@@ -36,11 +44,18 @@ traces::Digest checkpoint_digest_and_clear(core::Machine& machine);
 // match its digest, core::SnapshotError for malformed state.
 traces::Digest restore_checkpoint(core::Machine& machine, traces::TraceReader& reader, size_t index);
 
-// Which checkpoint of a trace holds which RAM pages, read once (every
-// checkpoint's pages are decompressed to learn their numbers).
+// Which checkpoint of a trace holds which RAM pages, and what ran between
+// checkpoints (their footprints), read once (every checkpoint's pages are
+// decompressed to learn their numbers).
 class SeekIndex {
  public:
   explicit SeekIndex(traces::TraceReader& reader);
+  // Whether, between checkpoint `checkpoint - 1` and `checkpoint`, an
+  // instruction at `linear` may have run / an instruction may have written
+  // [linear, linear + length): false only when that checkpoint's footprint
+  // says it did not; true for an interval the recorder could not describe.
+  bool may_have_run(size_t checkpoint, uint64_t linear) const;
+  bool may_have_written(size_t checkpoint, uint64_t linear, uint64_t length) const;
   // Checkpoint `checkpoint`'s page numbers, ascending.
   const std::vector<uint64_t>& pages_of(size_t checkpoint) const { return pages_.at(checkpoint); }
   // The latest checkpoint at or before `at` that holds `page`; nullopt when
@@ -50,6 +65,12 @@ class SeekIndex {
  private:
   std::vector<std::vector<uint64_t>> pages_;
   std::unordered_map<uint64_t, std::vector<uint32_t>> holders_;  // page -> checkpoints, ascending
+  struct Footprint {
+    bool known = false;
+    std::vector<traces::Checkpoint::CodeLines> code_lines;  // pages ascending
+    std::vector<uint64_t> written_pages;                    // ascending
+  };
+  std::vector<Footprint> footprints_;
 };
 
 // Seeking in place: `machine` replays `reader` and is somewhere after

@@ -54,9 +54,18 @@ void Replayer::attach(core::Machine& machine, size_t index) {
 
 void Replayer::reposition(size_t index) {
   reader_.position_after_checkpoint(index);
-  next_checkpoint_ = index + 1;
-  peeked_.reset();
-  exhausted_ = false;
+  set_position({reader_.cursor(), std::nullopt, false, index + 1});
+}
+
+void Replayer::set_position(const Position& position) {
+  reader_.set_cursor(position.cursor);
+  next_checkpoint_ = position.next_checkpoint;
+  peeked_ = position.peeked;
+  exhausted_ = position.exhausted;
+  // The devices' restored state says whether they know the time (the RTC
+  // asks once): one that asks again is before the answer's point, which the
+  // trace then still holds.
+  wall_clock_.reset();
   pending_request_ = UserRequest::kNone;
   recorded_end_.reset();
   stopped_at_recorded_end_ = false;

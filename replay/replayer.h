@@ -28,6 +28,17 @@ class Replayer final : public Inputs {
   // reader goes back after it and replay goes on from there, its verdicts
   // (divergence, end reached, stop reached) forgotten.
   void reposition(size_t index);
+  // Where the replay is in the recording, to come back to with the machine
+  // in the state it had here (replay/session_checkpoints).
+  struct Position {
+    traces::TraceReader::Cursor cursor;
+    std::optional<traces::Event> peeked;
+    bool exhausted = false;
+    size_t next_checkpoint = 0;
+  };
+  Position position() const { return {reader_.cursor(), peeked_, exhausted_, next_checkpoint_}; }
+  // Like reposition, to a saved position.
+  void set_position(const Position& position);
   // The last checkpoint the replay restored or passed.
   size_t last_checkpoint() const { return next_checkpoint_ - 1; }
   // End the run when it reaches exactly this icount (replay --to).

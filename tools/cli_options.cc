@@ -39,10 +39,10 @@ const char kRunFlagsHelp[] =
     "                      the guest writing V there ends the run with status (V<<1)|1\n"
     "  --stats             at exit, print instructions, host seconds and speed to stderr\n";
 
-uint64_t parse_memory_size(const std::string& text) {
-  std::string value = text.rfind("size=", 0) == 0 ? text.substr(5) : text;
+uint64_t parse_byte_size(const std::string& flag, const std::string& text) {
+  const std::string& value = text;
   if (value.empty() || !std::isdigit(static_cast<unsigned char>(value[0])))
-    throw UsageError("-m: invalid size '" + text + "' (expected e.g. 128M or 2G)");
+    throw UsageError(flag + ": invalid size '" + text + "' (expected e.g. 128M or 2G)");
   errno = 0;
   char* end = nullptr;
   unsigned long long n = std::strtoull(value.c_str(), &end, 10);
@@ -52,9 +52,13 @@ uint64_t parse_memory_size(const std::string& text) {
   else if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB") shift = 10;
   else if (suffix == "G" || suffix == "g" || suffix == "GB" || suffix == "GiB") shift = 30;
   else if (suffix == "T" || suffix == "t" || suffix == "TB" || suffix == "TiB") shift = 40;
-  else throw UsageError("-m: invalid size '" + text + "' (expected e.g. 128M or 2G)");
-  if (errno == ERANGE || n > (~0ull >> shift)) throw UsageError("-m: size '" + text + "' is too large");
-  uint64_t bytes = n << shift;
+  else throw UsageError(flag + ": invalid size '" + text + "' (expected e.g. 128M or 2G)");
+  if (errno == ERANGE || n > (~0ull >> shift)) throw UsageError(flag + ": size '" + text + "' is too large");
+  return n << shift;
+}
+
+uint64_t parse_memory_size(const std::string& text) {
+  const uint64_t bytes = parse_byte_size("-m", text.rfind("size=", 0) == 0 ? text.substr(5) : text);
   if (bytes < core::kMinRamSize) throw UsageError("-m: " + text + " is too small (at least 2M)");
   if (bytes > core::kMaxRamSize) throw UsageError("-m: " + text + " is more than rewind supports (64G)");
   if (std::string problem = core::ram_size_problem(bytes); !problem.empty())

@@ -26,6 +26,8 @@ RunOptions parse_run_options(const std::vector<std::string>& args);
 
 // "128", "128M", "2G", "4096k" (QEMU's -m: a bare number is MiB); at least 2M.
 uint64_t parse_memory_size(const std::string& text);
+// A size in bytes with an optional K, M (the default), G or T suffix.
+uint64_t parse_byte_size(const std::string& flag, const std::string& text);
 
 // A count given to `flag`: decimal digits only (no sign, no spaces), within
 // uint64_t; at least `min`. Throws UsageError naming the flag.

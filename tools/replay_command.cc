@@ -27,7 +27,7 @@ namespace {
 
 const char kReplayHelp[] =
     "usage: rewind replay FILE.rwt [-serial stdio|file:PATH|none] [--to ICOUNT [--no-seek]]\n"
-    "                              [-gdb tcp:[HOST]:PORT | -s]\n"
+    "                              [-gdb tcp:[HOST]:PORT | -s] [--checkpoint-memory SIZE]\n"
     "\n"
     "Re-run a recording: the guest sees exactly the inputs it saw when recorded,\n"
     "prints the same console output and ends with the recorded status. State\n"
@@ -41,7 +41,11 @@ const char kReplayHelp[] =
     "                drive the replay: registers, memory, breakpoints, stepi,\n"
     "                continue, Ctrl-C; writes are refused (they would change the\n"
     "                recording); after detach the replay runs on to its end\n"
-    "  -s            -gdb tcp::1234\n";
+    "  -s            -gdb tcp::1234\n"
+    "  --checkpoint-memory SIZE\n"
+    "                with -gdb: memory for the checkpoints the session adds while\n"
+    "                going back, so repeated reverse steps stay short (default 256M;\n"
+    "                0: none; `monitor checkpoints` shows the use)\n";
 
 // Prints where a --to replay stopped: the digest that a straight replay and a
 // seek must agree on, and the registers.
@@ -71,6 +75,7 @@ int replay_command(const std::vector<std::string>& args) {
   std::optional<uint64_t> to;
   bool seek = true;
   std::optional<gdb::Endpoint> gdb_endpoint;
+  std::optional<uint64_t> checkpoint_memory;
   try {
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& a = args[i];
@@ -93,6 +98,9 @@ int replay_command(const std::vector<std::string>& args) {
         if (!gdb_endpoint) throw UsageError("-gdb " + args[i] + ": expected tcp:[HOST]:PORT (e.g. tcp::1234)");
       } else if (a == "-s") {
         gdb_endpoint = gdb::Endpoint{"", 1234};
+      } else if (a == "--checkpoint-memory") {
+        if (i + 1 >= args.size()) throw UsageError("--checkpoint-memory: missing value (e.g. 256M)");
+        checkpoint_memory = parse_byte_size(a, args[++i]);
       } else if (!a.empty() && a[0] == '-') {
         throw UsageError("unknown option '" + a + "' (see rewind replay --help)");
       } else if (path.empty()) {
@@ -103,6 +111,7 @@ int replay_command(const std::vector<std::string>& args) {
     }
     if (path.empty()) throw UsageError("a trace file is required (see rewind replay --help)");
     if (gdb_endpoint && to) throw UsageError("-gdb with --to: give one of them (gdb can run to any point itself)");
+    if (checkpoint_memory && !gdb_endpoint) throw UsageError("--checkpoint-memory is for a -gdb session");
     core::MachineConfig serial_only;
     serial_only.serial = serial;
     replay::refuse_outputs_over_inputs(machine_output_files(serial_only), {{"the trace", path}});
@@ -157,7 +166,8 @@ int replay_command(const std::vector<std::string>& args) {
                    transport.port());
       auto quit = [] { return replay::host_signals::take_quit(); };
       if (!transport.accept_client(quit)) return kExitOk;
-      ReplayTarget debug_target(*built.machine, replayer, *reader);
+      ReplayTarget debug_target(*built.machine, replayer, *reader,
+                                checkpoint_memory.value_or(replay::SessionCheckpoints::kDefaultBudgetBytes));
       debugger_poll = [&debug_target] { debug_target.poll(); };
       gdb::Server::End end = gdb::Server(transport, debug_target, quit).serve();
       debugger_poll = nullptr;

@@ -1,6 +1,7 @@
 #include "tools/replay_debug.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "tcg-llvm/interp/softmmu_tlb.h"
@@ -71,11 +72,32 @@ core::StopReason ReplayTarget::run_until(uint64_t end) {
 }
 
 void ReplayTarget::move_to(uint64_t target) {
+  // From the latest point at or before the target among: here, the
+  // recording's checkpoints, and the session's own.
   const size_t checkpoint = reader_.checkpoint_at_or_before(target).value_or(0);
-  // Forward from here when no checkpoint lies between; else from the nearest one.
-  if (machine_.icount() > target || replayer_.last_checkpoint() < checkpoint) seek(checkpoint);
+  const uint64_t checkpoint_icount = reader_.checkpoints().empty() ? 0 : reader_.checkpoints()[checkpoint].icount;
+  const std::optional<uint64_t> session = session_.latest_at_or_before(target);
+  const uint64_t here = machine_.icount();
+  const bool from_here = here <= target && here >= checkpoint_icount && (!session || here >= *session);
+  if (!from_here) {
+    if (session && *session >= checkpoint_icount) {
+      if (!index_) index_ = std::make_unique<replay::SeekIndex>(reader_);
+      session_.restore(*session, machine_, reader_, *index_, replayer_);
+      at_end_ = false;
+    } else {
+      seek(checkpoint);
+    }
+  }
   std::vector<core::DebugTraps> armed;
   for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i), {}));
+  // A long way to go: a session checkpoint on the way, at a multiple of the
+  // spacing, so that the next step back near here is a short replay.
+  const uint64_t mark = target - target % kSessionCheckpointSpacing;
+  if (mark > machine_.icount() && session_.budget_bytes()) {
+    run_until(mark);
+    if (machine_.icount() == mark && replayer_.divergence().empty() && replayer_.damage().empty())
+      session_.take(machine_, replayer_);
+  }
   run_until(target);
   for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i) = std::move(armed[i]);
 }
@@ -93,20 +115,77 @@ std::string ReplayTarget::describe_checkpoints() const {
                     std::to_string(reader_.header().checkpoint_interval) + " instructions), the last at icount " +
                     (all.empty() ? std::string("-") : std::to_string(all.back().icount)) + "; the recording ends at icount " +
                     std::to_string(reader_.last_icount()) + "\n";
+  auto mib = [](size_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1 << 20));
+    return std::string(text);
+  };
+  out += std::to_string(session_.count()) + " session checkpoints in memory, " + mib(session_.bytes()) + " of a " +
+         mib(session_.budget_bytes()) + " budget (--checkpoint-memory)\n";
   return out;
 }
 
-gdb::DebugTarget::Stop ReplayTarget::reverse(bool step) {
-  const uint64_t now = machine_.icount();
-  if (now == 0) return {StopKind::kStartOfHistory, machine_.running_vcpu()};
-  if (step) {
-    move_to(now - 1);
-    return {StopKind::kStep, machine_.running_vcpu()};
+bool ReplayTarget::may_trap_after(size_t k) const {
+  // The footprint of the interval from checkpoint k is in the next one; the
+  // last interval has none.
+  if (k + 1 >= reader_.checkpoints().size()) return true;
+  const core::DebugTraps& traps = machine_.debug_traps(0);  // every vCPU has the same
+  for (uint64_t address : traps.breakpoints)
+    if (index_->may_have_run(k + 1, address)) return true;
+  for (const core::DebugTraps::Watch& w : traps.watches) {
+    // Reads are not in footprints: a read or access watchpoint replays all.
+    if (w.kind != core::DebugTraps::kWatchWrite) return true;
+    if (index_->may_have_written(k + 1, w.address, w.length)) return true;
   }
+  return false;
+}
+
+gdb::DebugTarget::Stop ReplayTarget::reverse_step(unsigned cpu) {
+  const uint64_t now = machine_.icount();
+  const uint64_t own = machine_.cpu_state(cpu).icount;  // the vCPU's own count
+  // Most often the vCPU ran the machine's last instruction.
+  move_to(now - 1);
+  if (machine_.cpu_state(cpu).icount + 1 == own) return {StopKind::kStep, cpu};
+  // Else its last instruction came before other vCPUs' turns: find the point
+  // right after it (its count reaching `own`, from a checkpoint where it is
+  // below), then stop just before it.
+  for (size_t k = reader_.checkpoint_at_or_before(now - 1).value_or(0);; --k) {
+    seek(k);
+    if (machine_.cpu_state(cpu).icount < own) break;
+    if (k == 0) {
+      move_to(0);
+      return {StopKind::kStartOfHistory, cpu};
+    }
+  }
+  std::vector<core::DebugTraps> armed;
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i), {}));
+  machine_.debug_traps(cpu).stop_at_icount = own;
+  run_until(now);
+  const uint64_t after = machine_.icount();
+  const bool found = machine_.cpu_state(cpu).icount == own;
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i) = std::move(armed[i]);
+  if (!found) throw std::runtime_error("vCPU " + std::to_string(cpu) + " did not reach its instruction " +
+                                       std::to_string(own) + " again on the way back (machine icount " +
+                                       std::to_string(after) + ")");
+  move_to(after - 1);
+  return {StopKind::kStep, cpu};
+}
+
+gdb::DebugTarget::Stop ReplayTarget::reverse(std::optional<unsigned> step_cpu) {
+  const uint64_t now = machine_.icount();
+  if (now == 0) return {StopKind::kStartOfHistory, step_cpu.value_or(machine_.running_vcpu())};
+  if (step_cpu) return reverse_step(*step_cpu);
   // The latest breakpoint hit before now: each interval between checkpoints,
-  // newest first, replayed with the breakpoints armed.
+  // newest first, replayed with the breakpoints armed -- unless the
+  // recording's footprint of the interval shows that no trap can fire in it.
+  if (!index_) index_ = std::make_unique<replay::SeekIndex>(reader_);
   uint64_t end = now;
   for (size_t k = reader_.checkpoint_at_or_before(now - 1).value_or(0);; --k) {
+    if (!may_trap_after(k)) {
+      end = reader_.checkpoints()[k].icount;
+      if (k == 0) break;
+      continue;
+    }
     seek(k);
     std::optional<Stop> last;
     uint64_t last_icount = 0;

@@ -14,6 +14,7 @@
 #include "core/machine.h"
 #include "replay/checkpoints.h"
 #include "replay/replayer.h"
+#include "replay/session_checkpoints.h"
 #include "traces/trace_reader.h"
 #include "tools/gdbstub/debug_target.h"
 
@@ -21,8 +22,14 @@ namespace rwd::tools {
 
 class ReplayTarget final : public gdb::DebugTarget {
  public:
-  ReplayTarget(core::Machine& machine, replay::Replayer& replayer, traces::TraceReader& reader)
-      : machine_(machine), replayer_(replayer), reader_(reader) {}
+  // Going back places session checkpoints (replay/session_checkpoints) this
+  // many instructions apart, at most: a step back then replays fewer.
+  static constexpr uint64_t kSessionCheckpointSpacing = 1u << 20;
+
+  // `session_budget_bytes`: memory the session's own checkpoints may hold.
+  ReplayTarget(core::Machine& machine, replay::Replayer& replayer, traces::TraceReader& reader,
+               size_t session_budget_bytes = replay::SessionCheckpoints::kDefaultBudgetBytes)
+      : machine_(machine), replayer_(replayer), reader_(reader), session_(session_budget_bytes) {}
 
   unsigned cpu_count() const override { return machine_.cpu_count(); }
   const core::X86CpuState& cpu(unsigned index) const override { return machine_.cpu_state(index); }
@@ -30,7 +37,7 @@ class ReplayTarget final : public gdb::DebugTarget {
   void set_breakpoints(const std::vector<uint64_t>& addresses) override;
   void set_watchpoints(const std::vector<Watch>& watches) override;
   Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) override;
-  Stop reverse(bool step) override;
+  Stop reverse(std::optional<unsigned> step_cpu) override;
   std::string go_to(uint64_t icount) override;
   std::string describe_checkpoints() const override;
   uint64_t icount() const override { return machine_.icount(); }
@@ -39,6 +46,7 @@ class ReplayTarget final : public gdb::DebugTarget {
   // runs: a debugger's Ctrl-C stops it there.
   void poll();
   bool at_end() const { return at_end_; }
+  const replay::SessionCheckpoints& session_checkpoints() const { return session_; }
 
  private:
   // The machine exactly at instruction `target` of the recording, breakpoints
@@ -48,6 +56,11 @@ class ReplayTarget final : public gdb::DebugTarget {
   // Replays on to `end` (at most), with the traps as they are; returns how
   // the run stopped.
   core::StopReason run_until(uint64_t end);
+  // Back to just before vCPU `cpu`'s last instruction.
+  Stop reverse_step(unsigned cpu);
+  // Whether a breakpoint or watchpoint may fire between checkpoint k and the
+  // next one (their footprint; always true past the last checkpoint).
+  bool may_trap_after(size_t k) const;
   // What a kDebugTrap stop of vCPU `cpu` was (watch hit or breakpoint); clears the hit.
   Stop trap_stop(unsigned cpu);
 
@@ -55,6 +68,7 @@ class ReplayTarget final : public gdb::DebugTarget {
   replay::Replayer& replayer_;
   traces::TraceReader& reader_;
   std::unique_ptr<replay::SeekIndex> index_;  // built at the first step back
+  replay::SessionCheckpoints session_;
   const std::function<bool()>* interrupted_ = nullptr;  // while resume() runs
   bool interrupt_taken_ = false;
   bool at_end_ = false;

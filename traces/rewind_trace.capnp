@@ -275,6 +275,31 @@ struct Checkpoint {
   moreCpuStates @9 :List(Data);
   # (SMP) vCPUs 1 to N-1's architectural states, in the layout of cpuState;
   # empty for one vCPU.
+  footprint @10 :Footprint;
+  # (format 1.2) What the guest did since the previous checkpoint (since the
+  # machine was created for the first one), when the recorder could tell.
+
+  struct Footprint {
+    # In linear addresses (CS base + RIP for code), all vCPUs together. It
+    # may say more than happened, never less: a debugger going backwards
+    # replays only the intervals whose footprint reaches a breakpoint or a
+    # write watchpoint (core::ExecutionFootprint).
+    known @0 :Bool;
+    # False (or the footprint absent): the recorder could not tell (older
+    # traces, KVM); the interval must be replayed to know.
+    codeLines @1 :List(CodeLines);
+    # The code that ran, by page, pages ascending.
+    writtenPages @2 :List(UInt64);
+    # Linear page numbers (address / 4096) written by an instruction,
+    # ascending.
+  }
+
+  struct CodeLines {
+    page @0 :UInt64;
+    # Linear page number.
+    lines @1 :UInt64;
+    # Bit i: code ran in bytes [64 i, 64 i + 63] of the page.
+  }
 
   struct DeviceState {
     name @0 :Text;

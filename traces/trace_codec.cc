@@ -431,6 +431,17 @@ Bytes encode_checkpoint(const Checkpoint& cp, uint32_t page_frames) {
       devices[unsigned(i)].setState(as_data(cp.devices[i].state));
     }
     set_pages(root, cp, merged);
+    if (cp.footprint_known) {
+      auto footprint = root.initFootprint();
+      footprint.setKnown(true);
+      auto code = footprint.initCodeLines(unsigned(cp.code_lines.size()));
+      for (size_t i = 0; i < cp.code_lines.size(); ++i) {
+        code[unsigned(i)].setPage(cp.code_lines[i].page);
+        code[unsigned(i)].setLines(cp.code_lines[i].lines);
+      }
+      auto written = footprint.initWrittenPages(unsigned(cp.written_pages.size()));
+      for (size_t i = 0; i < cp.written_pages.size(); ++i) written.set(unsigned(i), cp.written_pages[i]);
+    }
     set_digest(root.initDigest(), cp.digest);
     root.setPageFrames(page_frames);
     return flatten(message);
@@ -452,6 +463,12 @@ Checkpoint decode_checkpoint(const AlignedBuffer& message, uint32_t* page_frames
     if (devices.size() > kMaxDevicesPerCheckpoint) throw TraceError(where + ": too many devices");
     for (auto d : devices) cp.devices.push_back({to_string(d.getName()), to_bytes(d.getState())});
     get_pages(r, where, cp);
+    if (r.hasFootprint() && r.getFootprint().getKnown()) {
+      auto footprint = r.getFootprint();
+      cp.footprint_known = true;
+      for (auto c : footprint.getCodeLines()) cp.code_lines.push_back({c.getPage(), c.getLines()});
+      for (uint64_t page : footprint.getWrittenPages()) cp.written_pages.push_back(page);
+    }
     cp.digest = get_digest(r.getDigest(), where.c_str());
     if (page_frames) *page_frames = r.getPageFrames();
     return cp;

@@ -11,7 +11,7 @@
 namespace rwd::traces {
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 1;
+inline constexpr uint16_t kFormatMinor = 2;
 
 // Preamble: magic, u16 major, u16 minor, u32 header length, u32 CRC32C of the
 // header bytes, then the header (an unpacked, uncompressed Cap'n Proto message).

@@ -274,26 +274,48 @@ std::optional<Event> TraceReader::next() {
   while (batch_pos_ >= batch_.size()) {
     while (next_frame_ < frames_.size() && frames_[next_frame_].kind != FrameKind::kEvents) ++next_frame_;
     if (next_frame_ >= frames_.size()) return std::nullopt;
-    batch_.clear();
-    batch_pos_ = 0;
-    const FrameRef& ref = frames_[next_frame_];
-    load_frame(next_frame_, *scratch_);
-    try {
-      codec::decode_events(*scratch_, ref.first_icount, batch_);
-    } catch (const TraceError& e) {
-      batch_.clear();
-      throw TraceError(at(ref.offset) + ": " + e.what());
-    }
-    // Events never go backwards across frames either.
-    if (next_frame_ + 1 < frames_.size() && batch_.back().icount > frames_[next_frame_ + 1].first_icount) {
-      uint64_t last = batch_.back().icount;
-      batch_.clear();
-      throw TraceError(at(ref.offset) + ": last event at icount " + std::to_string(last) +
-                       " is after the next frame's first icount " + std::to_string(frames_[next_frame_ + 1].first_icount));
-    }
-    ++next_frame_;
+    load_next_batch();
   }
   return std::move(batch_[batch_pos_++]);
+}
+
+TraceReader::Cursor TraceReader::cursor() const {
+  if (batch_pos_ < batch_.size()) return {next_frame_ - 1, batch_pos_};
+  return {next_frame_, 0};
+}
+
+void TraceReader::set_cursor(const Cursor& cursor) {
+  if (cursor.frame > frames_.size() ||
+      (cursor.event && (cursor.frame == frames_.size() || frames_[cursor.frame].kind != FrameKind::kEvents)))
+    throw TraceError("no events frame " + std::to_string(cursor.frame) + " to read from");
+  next_frame_ = cursor.frame;
+  batch_.clear();
+  batch_pos_ = 0;
+  if (cursor.event == 0) return;
+  load_next_batch();
+  batch_pos_ = std::min(cursor.event, batch_.size());
+}
+
+// Reads the events frame next_frame_ into batch_ and moves on past it.
+void TraceReader::load_next_batch() {
+  batch_.clear();
+  batch_pos_ = 0;
+  const FrameRef& ref = frames_[next_frame_];
+  load_frame(next_frame_, *scratch_);
+  try {
+    codec::decode_events(*scratch_, ref.first_icount, batch_);
+  } catch (const TraceError& e) {
+    batch_.clear();
+    throw TraceError(at(ref.offset) + ": " + e.what());
+  }
+  // Events never go backwards across frames either.
+  if (next_frame_ + 1 < frames_.size() && batch_.back().icount > frames_[next_frame_ + 1].first_icount) {
+    uint64_t last = batch_.back().icount;
+    batch_.clear();
+    throw TraceError(at(ref.offset) + ": last event at icount " + std::to_string(last) +
+                     " is after the next frame's first icount " + std::to_string(frames_[next_frame_ + 1].first_icount));
+  }
+  ++next_frame_;
 }
 
 void TraceReader::restart() {
@@ -374,7 +396,8 @@ Checkpoint TraceReader::read_checkpoint(size_t index, bool with_pages) {
   return cp;
 }
 
-void TraceReader::for_each_checkpoint_page(size_t index, const std::function<void(uint64_t, const uint8_t*)>& f) {
+void TraceReader::for_each_checkpoint_page(size_t index, const std::function<void(uint64_t, const uint8_t*)>& f,
+                                           Checkpoint* head) {
   size_t first;
   Checkpoint cp = decode_checkpoint_frame(index, first);
   size_t fi = checkpoint_frames_[index];
@@ -394,6 +417,11 @@ void TraceReader::for_each_checkpoint_page(size_t index, const std::function<voi
   }
   if (first != fi) check_page_order(cp, 0, last, any);
   for (size_t i = 0; i < cp.pages.size(); ++i) f(cp.pages[i].page_number, cp.page_bytes(i).data());
+  if (head) {
+    cp.pages.clear();
+    cp.page_contents.clear();
+    *head = std::move(cp);
+  }
 }
 
 std::optional<size_t> TraceReader::checkpoint_at_or_before(uint64_t icount) const {

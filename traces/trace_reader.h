@@ -42,6 +42,13 @@ class TraceReader {
 
   // The next event in file order, or nullopt at the end of the readable part.
   std::optional<Event> next();
+  // Where next() is: saved and put back to read the same events again.
+  struct Cursor {
+    size_t frame = 0;  // the frame next() reads from (or loads next)
+    size_t event = 0;  // events of it already read
+  };
+  Cursor cursor() const;
+  void set_cursor(const Cursor& cursor);
   // Back to the first event.
   void restart();
 
@@ -51,8 +58,10 @@ class TraceReader {
   // for tests and small traces), or without them.
   Checkpoint read_checkpoint(size_t index, bool with_pages = true);
   // Each page of checkpoint `index`, in file order, one frame in memory at a
-  // time: f(page_number, 4096 bytes).
-  void for_each_checkpoint_page(size_t index, const std::function<void(uint64_t, const uint8_t*)>& f);
+  // time: f(page_number, 4096 bytes). `head`, when given, receives the
+  // checkpoint without its pages (as read_checkpoint(index, false)).
+  void for_each_checkpoint_page(size_t index, const std::function<void(uint64_t, const uint8_t*)>& f,
+                                Checkpoint* head = nullptr);
   // The last checkpoint at or before `icount`, or nullopt when there is none.
   std::optional<size_t> checkpoint_at_or_before(uint64_t icount) const;
   // next() then returns the events written after checkpoint `index`.
@@ -119,7 +128,9 @@ class TraceReader {
   std::unique_ptr<codec::AlignedBuffer> scratch_;
   Bytes compressed_;
 
-  // Event iteration state.
+  // Event iteration state: batch_ holds frame next_frame_ - 1 while
+  // batch_pos_ < batch_.size().
+  void load_next_batch();
   size_t next_frame_ = 0;
   std::vector<Event> batch_;
   size_t batch_pos_ = 0;

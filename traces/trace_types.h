@@ -193,6 +193,16 @@ struct Checkpoint {
   std::vector<PageRef> pages;
   std::vector<Bytes> page_contents;  // each exactly kPageSize bytes
   Digest digest;
+  // What ran and what was written since the previous checkpoint, in linear
+  // addresses (core::ExecutionFootprint), when the recorder knew.
+  struct CodeLines {
+    uint64_t page = 0;   // linear page number
+    uint64_t lines = 0;  // bit i: code ran in the page's 64-byte line i
+    bool operator==(const CodeLines&) const = default;
+  };
+  bool footprint_known = false;
+  std::vector<CodeLines> code_lines;   // pages ascending
+  std::vector<uint64_t> written_pages; // linear page numbers, ascending
 
   void add_page(uint64_t page_number, const uint8_t* bytes) {
     pages.push_back({page_number, uint32_t(page_contents.size())});

@@ -126,8 +126,8 @@ void InterpCpu::note_debugger_access(uint64_t lin, unsigned n, bool write) {
   core::DebugTraps* traps = env_.debug_traps;
   if (!traps || traps->watch_hit) return;
   for (const core::DebugTraps::Watch& w : traps->watches) {
-    if (w.kind == 2 && !write) continue;
-    if (w.kind == 3 && write) continue;
+    if (w.kind == core::DebugTraps::kWatchWrite && !write) continue;
+    if (w.kind == core::DebugTraps::kWatchRead && write) continue;
     if (lin < w.address + w.length && w.address < lin + n) {
       traps->watch_hit = core::DebugTraps::WatchHit{std::max(lin, w.address), w.kind};
       exit_block = true;
@@ -165,6 +165,9 @@ bool InterpCpu::translate(uint64_t lin, Access access, Privilege who, uint64_t& 
   TlbEntry& e = tlb_.entry(who, lin);
   uint64_t page = lin & kPageMask;
   uint8_t need = access == Access::kRead ? perm::kRead : access == Access::kWrite ? perm::kWrite : perm::kFetch;
+  // Every write comes here at least once a page after the dirty log is
+  // cleared (which drops the write mappings): the footprint sees them all.
+  if (access == Access::kWrite) footprint.add_write(lin);
   if (e.vpage != page || !(e.perms & need)) {
     uint64_t ppage;
     uint8_t perms;

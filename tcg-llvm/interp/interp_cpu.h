@@ -187,6 +187,9 @@ class InterpCpu : public CpuStateBase, public PendingEvent {
   bool exit_block = false;
   // PAUSE retired: the vCPU's turn ends (VcpuExit::kYielded).
   bool yield_requested = false;
+  // Since the dirty log was last cleared; the writes are noted where a
+  // write mapping is made (the log's clearing drops them all).
+  core::ExecutionFootprint footprint;
 
  private:
   uint64_t truncate(uint64_t lin) const { return mode_ == DecodeMode::k64 || s.long_mode_active() ? lin : lin & 0xffffffffull; }

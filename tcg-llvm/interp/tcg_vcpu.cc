@@ -39,7 +39,7 @@ TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initi
 }
 
 bool TcgVcpu::block_has_breakpoint(const Block& b, size_t first, const std::vector<uint64_t>& breakpoints) const {
-  const uint64_t start = cpu_.s.seg[int(core::SegReg::kCs)].base + cpu_.s.rip;
+  const uint64_t start = cpu_.s.linear_pc();
   uint64_t end = start;
   for (size_t i = first; i < b.insns.size(); ++i) end += b.insns[i].d.length;
   auto it = std::lower_bound(breakpoints.begin(), breakpoints.end(), start);
@@ -148,11 +148,15 @@ void TcgVcpu::raise_pending_exception() {
 core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
   auto& s = cpu_.s;
   shutdown_ = false;
+  // A debugger's stop at an instruction count of this vCPU: a limit that traps.
+  const std::optional<uint64_t> trap_at = env_.debug_traps ? env_.debug_traps->stop_at_icount : std::nullopt;
+  if (trap_at) icount_limit = std::min(icount_limit, std::max(*trap_at, s.icount));
   for (;;) {
     blocks_.collect_garbage();
     cpu_.exit_block = false;
     if (shutdown_ || (env_.run_control && env_.run_control->stop_requested()))
       return core::VcpuExit::kStopRequested;
+    if (trap_at && s.icount >= *trap_at) return core::VcpuExit::kDebugTrap;
     // A debugger's watchpoint touched by the instruction that just ran.
     if (env_.debug_traps && env_.debug_traps->watch_hit) return core::VcpuExit::kDebugTrap;
     // Before the limit: a PAUSE that happens to retire at it still ends the turn.
@@ -209,7 +213,7 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     no_chaining_ = traps && traps->armed();
     if (no_chaining_ && (traps->step || block_has_breakpoint(*b, first, traps->breakpoints))) {
       // Like an instruction breakpoint, not between the iterations of a REP.
-      const uint64_t linear = s.seg[int(core::SegReg::kCs)].base + s.rip;
+      const uint64_t linear = s.linear_pc();
       const bool resuming = linear == trap_linear_ && s.icount == trap_icount_;
       // A step runs its instruction whatever breakpoint is there.
       if (!traps->step && !resuming && !mid_rep() &&
@@ -294,6 +298,23 @@ void TcgVcpu::single_step(Block* b, size_t first) {
   deliver(vec::kDb, EventKind::kException, false, 0);
 }
 
+void TcgVcpu::dirty_log_cleared() {
+  cpu_.tlb().drop_write_mappings();
+  cpu_.footprint.clear();
+  ++footprint_epoch_;
+}
+
+void TcgVcpu::note_code_ran(Block* b, size_t first, uint64_t linear) {
+  uint64_t length = 0;
+  for (size_t i = first; i < b->insns.size(); ++i) length += b->insns[i].d.length;
+  cpu_.footprint.add_code(linear, length);
+  // Entered part way (a resumed run): the stamp is for whole blocks only.
+  if (first == 0) {
+    b->footprint_epoch = footprint_epoch_;
+    b->footprint_linear = linear;
+  }
+}
+
 void TcgVcpu::save_resume(Block* b, size_t index) {
   resume_ = Resume{b, index, cpu_.s.rip, cpu_.s.icount, blocks_.epoch()};
 }
@@ -307,6 +328,9 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
   for (;;) {
     const Insn* begin = b->insns.data();
     const Insn* i = begin + first;
+    const uint64_t linear = s.linear_pc();
+    if (first != 0 || b->footprint_epoch != footprint_epoch_ || b->footprint_linear != linear) [[unlikely]]
+      note_code_ran(b, first, linear);
     first = 0;
     const Insn* end = begin + b->insns.size();
     uint64_t budget = limit - icount;

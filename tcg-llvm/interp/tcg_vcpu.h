@@ -38,7 +38,11 @@ class TcgVcpu final : public core::Vcpu {
   void state_changed() override;
   void memory_written(uint64_t paddr, uint64_t len) override;
   void memory_map_changed() override;
-  void dirty_log_cleared() override { cpu_.tlb().drop_write_mappings(); }
+  void dirty_log_cleared() override;
+  bool add_footprint(core::ExecutionFootprint& into) const override {
+    into.merge(cpu_.footprint);
+    return true;
+  }
   void set_irq(unsigned pin, bool level) override;
 
   // For tests and statistics.
@@ -58,6 +62,9 @@ class TcgVcpu final : public core::Vcpu {
   void execute(Block* b, size_t first, uint64_t limit);
   void execute_rep(Block* b, size_t index, uint64_t budget);
   void save_resume(Block* b, size_t index);
+  // Adds the code of block b from instruction `first` on, entered at
+  // `linear`, to the footprint.
+  void note_code_ran(Block* b, size_t first, uint64_t linear);
   void single_step(Block* b, size_t first);
   // Whether a debugger breakpoint lies on an instruction of b from `first` on
   // (their linear addresses follow CS base + RIP, the block's first one).
@@ -113,6 +120,9 @@ class TcgVcpu final : public core::Vcpu {
     uint64_t epoch = 0;      // the blocks and chains it relies on are still valid
   };
   Resume resume_;
+  // Moves on with every clearing of the footprint: a block stamped with an
+  // older one (Block::footprint_epoch) is noted again when it runs.
+  uint64_t footprint_epoch_ = 1;
   uint64_t last_delivery_icount_ = ~0ull;  // icount of the last event delivery
   unsigned deliveries_at_icount_ = 0;      // deliveries since an instruction last retired
 };

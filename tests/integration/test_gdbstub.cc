@@ -8,6 +8,8 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
+
 #include <sstream>
 #include <string>
 #include <vector>
@@ -184,6 +186,79 @@ BOOST_AUTO_TEST_CASE(watchpoints_forwards_and_backwards) {
   const size_t after = s.gdb.find("eip "), before = s.gdb.rfind("eip ");
   BOOST_TEST_REQUIRE(after != before);
   BOOST_TEST(s.gdb.substr(after, 30) != s.gdb.substr(before, 30));
+}
+
+// Real mode: gdb knows no segments, so its PC is the linear address CS * 16
+// + IP, where breakpoints and memory are (tools/gdbstub/x86_target.h). The
+// realmode guest copies its 16-bit code to 0x8000 and runs it at
+// 0800:offset; gdb stops at its breakpoint there (a PC that were the bare IP
+// would not be gdb's breakpoint: gdb would ignore the stop and run on), the
+// byte at $pc is the instruction's opcode, CS is the segment, and
+// reverse-continue between the two INT 0x30 handler runs goes back to the first.
+BOOST_AUTO_TEST_CASE(real_mode) {
+  TempDir dir("gdbstub_rec");
+  const std::string elf = guest_path("realmode");
+  const std::string trace = record(dir, "realmode", elf).trace;
+  const std::string entry = "*(0x8000 + ((int)&real_entry - (int)&blob_start))";
+  const std::string handler = "*(0x8000 + ((int)&int30 - (int)&blob_start))";
+  Session s = debug(trace, elf,
+                    {"break " + entry, "continue", "info registers cs eip", "x/1xb $pc",
+                     "print/x 0x8000 + (int)&real_entry - (int)&blob_start", "delete", "break " + handler, "continue",
+                     "monitor icount", "continue", "monitor icount", "reverse-continue", "monitor icount",
+                     "info registers cs"});
+  BOOST_TEST_MESSAGE(s.gdb);
+  BOOST_TEST(contains(s.gdb, "cs             0x800"), s.gdb);
+  // The first instruction at real_entry: xorw %ax, %ax (31 c0).
+  BOOST_TEST(contains(s.gdb, ":\t0x31"), s.gdb);
+  const size_t linear_at = s.gdb.find("$1 = 0x");
+  BOOST_TEST_REQUIRE(linear_at != std::string::npos, s.gdb);
+  const std::string linear = s.gdb.substr(linear_at + 5, s.gdb.find('\n', linear_at) - linear_at - 5);
+  BOOST_TEST(contains(s.gdb, "Breakpoint 1, 0x0000" + linear.substr(2)), s.gdb);
+  BOOST_TEST(contains(s.gdb, "eip            " + linear), s.gdb);
+  const std::vector<uint64_t> counts = monitor_counts(s.gdb);
+  BOOST_TEST_REQUIRE(counts.size() == 3u, s.gdb);
+  BOOST_TEST(counts[0] < counts[1]);
+  BOOST_TEST(counts[2] == counts[0]);
+}
+
+// Two vCPUs (Debian's SeaBIOS, whose AP counts itself in under a lock while
+// the BSP waits): each vCPU is a thread; reverse-stepi of thread 2 after
+// thread 1 has stepped goes back to just before thread 2's own last
+// instruction (past the BSP's), and stepi then redoes exactly that one.
+BOOST_AUTO_TEST_CASE(two_vcpus_step_back_one_thread) {
+  TempDir dir("gdbstub_rec");
+  const std::string trace = dir.file("seabios.rwt");
+  ProcessOptions options;
+  options.argv = {rewind_binary(), "record", "-o", trace, "--checkpoint-interval", "500000", "-bios",
+                  "/usr/share/seabios/bios.bin", "-smp", "2", "-serial", "stdio"};
+  options.timeout_seconds = 60;
+  options.signal = SIGTERM;
+  options.signal_after_output = "No bootable device.";
+  ProcessResult r = run_process(options);
+  BOOST_TEST_REQUIRE(contains(r.out, "No bootable device."),
+                     "SeaBIOS did not get there (is Debian's seabios installed?): " << r.err);
+  const std::string regs = "info registers eip eax ecx edx ebx esp esi edi eflags";
+  Session s = debug(trace, "",
+                    {"info threads", "thread 2", "stepi", "stepi", "stepi", "stepi", "thread 1", "stepi", "stepi",
+                     "stepi", "thread 2", "echo ==before==\n", regs, "monitor icount", "reverse-stepi",
+                     "echo ==back==\n", regs, "monitor icount", "stepi", "echo ==again==\n", regs, "monitor icount",
+                     "monitor checkpoints"});
+  BOOST_TEST_MESSAGE(s.gdb);
+  BOOST_TEST(contains(s.gdb, "Thread 2"), s.gdb);
+  auto block = [&](const std::string& marker) {
+    const size_t at = s.gdb.find(marker);
+    BOOST_TEST_REQUIRE(at != std::string::npos, s.gdb);
+    const size_t from = s.gdb.find("eip ", at), to = s.gdb.find("eflags ", at);
+    BOOST_TEST_REQUIRE((from != std::string::npos && to != std::string::npos), s.gdb);
+    return s.gdb.substr(from, to - from);
+  };
+  const std::string before = block("==before=="), back = block("==back=="), again = block("==again==");
+  BOOST_TEST(back != before);   // one instruction of thread 2 undone
+  BOOST_TEST(again == before);  // and redone
+  const std::vector<uint64_t> counts = monitor_counts(s.gdb);
+  BOOST_TEST_REQUIRE(counts.size() == 3u, s.gdb);
+  BOOST_TEST((counts[1] < counts[0] && counts[1] < counts[2]));
+  BOOST_TEST(contains(s.gdb, "session checkpoints in memory"), s.gdb);
 }
 
 // A kernel rewind enters in 64-bit mode (the Linux boot protocol): gdb gets

@@ -47,9 +47,10 @@ class DebugTarget {
   // Runs on: one instruction of vCPU `step_cpu` when set, else until a
   // breakpoint, the end, or `interrupted()` (asked now and then) says stop.
   virtual Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) = 0;
-  // Back in time: to just before the last instruction (`step`), or to the
-  // latest breakpoint hit before now (the start when there is none).
-  virtual Stop reverse(bool step) = 0;
+  // Back in time: to just before vCPU `step_cpu`'s last instruction, or
+  // (no step) to the latest breakpoint hit before now (the start when there
+  // is none).
+  virtual Stop reverse(std::optional<unsigned> step_cpu) = 0;
   // To instruction `icount` of the run (monitor goto), breakpoints ignored;
   // a message for the user when it cannot go there, else empty.
   virtual std::string go_to(uint64_t icount) = 0;

@@ -98,6 +98,12 @@ std::string Server::handle(const std::string& p) {
     case 'H': {
       if (p.size() < 2) return "E01";
       if (p[1] == 'g') general_cpu_ = thread_cpu(parse_thread_id(p.substr(2)));
+      // Hc: the thread s and bs step (gdb sends it before a reverse step);
+      // 0 or -1 (any, all): the one gdb last looked at.
+      if (p[1] == 'c') {
+        const int64_t thread = parse_thread_id(p.substr(2));
+        continue_cpu_ = thread > 0 ? std::optional<unsigned>(thread_cpu(thread)) : std::nullopt;
+      }
       return "OK";
     }
     case 'T': {
@@ -114,14 +120,16 @@ std::string Server::handle(const std::string& p) {
       // "c ADDR" resumes elsewhere: that would change the recording.
       const bool has_address = p[0] == 's' || p[0] == 'c' ? p.size() > 1 : p.find(';') != std::string::npos;
       if (has_address) return kReadOnly;
-      return resume(p[0] == 's' || p[0] == 'S' ? std::optional<unsigned>(general_cpu_) : std::nullopt);
+      return resume(p[0] == 's' || p[0] == 'S' ? std::optional<unsigned>(continue_cpu_.value_or(general_cpu_))
+                                               : std::nullopt);
     }
     case 'v':
       if (p == "vCont?") return "vCont;c;C;s;S";
       if (starts_with(p, "vCont;")) return vcont(p.substr(6));
       return "";
     case 'b':
-      if (p == "bs" || p == "bc") return stopped(target_.reverse(p == "bs"));
+      if (p == "bs") return stopped(target_.reverse(continue_cpu_.value_or(general_cpu_)));
+      if (p == "bc") return stopped(target_.reverse(std::nullopt));
       return "";
     case 'k':
       end_ = End::kKilled;
@@ -268,7 +276,9 @@ std::string Server::stop_reply(const DebugTarget::Stop& stop) {
     case DebugTarget::StopKind::kEndOfHistory: return "T05replaylog:end;" + thread;
     case DebugTarget::StopKind::kStartOfHistory: return "T05replaylog:begin;" + thread;
     case DebugTarget::StopKind::kWatchpoint: {
-      const char* what = stop.watch_kind == 3 ? "rwatch" : stop.watch_kind == 4 ? "awatch" : "watch";
+      const char* what = stop.watch_kind == core::DebugTraps::kWatchRead     ? "rwatch"
+                       : stop.watch_kind == core::DebugTraps::kWatchAccess ? "awatch"
+                                                                           : "watch";
       return "T05" + std::string(what) + ":" + hex_u64(stop.watch_address) + ";" + thread;
     }
   }

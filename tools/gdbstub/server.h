@@ -71,6 +71,7 @@ class Server {
   bool ack_mode_ = true;
   bool interrupted_ = false;
   unsigned general_cpu_ = 0;  // Hg
+  std::optional<unsigned> continue_cpu_;  // Hc, when it names one
   std::set<uint64_t> breakpoints_;
   std::vector<DebugTarget::Watch> watches_;
   std::optional<End> end_;

@@ -64,8 +64,11 @@ std::vector<Reg> build_registers(GdbArch arch) {
     gpr("edi", core::kRdi, "int32");
   }
   // gpr() copies the name into the Reg: the temporaries above are gone by now.
+  // The PC gdb sees is the linear address (CS base + IP): what breakpoints
+  // and memory use. It differs from the register only where CS has a base:
+  // real mode, virtual-8086 mode and segmented protected-mode code.
   regs.push_back({kCore, wide ? "rip" : "eip", bits, "code_ptr", nullptr,
-                  [bytes](const X86CpuState& s) { return le(s.rip, bytes); }});
+                  [bytes](const X86CpuState& s) { return le(s.linear_pc(), bytes); }});
   regs.push_back({kCore, "eflags", 32, "i386_eflags", nullptr, [](const X86CpuState& s) { return le(s.rflags, 4); }});
   const std::pair<const char*, core::SegReg> segs[] = {{"cs", core::SegReg::kCs}, {"ss", core::SegReg::kSs},
                                                       {"ds", core::SegReg::kDs}, {"es", core::SegReg::kEs},

@@ -10,6 +10,11 @@
 // shows like any other registers; for i386, the 32-bit registers, XMM0-7 and
 // no segments feature. The x87 registers go in gdb's order, st0
 // the top of the stack; ftag is the full tag word.
+// gdb knows no segments: its PC (eip/rip) is the linear address CS base +
+// IP, as breakpoints and memory reads are. In flat and 64-bit code that is
+// the register itself; in real mode it is CS * 16 + IP, so a breakpoint at
+// 0x7c00 stops with $pc 0x7c00 whatever CS:IP reached it (`info registers
+// cs` still gives the segment), and `set architecture i8086` disassembles.
 #pragma once
 
 #include <cstdint>
