@@ -171,13 +171,16 @@ gdb::DebugTarget::Stop ReplayTarget::reverse_step(unsigned cpu) {
   return {StopKind::kStep, cpu};
 }
 
-gdb::DebugTarget::Stop ReplayTarget::reverse(std::optional<unsigned> step_cpu) {
+gdb::DebugTarget::Stop ReplayTarget::reverse(std::optional<unsigned> step_cpu,
+                                             const std::function<bool()>& interrupted) {
   const uint64_t now = machine_.icount();
   if (now == 0) return {StopKind::kStartOfHistory, step_cpu.value_or(machine_.running_vcpu())};
   if (step_cpu) return reverse_step(*step_cpu);
   // The latest breakpoint hit before now: each interval between checkpoints,
   // newest first, replayed with the breakpoints armed -- unless the
   // recording's footprint of the interval shows that no trap can fire in it.
+  // A Ctrl-C stops the search where it is (between intervals, or at the
+  // machine's next input poll in one).
   if (!index_) index_ = std::make_unique<replay::SeekIndex>(reader_);
   uint64_t end = now;
   for (size_t k = reader_.checkpoint_at_or_before(now - 1).value_or(0);; --k) {
@@ -186,13 +189,18 @@ gdb::DebugTarget::Stop ReplayTarget::reverse(std::optional<unsigned> step_cpu) {
       if (k == 0) break;
       continue;
     }
+    if (interrupted()) return {StopKind::kInterrupted, machine_.running_vcpu()};
     seek(k);
     std::optional<Stop> last;
     uint64_t last_icount = 0;
-    while (machine_.icount() < end && run_until(end) == core::StopReason::kDebugTrap) {
+    interrupted_ = &interrupted;
+    interrupt_taken_ = false;
+    while (machine_.icount() < end && run_until(end) == core::StopReason::kDebugTrap && !interrupt_taken_) {
       last = trap_stop(machine_.running_vcpu());
       last_icount = machine_.icount();
     }
+    interrupted_ = nullptr;
+    if (interrupt_taken_) return {StopKind::kInterrupted, machine_.running_vcpu()};
     if (last) {
       // A watchpoint's trap comes after the instruction that touched it:
       // going back, gdb stops before that instruction.

@@ -37,7 +37,7 @@ class ReplayTarget final : public gdb::DebugTarget {
   void set_breakpoints(const std::vector<uint64_t>& addresses) override;
   void set_watchpoints(const std::vector<Watch>& watches) override;
   Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) override;
-  Stop reverse(std::optional<unsigned> step_cpu) override;
+  Stop reverse(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) override;
   std::string go_to(uint64_t icount) override;
   std::string describe_checkpoints() const override;
   uint64_t icount() const override { return machine_.icount(); }

@@ -300,6 +300,36 @@ BOOST_AUTO_TEST_CASE(a_bad_packet_and_a_second_client) {
   BOOST_TEST(contains(r.out, "rewind status 0"), r.out);
 }
 
+// Ctrl-C (a bare 0x03 byte, as gdb sends it) stops a continue, and a
+// reverse-continue searching a long way back (a read watchpoint on memory
+// the guest never reads: every interval is replayed), each with a SIGINT
+// stop reply; the replay then detaches and runs to its recorded end.
+BOOST_AUTO_TEST_CASE(ctrl_c_stops_continue_and_reverse_continue) {
+  TempDir dir("gdbstub_rec");
+  const Recording rec = record(dir, "checksum", guest_path("checksum"), {"-append", "rounds=20000"});
+  const std::string err = dir.file("rewind.err");
+  const std::string script =
+      quote(rewind_binary()) + " replay " + quote(rec.trace) + " -gdb tcp::0 -serial none 2> " + quote(err) +
+      " & pid=$!\n"
+      "for i in $(seq 100); do port=$(sed -n 's/.*on port \\([0-9]*\\).*/\\1/p' " + quote(err) +
+      "); [ -n \"$port\" ] && break; sleep 0.1; done\n"
+      "exec 3<>/dev/tcp/127.0.0.1/$port\n"
+      "printf '$vCont;c#a8' >&3; sleep 1; printf '\\003' >&3; sleep 0.5\n"
+      "printf '$Z3,3ff000,4#a8' >&3; sleep 0.2\n"
+      "printf '$bc#c5' >&3; sleep 0.3; printf '\\003' >&3; sleep 0.5\n"
+      "printf '$D#44' >&3; timeout 2 cat <&3; exec 3>&-\n"
+      "wait $pid; echo \"rewind status $?\"\n";
+  ProcessResult r = run_process({"/bin/bash", "-c", script}, {}, 120);
+  BOOST_TEST_REQUIRE(!r.timed_out, r.out);
+  BOOST_TEST_MESSAGE(r.out);
+  size_t sigint_stops = 0;
+  for (size_t at = r.out.find("$T02thread:1;"); at != std::string::npos; at = r.out.find("$T02thread:1;", at + 1))
+    ++sigint_stops;
+  BOOST_TEST(sigint_stops == 2u, r.out);
+  BOOST_TEST(!contains(r.out, "replaylog"), r.out);  // neither reached an end of the recording
+  BOOST_TEST(contains(r.out, "rewind status " + std::to_string(rec.exit_status)), r.out);
+}
+
 // gdb going away mid-session (no detach, the connection just closes) ends
 // the replay quietly; a port that is not a number is a usage error.
 BOOST_AUTO_TEST_CASE(a_dropped_connection_and_a_bad_port) {

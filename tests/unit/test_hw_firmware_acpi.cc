@@ -60,13 +60,14 @@ struct SeabiosRun {
   }
   // A table's signature, and its length when its checksum holds (else 0).
   uint32_t table(uint64_t addr, const char* signature) {
+    uint32_t length = 0;
     BOOST_TEST_CONTEXT("table " << signature << " at 0x" << std::hex << addr) {
       BOOST_TEST(text(addr, 4) == signature);
-      uint32_t length = uint32_t(rd(addr + 4, 4));
+      length = uint32_t(rd(addr + 4, 4));
       BOOST_TEST(length >= 36u);
       BOOST_TEST(sum(addr, length) == 0u);
-      return length;
     }
+    return length;
   }
 
   core::MachineConfig config;

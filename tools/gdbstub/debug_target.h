@@ -49,8 +49,9 @@ class DebugTarget {
   virtual Stop resume(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) = 0;
   // Back in time: to just before vCPU `step_cpu`'s last instruction, or
   // (no step) to the latest breakpoint hit before now (the start when there
-  // is none).
-  virtual Stop reverse(std::optional<unsigned> step_cpu) = 0;
+  // is none); `interrupted()` (asked now and then) stops the search where
+  // it is.
+  virtual Stop reverse(std::optional<unsigned> step_cpu, const std::function<bool()>& interrupted) = 0;
   // To instruction `icount` of the run (monitor goto), breakpoints ignored;
   // a message for the user when it cannot go there, else empty.
   virtual std::string go_to(uint64_t icount) = 0;

@@ -128,8 +128,8 @@ std::string Server::handle(const std::string& p) {
       if (starts_with(p, "vCont;")) return vcont(p.substr(6));
       return "";
     case 'b':
-      if (p == "bs") return stopped(target_.reverse(continue_cpu_.value_or(general_cpu_)));
-      if (p == "bc") return stopped(target_.reverse(std::nullopt));
+      if (p == "bs") return stopped(target_.reverse(continue_cpu_.value_or(general_cpu_), stop_asked()));
+      if (p == "bc") return stopped(target_.reverse(std::nullopt, stop_asked()));
       return "";
     case 'k':
       end_ = End::kKilled;
@@ -247,9 +247,9 @@ std::string Server::vcont(const std::string& actions) {
   return resume(step);
 }
 
-std::string Server::resume(std::optional<unsigned> step_cpu) {
+std::function<bool()> Server::stop_asked() {
   // While the guest runs, only Ctrl-C (0x03) is expected from gdb.
-  auto interrupted = [this]() {
+  return [this]() {
     std::optional<std::string> bytes = transport_.receive(0);
     if (!bytes) return true;  // gdb went away: stop, serve() notices
     std::vector<RspEvent> events;
@@ -258,8 +258,9 @@ std::string Server::resume(std::optional<unsigned> step_cpu) {
       if (e.kind == RspEvent::Kind::kInterrupt) return true;
     return false;
   };
-  return stopped(target_.resume(step_cpu, interrupted));
 }
+
+std::string Server::resume(std::optional<unsigned> step_cpu) { return stopped(target_.resume(step_cpu, stop_asked())); }
 
 std::string Server::stopped(const DebugTarget::Stop& stop) {
   last_stop_ = stop;

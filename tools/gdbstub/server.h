@@ -55,6 +55,8 @@ class Server {
   // The target stopped: it is what ? reports, its vCPU the current thread.
   std::string stopped(const DebugTarget::Stop& stop);
   std::string resume(std::optional<unsigned> step_cpu);
+  // Whether gdb sent Ctrl-C (or went away), for a target that runs.
+  std::function<bool()> stop_asked();
   std::string read_registers(unsigned cpu);
   std::string read_memory(const std::string& args);
   std::string breakpoint(bool insert, const std::string& args);
