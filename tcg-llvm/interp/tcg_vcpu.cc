@@ -41,7 +41,11 @@ TcgVcpu::TcgVcpu(const core::CpuEnvironment& env, const core::X86CpuState& initi
 bool TcgVcpu::block_has_breakpoint(const Block& b, size_t first, const std::vector<uint64_t>& breakpoints) const {
   const uint64_t start = cpu_.s.linear_pc();
   uint64_t end = start;
-  for (size_t i = first; i < b.insns.size(); ++i) end += b.insns[i].d.length;
+  if (first == 0) {
+    end += b.bytes + b.bytes2;  // the whole block (the chaining step's case)
+  } else {
+    for (size_t i = first; i < b.insns.size(); ++i) end += b.insns[i].d.length;
+  }
   auto it = std::lower_bound(breakpoints.begin(), breakpoints.end(), start);
   return it != breakpoints.end() && *it < end;
 }
@@ -207,11 +211,11 @@ core::VcpuExit TcgVcpu::run(uint64_t icount_limit) {
     }
     // A debugger's traps: a block with a breakpoint on it (or any block, to
     // step) runs one instruction at a time, a breakpoint checked before each
-    // (but not again where the last trap was taken); others run as usual,
-    // but each comes back here before the next (no chaining past it).
+    // (but not again where the last trap was taken); others run as usual and
+    // chain on to blocks without one (a watchpoint's hit ends its block).
     const core::DebugTraps* traps = env_.debug_traps;
-    no_chaining_ = traps && traps->armed();
-    if (no_chaining_ && (traps->step || block_has_breakpoint(*b, first, traps->breakpoints))) {
+    breakpoints_ = traps && !traps->breakpoints.empty() ? &traps->breakpoints : nullptr;
+    if (traps && (traps->step || (breakpoints_ && block_has_breakpoint(*b, first, *breakpoints_)))) {
       // Like an instruction breakpoint, not between the iterations of a REP.
       const uint64_t linear = s.linear_pc();
       const bool resuming = linear == trap_linear_ && s.icount == trap_icount_;
@@ -396,21 +400,28 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
     if (cpu_.exit_block || s.interrupt_shadow || shutdown_) return;
     if ((intr_ && (s.rflags & core::rflags::kIf)) || s.nmi_pending) return;
     // Stops for reasons outside the guest resume through this chaining step.
-    if (icount >= limit || attention() || no_chaining_) {
+    if (icount >= limit || attention()) {
       save_resume(b, b->insns.size());
       return;
     }
     // Successor cache inline (the common case), the full lookup out of line.
     uint64_t next_rip = s.rip;
+    Block* next;
     if (b->next_epoch == blocks_.epoch() && b->next_rip[0] == next_rip) [[likely]] {
-      b = b->next[0];
-      continue;
+      next = b->next[0];
+    } else {
+      next = next_block(b);
+      if (!next) {
+        raise_pending_exception();
+        return;
+      }
     }
-    b = next_block(b);
-    if (!b) {
-      raise_pending_exception();
+    // A block with a debugger's breakpoint is for run() to take on.
+    if (breakpoints_ && block_has_breakpoint(*next, 0, *breakpoints_)) [[unlikely]] {
+      save_resume(b, b->insns.size());
       return;
     }
+    b = next;
   }
 }
 

@@ -102,7 +102,9 @@ class TcgVcpu final : public core::Vcpu {
   uint64_t blocks_decoded_ = 0;
   // Where the last debugger trap was taken (DebugTraps): run again from
   // there, the vCPU does not stop at that breakpoint a second time.
-  bool no_chaining_ = false;  // debugger traps armed: back to run() after every block
+  // The debugger's breakpoints while any are set: execute() chains only to
+  // blocks without one.
+  const std::vector<uint64_t>* breakpoints_ = nullptr;
   uint64_t trap_linear_ = ~0ull;
   uint64_t trap_icount_ = ~0ull;
   // Where the last run() stopped for its budget or for attention (reasons
