@@ -3,7 +3,7 @@
 # Idempotent: does nothing (and no apt-get update) when all are present.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config ccache llvm-19-dev clang-19 libclang-rt-19-dev libcapnp-dev capnproto
-          libzstd-dev libz3-dev libboost-test-dev qemu-system-x86 seabios gdb busybox-static cpio)
+          libzstd-dev libz3-dev libboost-test-dev qemu-system-x86 qemu-utils seabios gdb busybox-static cpio)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

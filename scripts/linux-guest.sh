@@ -5,8 +5,7 @@
 # init mounts /proc, /sys and /dev, says "rewind-linux-guest: shell ready" and
 # runs a shell on the console (with rewind.autorun on the kernel command line
 # it first runs a fixed CPU-bound job and powers off, for benchmarks).
-#   scripts/linux-guest.sh OUTDIR   ->  OUTDIR/vmlinuz, OUTDIR/System.map,
-#                                       OUTDIR/initramfs.cpio.gz
+#   scripts/linux-guest.sh OUTDIR   ->  OUTDIR/vmlinuz, OUTDIR/initramfs.cpio.gz
 # The .deb is kept in ${REWIND_CACHE:-~/.cache/rewind}; reruns only rebuild
 # what is missing or older than its inputs.
 set -euo pipefail
@@ -32,14 +31,12 @@ if [ -z "$deb" ]; then
   deb=$(ls "$cache/debs/${pkg}_"*.deb 2>/dev/null | head -1 || true)
   [ -n "$deb" ] || die "apt-get download $pkg left no .deb in $cache/debs"
 fi
-if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/System.map" ] || [ "$deb" -nt "$out/vmlinuz" ]; then
+if [ ! -s "$out/vmlinuz" ] || [ "$deb" -nt "$out/vmlinuz" ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   dpkg -x "$deb" "$tmp" || die "dpkg -x $deb failed"
   cp "$tmp"/boot/vmlinuz-* "$out/vmlinuz.new" || die "$deb holds no /boot/vmlinuz-*"
   mv "$out/vmlinuz.new" "$out/vmlinuz"
-  # The kernel's symbols, for a debugger's breakpoints (bench/reverse_debug.sh).
-  cp "$tmp"/boot/System.map-* "$out/System.map" || die "$deb holds no /boot/System.map-*"
   basename "$deb" >"$out/kernel-package"
   rm -rf "$tmp"
   trap - EXIT

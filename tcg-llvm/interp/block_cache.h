@@ -57,9 +57,8 @@ struct Block {
   uint64_t next_epoch = 0;
   uint64_t next_rip[2] = {~0ull, ~0ull};
   Block* next[2] = {nullptr, nullptr};
-  // Already in the vCPU's execution footprint, entered at this linear
-  // address (TcgVcpu::note_code_ran); the same physical code may run at
-  // several.
+  // Already in the vCPU's execution footprint, found at this linear
+  // address (TcgVcpu::noted); the same physical code may run at several.
   uint64_t footprint_epoch = 0;
   uint64_t footprint_linear = 0;
 };

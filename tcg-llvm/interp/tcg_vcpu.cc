@@ -306,17 +306,23 @@ void TcgVcpu::dirty_log_cleared() {
   cpu_.tlb().drop_write_mappings();
   cpu_.footprint.clear();
   ++footprint_epoch_;
+  // Every block reached from now on comes through lookup_block() once
+  // (chains made before are dropped), where the footprint notes it: blocks
+  // running chained cost nothing.
+  blocks_.bump_epoch();
 }
 
-void TcgVcpu::note_code_ran(Block* b, size_t first, uint64_t linear) {
-  uint64_t length = 0;
-  for (size_t i = first; i < b->insns.size(); ++i) length += b->insns[i].d.length;
-  cpu_.footprint.add_code(linear, length);
-  // Entered part way (a resumed run): the stamp is for whole blocks only.
-  if (first == 0) {
+Block* TcgVcpu::noted(Block* b, uint64_t linear) {
+  if (b == &scratch_) {  // decoded afresh each time: no stamp
+    cpu_.footprint.add_code(linear, uint64_t(b->bytes) + b->bytes2);
+    return b;
+  }
+  if (b && (b->footprint_epoch != footprint_epoch_ || b->footprint_linear != linear)) {
+    cpu_.footprint.add_code(linear, uint64_t(b->bytes) + b->bytes2);
     b->footprint_epoch = footprint_epoch_;
     b->footprint_linear = linear;
   }
+  return b;
 }
 
 void TcgVcpu::save_resume(Block* b, size_t index) {
@@ -332,9 +338,6 @@ void TcgVcpu::execute(Block* b, size_t first, uint64_t limit) {
   for (;;) {
     const Insn* begin = b->insns.data();
     const Insn* i = begin + first;
-    const uint64_t linear = s.linear_pc();
-    if (first != 0 || b->footprint_epoch != footprint_epoch_ || b->footprint_linear != linear) [[unlikely]]
-      note_code_ran(b, first, linear);
     first = 0;
     const Insn* end = begin + b->insns.size();
     uint64_t budget = limit - icount;
@@ -477,7 +480,7 @@ Block* TcgVcpu::next_block(Block* prev) {
 Block* TcgVcpu::lookup_block() {
   uint64_t lin = cpu_.code_linear_pc();
   uint32_t tag = uint32_t(cpu_.mode()) | (cpu_.user() ? 4u : 0u);
-  if (Block* b = blocks_.jump_lookup(lin, tag)) return b;
+  if (Block* b = blocks_.jump_lookup(lin, tag)) return noted(b, lin);
   uint64_t phys;
   uint8_t* host;
   if (!cpu_.translate_fetch(lin, phys, host)) return nullptr;
@@ -493,13 +496,13 @@ Block* TcgVcpu::lookup_block() {
       }
       if (b) {
         blocks_.jump_store(lin, tag, b);
-        return b;
+        return noted(b, lin);
       }
     }
   }
   Block* b = decode_block(phys, host, lin);
   if (b && b != &scratch_) blocks_.jump_store(lin, tag, b);
-  return b;
+  return noted(b, lin);
 }
 
 uint64_t TcgVcpu::next_page(uint64_t lin) const {

@@ -62,9 +62,9 @@ class TcgVcpu final : public core::Vcpu {
   void execute(Block* b, size_t first, uint64_t limit);
   void execute_rep(Block* b, size_t index, uint64_t budget);
   void save_resume(Block* b, size_t index);
-  // Adds the code of block b from instruction `first` on, entered at
-  // `linear`, to the footprint.
-  void note_code_ran(Block* b, size_t first, uint64_t linear);
+  // b, found for `linear`, after adding it to the execution footprint
+  // (once an interval for each linear address it runs at).
+  Block* noted(Block* b, uint64_t linear);
   void single_step(Block* b, size_t first);
   // Whether a debugger breakpoint lies on an instruction of b from `first` on
   // (their linear addresses follow CS base + RIP, the block's first one).
