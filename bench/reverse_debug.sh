@@ -70,9 +70,7 @@ sub() { echo "$1 - $2" | bc -l; }
 # --- symbols -----------------------------------------------------------------
 want=' (start_kernel|__schedule|jiffies_64)$'
 syms=$guest/reverse_debug.syms
-if grep -qE ' [Tt] start_kernel$' "$guest/System.map" 2>/dev/null; then
-  grep -E "$want" "$guest/System.map" >"$tmp/syms"
-elif [ -s "$syms" ] && [ "$syms" -nt "$guest/vmlinuz" ]; then
+if [ -s "$syms" ] && [ "$syms" -nt "$guest/vmlinuz" ]; then
   cp "$syms" "$tmp/syms"
 else
   echo "bench: booting the guest once to read its /proc/kallsyms" >&2
