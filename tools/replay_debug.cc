@@ -55,9 +55,23 @@ void ReplayTarget::poll() {
   }
 }
 
-void ReplayTarget::seek(size_t checkpoint) {
+const replay::SeekIndex& ReplayTarget::index() {
   if (!index_) index_ = std::make_unique<replay::SeekIndex>(reader_);
-  replay::seek_to_checkpoint(machine_, reader_, *index_, replayer_.last_checkpoint(), checkpoint);
+  return *index_;
+}
+
+std::vector<core::DebugTraps> ReplayTarget::disarm_traps() {
+  std::vector<core::DebugTraps> armed;
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i), {}));
+  return armed;
+}
+
+void ReplayTarget::rearm_traps(std::vector<core::DebugTraps>&& armed) {
+  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i) = std::move(armed[i]);
+}
+
+void ReplayTarget::seek(size_t checkpoint) {
+  replay::seek_to_checkpoint(machine_, reader_, index(), replayer_.last_checkpoint(), checkpoint);
   replayer_.reposition(checkpoint);
   at_end_ = false;
 }
@@ -81,15 +95,13 @@ void ReplayTarget::move_to(uint64_t target) {
   const bool from_here = here <= target && here >= checkpoint_icount && (!session || here >= *session);
   if (!from_here) {
     if (session && *session >= checkpoint_icount) {
-      if (!index_) index_ = std::make_unique<replay::SeekIndex>(reader_);
-      session_.restore(*session, machine_, reader_, *index_, replayer_);
+      session_.restore(*session, machine_, reader_, index(), replayer_);
       at_end_ = false;
     } else {
       seek(checkpoint);
     }
   }
-  std::vector<core::DebugTraps> armed;
-  for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i), {}));
+  std::vector<core::DebugTraps> armed = disarm_traps();
   // A long way to go: a session checkpoint on the way, at a multiple of the
   // spacing, so that the next step back near here is a short replay.
   const uint64_t mark = target - target % kSessionCheckpointSpacing;
@@ -99,7 +111,7 @@ void ReplayTarget::move_to(uint64_t target) {
       session_.take(machine_, replayer_);
   }
   run_until(target);
-  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i) = std::move(armed[i]);
+  rearm_traps(std::move(armed));
 }
 
 std::string ReplayTarget::go_to(uint64_t icount) {
@@ -125,17 +137,17 @@ std::string ReplayTarget::describe_checkpoints() const {
   return out;
 }
 
-bool ReplayTarget::may_trap_after(size_t k) const {
+bool ReplayTarget::may_trap_after(size_t k) {
   // The footprint of the interval from checkpoint k is in the next one; the
   // last interval has none.
   if (k + 1 >= reader_.checkpoints().size()) return true;
   const core::DebugTraps& traps = machine_.debug_traps(0);  // every vCPU has the same
   for (uint64_t address : traps.breakpoints)
-    if (index_->may_have_run(k + 1, address)) return true;
+    if (index().may_have_run(k + 1, address)) return true;
   for (const core::DebugTraps::Watch& w : traps.watches) {
     // Reads are not in footprints: a read or access watchpoint replays all.
     if (w.kind != core::DebugTraps::kWatchWrite) return true;
-    if (index_->may_have_written(k + 1, w.address, w.length)) return true;
+    if (index().may_have_written(k + 1, w.address, w.length)) return true;
   }
   return false;
 }
@@ -157,13 +169,12 @@ gdb::DebugTarget::Stop ReplayTarget::reverse_step(unsigned cpu) {
       return {StopKind::kStartOfHistory, cpu};
     }
   }
-  std::vector<core::DebugTraps> armed;
-  for (unsigned i = 0; i < machine_.cpu_count(); ++i) armed.push_back(std::exchange(machine_.debug_traps(i), {}));
+  std::vector<core::DebugTraps> armed = disarm_traps();
   machine_.debug_traps(cpu).stop_at_icount = own;
   run_until(now);
   const uint64_t after = machine_.icount();
   const bool found = machine_.cpu_state(cpu).icount == own;
-  for (unsigned i = 0; i < machine_.cpu_count(); ++i) machine_.debug_traps(i) = std::move(armed[i]);
+  rearm_traps(std::move(armed));
   if (!found) throw std::runtime_error("vCPU " + std::to_string(cpu) + " did not reach its instruction " +
                                        std::to_string(own) + " again on the way back (machine icount " +
                                        std::to_string(after) + ")");
@@ -181,7 +192,6 @@ gdb::DebugTarget::Stop ReplayTarget::reverse(std::optional<unsigned> step_cpu,
   // recording's footprint of the interval shows that no trap can fire in it.
   // A Ctrl-C stops the search where it is (between intervals, or at the
   // machine's next input poll in one).
-  if (!index_) index_ = std::make_unique<replay::SeekIndex>(reader_);
   uint64_t end = now;
   for (size_t k = reader_.checkpoint_at_or_before(now - 1).value_or(0);; --k) {
     if (!may_trap_after(k)) {

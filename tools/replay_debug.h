@@ -60,7 +60,13 @@ class ReplayTarget final : public gdb::DebugTarget {
   Stop reverse_step(unsigned cpu);
   // Whether a breakpoint or watchpoint may fire between checkpoint k and the
   // next one (their footprint; always true past the last checkpoint).
-  bool may_trap_after(size_t k) const;
+  bool may_trap_after(size_t k);
+  // The seek index, read at the first need (it reads every checkpoint).
+  const replay::SeekIndex& index();
+  // Takes every vCPU's debugger traps off (for a run that must not stop at
+  // them) and puts them back.
+  std::vector<core::DebugTraps> disarm_traps();
+  void rearm_traps(std::vector<core::DebugTraps>&& armed);
   // What a kDebugTrap stop of vCPU `cpu` was (watch hit or breakpoint); clears the hit.
   Stop trap_stop(unsigned cpu);
 
