@@ -313,14 +313,14 @@ void TcgVcpu::dirty_log_cleared() {
 }
 
 Block* TcgVcpu::noted(Block* b, uint64_t linear) {
-  if (b == &scratch_) {  // decoded afresh each time: no stamp
+  if (!b) return b;
+  const bool scratch = b == &scratch_;  // decoded afresh each time: never stamped
+  if (scratch || b->footprint_epoch != footprint_epoch_ || b->footprint_linear != linear) {
     cpu_.footprint.add_code(linear, uint64_t(b->bytes) + b->bytes2);
-    return b;
-  }
-  if (b && (b->footprint_epoch != footprint_epoch_ || b->footprint_linear != linear)) {
-    cpu_.footprint.add_code(linear, uint64_t(b->bytes) + b->bytes2);
-    b->footprint_epoch = footprint_epoch_;
-    b->footprint_linear = linear;
+    if (!scratch) {
+      b->footprint_epoch = footprint_epoch_;
+      b->footprint_linear = linear;
+    }
   }
   return b;
 }
